@@ -1,0 +1,46 @@
+// Max pooling backward as a gather (deterministic, no atomics): each input position sums
+// dy over the windows that contain it and whose recorded argmax is this position.
+
+struct Params {
+  planes: u32, inH: u32, inW: u32, outH: u32, outW: u32,
+  kH: u32, kW: u32, strideH: u32, strideW: u32, padH: u32, padW: u32,
+  accumulate: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read> argmax: array<u32>;
+@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+
+override WG: u32 = 64;
+
+// Output indices o whose window [o*s - pad, o*s - pad + k) contains position i.
+fn windowRange(i: u32, k: u32, s: u32, pad: u32, outLen: u32) -> vec2i {
+  let t = i32(i + pad);
+  let lo = max(0, (t - i32(k) + i32(s)) / i32(s));
+  let hi = min(i32(outLen) - 1, t / i32(s));
+  return vec2i(lo, hi);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.z * nwg.x * WG;
+  let inPlane = p.inH * p.inW;
+  if (i >= p.planes * inPlane) { return; }
+  let plane = i / inPlane;
+  let r = i % inPlane;
+  let ih = r / p.inW;
+  let iw = r % p.inW;
+  let rh = windowRange(ih, p.kH, p.strideH, p.padH, p.outH);
+  let rw = windowRange(iw, p.kW, p.strideW, p.padW, p.outW);
+  let outBase = plane * p.outH * p.outW;
+  var s = 0.0;
+  for (var oh = rh.x; oh <= rh.y; oh++) {
+    for (var ow = rw.x; ow <= rw.y; ow++) {
+      let o = outBase + u32(oh) * p.outW + u32(ow);
+      if (argmax[o] == r) { s += dy[o]; }
+    }
+  }
+  if (p.accumulate != 0u) { s += dx[i]; }
+  dx[i] = s;
+}

@@ -1,0 +1,272 @@
+// The GPU engine: uploads a model's weights once, runs forward passes over batches of
+// images keeping every node's activations on the GPU, backpropagates a target to every
+// upstream layer and the input, and reads back only what is asked for.
+
+import type { Model } from '../model/types';
+import { shapeSize, nodeShape } from '../model/types';
+import { BufferPool } from './bufferPool';
+import { Kernels, type Dispatch } from './kernels';
+import { Plan, type WeightGradMode } from './plan';
+import { targetLayer, type Target } from './targets';
+
+export interface EngineOptions {
+  /** Upper bound on images per batch (the adapter's limits may lower it). */
+  maxBatch?: number;
+  /** GPU memory the engine may use for one batch's buffers, in bytes. */
+  memoryBudget?: number;
+}
+
+const TARGET_MODE: Record<Target['kind'], number> = {
+  featureMean: 0, direction: 0, featureMax: 1, featureAt: 2, classLogit: 2, classProbability: 3, loss: 4,
+};
+
+export class Engine {
+  readonly device: GPUDevice;
+  readonly model: Model;
+  readonly kernels: Kernels;
+  readonly pool: BufferPool;
+  readonly maxBatch: number;
+  private readonly params = new Map<string, Record<string, GPUBuffer>>();
+  private readonly plans = new Map<number, Plan>();
+  private current: Plan | null = null;
+  private count = 0;
+  private lastBackward: { plan: Plan; key: string; values: GPUBuffer } | null = null;
+  private labels: GPUBuffer | null = null;
+  private destroyed = false;
+
+  private constructor(device: GPUDevice, model: Model, options: EngineOptions) {
+    this.device = device;
+    this.model = model;
+    this.pool = new BufferPool(device);
+    this.kernels = new Kernels(device, this.pool);
+    for (const l of model.layers) {
+      const bufs: Record<string, GPUBuffer> = {};
+      for (const [p, data] of Object.entries(l.params)) {
+        const b = device.createBuffer({
+          label: `${l.name}.${p}`,
+          size: Math.max(16, Math.ceil(data.byteLength / 16) * 16),
+          usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+        });
+        device.queue.writeBuffer(b, 0, data.buffer, data.byteOffset, data.byteLength);
+        bufs[p] = b;
+      }
+      this.params.set(l.name, bufs);
+    }
+    this.maxBatch = this.batchLimit(options);
+  }
+
+  static create(device: GPUDevice, model: Model, options: EngineOptions = {}): Engine {
+    return new Engine(device, model, options);
+  }
+
+  /** Largest batch whose buffers fit the budget and whose biggest buffer fits the adapter. */
+  private batchLimit(options: EngineOptions): number {
+    const limits = this.device.limits;
+    let perImage = 0;
+    let largest = 0;
+    const nodes = [this.model.input.name, ...this.model.layers.map((l) => l.name)];
+    for (const n of nodes) {
+      const bytes = shapeSize(nodeShape(this.model, n)) * 4;
+      perImage += 3 * bytes; // activation, gradient, aux or scratch
+      largest = Math.max(largest, bytes);
+    }
+    const budget = options.memoryBudget ?? Math.min(1 << 30, limits.maxBufferSize * 2);
+    const bySize = Math.floor(Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) / largest);
+    const byBudget = Math.floor(budget / perImage);
+    const limit = Math.min(options.maxBatch ?? 128, bySize, byBudget, limits.maxComputeWorkgroupsPerDimension);
+    if (limit < 1) throw new Error(`model "${this.model.name}" does not fit this GPU even one image at a time`);
+    return limit;
+  }
+
+  private plan(batch: number): Plan {
+    if (this.destroyed) throw new Error('engine destroyed');
+    if (!Number.isInteger(batch) || batch < 1 || batch > this.maxBatch)
+      throw new Error(`batch of ${batch} images: must be 1..${this.maxBatch}`);
+    let p = this.plans.get(batch);
+    if (!p) {
+      // Keep at most two batch sizes (a stream's full batches and its last one).
+      if (this.plans.size >= 2) {
+        for (const [b, old] of this.plans) {
+          if (old !== this.current) {
+            old.release();
+            this.plans.delete(b);
+            if (this.lastBackward?.plan === old) this.lastBackward = null;
+            break;
+          }
+        }
+      }
+      p = new Plan(this.kernels, this.model, batch, this.params);
+      this.plans.set(batch, p);
+    }
+    return p;
+  }
+
+  /** Runs the network on `count` normalized NCHW images; activations stay on the GPU. */
+  forward(images: Float32Array, count: number): void {
+    const { channels, height, width } = this.model.input;
+    const per = channels * height * width;
+    if (images.length < count * per) throw new Error(`expected ${count} images of ${per} values, got ${images.length} values`);
+    const plan = this.plan(count);
+    this.device.queue.writeBuffer(plan.activations.get(this.model.input.name)!, 0, images.buffer, images.byteOffset, count * per * 4);
+    this.kernels.run(plan.forwardDispatches, 'forward');
+    this.current = plan;
+    this.count = count;
+    this.lastBackward = null;
+  }
+
+  /** The dispatches of the current plan's forward pass (for benchmarks). */
+  get forwardDispatches(): Dispatch[] {
+    return this.requirePlan().forwardDispatches;
+  }
+
+  private requirePlan(): Plan {
+    if (!this.current) throw new Error('run forward() first');
+    return this.current;
+  }
+
+  /**
+   * Backpropagates the target (summed over the batch's images) from its layer to every
+   * upstream node and the input. `labels` are needed for the loss. Per-image parameter
+   * gradients are kept when weightGrads is 'perImage'.
+   */
+  backward(target: Target, options: { labels?: ArrayLike<number>; weightGrads?: WeightGradMode } = {}): void {
+    const plan = this.requirePlan();
+    const layer = targetLayer(target, this.model.output);
+    const weightGrads = options.weightGrads ?? 'sum';
+    const bp = plan.backward(layer, weightGrads);
+    const shape = nodeShape(this.model, layer);
+    const [channels, plane] = shape.length === 3 ? [shape[0], shape[1] * shape[2]] : [shape[0], 1];
+    let channel = 0;
+    let position = 0;
+    const weights = new Float32Array(channels);
+    switch (target.kind) {
+      case 'featureMean': case 'featureMax':
+        channel = target.channel;
+        weights[channel] = 1;
+        break;
+      case 'featureAt':
+        channel = target.channel;
+        position = target.y * shape[2] + target.x;
+        if (target.y < 0 || target.x < 0 || target.y >= shape[1] || target.x >= shape[2])
+          throw new Error(`position (${target.y}, ${target.x}) is outside ${layer}'s ${shape[1]}x${shape[2]} map`);
+        break;
+      case 'direction':
+        if (target.weights.length !== channels) throw new Error(`a direction in ${layer} needs ${channels} weights`);
+        weights.set(target.weights);
+        break;
+      case 'classLogit': case 'classProbability':
+        channel = target.class;
+        break;
+    }
+    if (channel < 0 || channel >= channels) throw new Error(`channel ${channel} is outside ${layer}'s ${channels} channels`);
+    const k = this.kernels;
+    const weightBuf = k.scratch(weights.byteLength, 'target.weights');
+    this.device.queue.writeBuffer(weightBuf, 0, weights);
+    if (!this.labels) this.labels = this.pool.acquire(this.maxBatch * 4, 'labels');
+    if (target.kind === 'loss') {
+      if (!options.labels || options.labels.length < this.count) throw new Error('the loss needs a label for every image');
+      const labels = Uint32Array.from({ length: this.count }, (_, i) => options.labels![i]);
+      if (labels.some((l) => l >= this.model.classes.length)) throw new Error('a label is outside the model\'s classes');
+      this.device.queue.writeBuffer(this.labels, 0, labels);
+    }
+    const values = k.scratch(plan.batch * 4, 'target.values');
+    const seed = k.dispatch({
+      label: `target.${target.kind}`,
+      shader: 'target/seed',
+      defines: { MODE: `${TARGET_MODE[target.kind]}u` },
+      uniforms: [plan.batch, channels, plane, this.count, channel, position],
+      buffers: [plan.activations.get(layer)!, weightBuf, this.labels, bp.grads.get(layer)!, values],
+      threads: [plan.batch * 64],
+    });
+    this.kernels.run([seed, ...bp.dispatches], 'backward');
+    for (const b of k.takeOwned()) {
+      if (b !== values) this.releaseLater(b);
+    }
+    if (this.lastBackward) this.releaseLater(this.lastBackward.values);
+    this.lastBackward = { plan, key: `${layer}|${weightGrads}`, values };
+  }
+
+  private releaseLater(b: GPUBuffer): void {
+    // Buffers used by submitted work can be reused by later submissions (queue order).
+    this.pool.release(b);
+  }
+
+  private async readBuffer(buf: GPUBuffer, bytes: number, offset = 0): Promise<Float32Array> {
+    const staging = this.device.createBuffer({ label: 'readback', size: bytes, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+    const enc = this.device.createCommandEncoder({ label: 'readback' });
+    enc.copyBufferToBuffer(buf, offset, staging, 0, bytes);
+    this.device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const out = new Float32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+
+  /** A node's activations for the current batch: [count, ...shape]. */
+  async read(node: string): Promise<Float32Array> {
+    const plan = this.requirePlan();
+    const buf = plan.activations.get(node);
+    if (!buf) throw new Error(`no node named "${node}"`);
+    return this.readBuffer(buf, this.count * shapeSize(nodeShape(this.model, node)) * 4);
+  }
+
+  private requireBackward() {
+    if (!this.lastBackward || this.lastBackward.plan !== this.current) throw new Error('run backward() first');
+    return this.requirePlan().backward(...(this.lastBackward.key.split('|') as [string, WeightGradMode]));
+  }
+
+  /** dF/d(node output) for the current batch (the input included); null if not upstream. */
+  async readGrad(node: string): Promise<Float32Array | null> {
+    const bp = this.requireBackward();
+    const buf = bp.grads.get(node);
+    if (!buf) return null;
+    return this.readBuffer(buf, this.count * shapeSize(nodeShape(this.model, node)) * 4);
+  }
+
+  /** dF/d(param) summed over the batch, or [count, ...] per image. */
+  async readParamGrad(layer: string, param: string): Promise<Float32Array> {
+    const bp = this.requireBackward();
+    const buf = bp.paramGrads.get(`${layer}.${param}`);
+    if (!buf) throw new Error(`no gradient for ${layer}.${param} (weightGrads was "${bp.weightGrads}")`);
+    const len = this.model.layers.find((l) => l.name === layer)!.params[param].length;
+    return this.readBuffer(buf, len * 4 * (bp.weightGrads === 'perImage' ? this.count : 1));
+  }
+
+  /** The target's value for each image of the current batch. */
+  async readTargetValues(): Promise<Float32Array> {
+    this.requireBackward();
+    return this.readBuffer(this.lastBackward!.values, this.count * 4);
+  }
+
+  /** Class logits of any number of images, in batches: [count, classes]. */
+  async logits(images: Float32Array, count: number): Promise<Float32Array> {
+    const { channels, height, width } = this.model.input;
+    const per = channels * height * width;
+    const classes = this.model.classes.length;
+    const out = new Float32Array(count * classes);
+    for (let start = 0; start < count; start += this.maxBatch) {
+      const n = Math.min(this.maxBatch, count - start);
+      this.forward(images.subarray(start * per, (start + n) * per), n);
+      out.set(await this.read(this.model.output), start * classes);
+    }
+    return out;
+  }
+
+  /** GPU bytes held: weights plus the pool's buffers. */
+  get gpuBytes(): number {
+    let w = 0;
+    for (const r of this.params.values()) for (const b of Object.values(r)) w += b.size;
+    return w + this.pool.allocatedBytes;
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const p of this.plans.values()) p.release();
+    this.plans.clear();
+    for (const r of this.params.values()) for (const b of Object.values(r)) b.destroy();
+    this.pool.trim();
+    this.kernels.empty.destroy();
+  }
+}

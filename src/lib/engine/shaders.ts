@@ -1,0 +1,42 @@
+// WGSL sources from shaders/, assembled with wgsl-preprocessor: a `${NAME}` placeholder in a
+// .wgsl file takes the value of define NAME (booleans drive `#if ${NAME}` blocks).
+// Variants are few and fixed; shapes never appear here (they travel as uniforms).
+
+import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
+
+const sources = import.meta.glob('../../../shaders/**/*.wgsl', {
+  query: '?raw',
+  import: 'default',
+  eager: true,
+}) as Record<string, string>;
+
+const byName = new Map<string, string>();
+for (const [path, text] of Object.entries(sources)) {
+  const name = path.replace(/^.*\/shaders\//, '').replace(/\.wgsl$/, '');
+  byName.set(name, text);
+}
+
+export type Defines = Record<string, boolean | number | string>;
+
+export function shaderNames(): string[] {
+  return [...byName.keys()].sort();
+}
+
+/** Full WGSL of shader `name` (e.g. "conv2d/forward") with `defines` substituted. */
+export function shaderSource(name: string, defines: Defines = {}): string {
+  const text = byName.get(name);
+  if (text === undefined) throw new Error(`no shader named "${name}" (have: ${shaderNames().join(', ')})`);
+  const strings: string[] = [];
+  const values: unknown[] = [];
+  let last = 0;
+  for (const m of text.matchAll(/\$\{(\w+)\}/g)) {
+    const key = m[1];
+    if (!(key in defines)) throw new Error(`shader "${name}" needs define ${key}`);
+    strings.push(text.slice(last, m.index));
+    values.push(defines[key]);
+    last = m.index! + m[0].length;
+  }
+  strings.push(text.slice(last));
+  const raw = Object.assign([...strings], { raw: strings });
+  return wgsl(raw as unknown as TemplateStringsArray, ...values);
+}

@@ -1,0 +1,164 @@
+// conv2d: NCHW convolution with stride, padding, dilation and groups (torch.nn.Conv2d).
+// GPU: shaders/conv2d/{forward,backward_input,backward_weight}.wgsl; bias gradient via
+// common/channel_sum. Also the engine of `linear` (a 1x1 conv on a 1x1 map).
+
+import type { OpDescriptor, GpuLayerBuffers, GpuBackwardBuffers, GpuWeightGradBuffers } from './types';
+import type { Kernels, Dispatch } from '../engine/kernels';
+import { int, pair, rejectUnknown, windowOutLen, shapeStr } from './attrs';
+import { chw } from './grid';
+import { conv2dForward, conv2dBackward, type ConvGeometry } from './reference/conv2d';
+
+export function convGeometry(attrs: Record<string, unknown>): ConvGeometry {
+  return attrs as unknown as ConvGeometry;
+}
+
+/** The shared uniform prefix of the three conv shaders. */
+function convUniforms(batch: number, inShape: number[], outShape: number[], g: ConvGeometry): number[] {
+  const [C, H, W] = chw(inShape);
+  const [O, OH, OW] = chw(outShape);
+  return [
+    batch, C, H, W, O, OH, OW, g.groups,
+    g.kernel[0], g.kernel[1], g.stride[0], g.stride[1],
+    g.padding[0], g.padding[1], g.dilation[0], g.dilation[1],
+  ];
+}
+
+export function convForwardDispatch(k: Kernels, b: GpuLayerBuffers, g: ConvGeometry, label: string): Dispatch {
+  const [, OH, OW] = chw(b.outShape);
+  const [O] = chw(b.outShape);
+  const [C] = chw(b.inputShapes[0]);
+  const positions = b.batch * OH * OW;
+  const coutG = O / g.groups;
+  const bias = b.params.bias;
+  return k.dispatch({
+    label: `${label}.forward`,
+    shader: 'conv2d/forward',
+    uniforms: [...convUniforms(b.batch, b.inputShapes[0], b.outShape, g), bias ? 1 : 0],
+    buffers: [b.inputs[0], b.params.weight, bias ?? k.empty, b.output],
+    threads: [Math.ceil(positions / 4), g.groups * Math.ceil(coutG / 4)],
+    flops: 2 * positions * O * (C / g.groups) * g.kernel[0] * g.kernel[1],
+  });
+}
+
+export function convBackwardDispatch(k: Kernels, b: GpuBackwardBuffers, g: ConvGeometry, label: string): Dispatch[] {
+  const dx = b.gradInputs[0];
+  if (!dx) return [];
+  const [C, H, W] = chw(b.inputShapes[0]);
+  const [O, OH, OW] = chw(b.outShape);
+  const cinG = C / g.groups;
+  return [
+    k.dispatch({
+      label: `${label}.backwardInput`,
+      shader: 'conv2d/backward_input',
+      uniforms: [...convUniforms(b.batch, b.inputShapes[0], b.outShape, g), b.accumulate[0] ? 1 : 0],
+      buffers: [b.gradOutput, b.params.weight, dx],
+      threads: [Math.ceil((b.batch * H * W) / 4), g.groups * Math.ceil(cinG / 4)],
+      flops: 2 * b.batch * OH * OW * O * cinG * g.kernel[0] * g.kernel[1],
+    }),
+  ];
+}
+
+/** How many slices of the batch a summed kernel gradient is split into (parallelism). */
+function weightGradSlices(k: Kernels, batch: number, tiles: number): number {
+  const wanted = Math.ceil(16384 / Math.max(1, tiles));
+  return Math.max(1, Math.min(batch, wanted, k.maxWorkgroupsPerDim));
+}
+
+export function convWeightGradDispatch(k: Kernels, b: GpuWeightGradBuffers, g: ConvGeometry, label: string): Dispatch[] {
+  const [C] = chw(b.inputShapes[0]);
+  const [O, OH, OW] = chw(b.outShape);
+  const cinG = C / g.groups;
+  const coutG = O / g.groups;
+  const kLen = cinG * g.kernel[0] * g.kernel[1];
+  const tilesX = Math.ceil(kLen / 4);
+  const tilesY = g.groups * Math.ceil(coutG / 4);
+  const slices = b.perImage ? b.batch : weightGradSlices(k, b.batch, tilesX * tilesY);
+  const imagesPerSlice = Math.ceil(b.batch / slices);
+  const nSlices = Math.ceil(b.batch / imagesPerSlice);
+  const weightLen = O * kLen;
+  const direct = b.perImage || nSlices === 1;
+  const target = direct ? b.gradParams.weight : k.scratch(nSlices * weightLen * 4, `${label}.weightGradSlices`);
+  const out: Dispatch[] = [
+    k.dispatch({
+      label: `${label}.backwardWeight`,
+      shader: 'conv2d/backward_weight',
+      uniforms: [...convUniforms(b.batch, b.inputShapes[0], b.outShape, g), imagesPerSlice],
+      buffers: [b.gradOutput, b.inputs[0], target],
+      threads: [tilesX, tilesY, nSlices],
+      flops: 2 * b.batch * OH * OW * O * kLen,
+    }),
+  ];
+  if (!direct) {
+    out.push(
+      k.dispatch({
+        label: `${label}.sumWeightGradSlices`,
+        shader: 'common/sum_slices',
+        uniforms: [weightLen, nSlices],
+        buffers: [target, b.gradParams.weight],
+        threads: [weightLen],
+      }),
+    );
+  }
+  if (b.gradParams.bias) {
+    out.push(
+      k.dispatch({
+        label: `${label}.biasGrad`,
+        shader: 'common/channel_sum',
+        defines: { PRODUCT: false },
+        uniforms: [b.batch, O, OH * OW, b.perImage ? 1 : b.batch],
+        buffers: [b.gradOutput, b.gradParams.bias],
+        threads: [O * 64, b.perImage ? b.batch : 1],
+      }),
+    );
+  }
+  return out;
+}
+
+export const conv2d: OpDescriptor = {
+  op: 'conv2d',
+  arity: 1,
+  paramNames: ['weight', 'bias'],
+  requiredParams: ['weight'],
+  parseAttrs(raw) {
+    rejectUnknown(raw, ['kernel', 'stride', 'padding', 'dilation', 'groups']);
+    return {
+      kernel: pair(raw, 'kernel', undefined, 1),
+      stride: pair(raw, 'stride', [1, 1], 1),
+      padding: pair(raw, 'padding', [0, 0], 0),
+      dilation: pair(raw, 'dilation', [1, 1], 1),
+      groups: int(raw, 'groups', 1, 1),
+    };
+  },
+  inferShape([inShape], attrs, params) {
+    const g = convGeometry(attrs);
+    if (inShape.length !== 3) throw new Error(`conv2d needs a [C, H, W] input, got ${shapeStr(inShape)}`);
+    const [C, H, W] = inShape;
+    const w = params.weight;
+    if (w.length !== 4) throw new Error(`weight must be 4-D [out, in/groups, kh, kw], got ${shapeStr(w)}`);
+    const [O, Cg, KH, KW] = w;
+    if (C % g.groups !== 0 || O % g.groups !== 0)
+      throw new Error(`groups=${g.groups} must divide input channels ${C} and output channels ${O}`);
+    if (Cg !== C / g.groups)
+      throw new Error(`weight ${shapeStr(w)} expects ${Cg * g.groups} input channels but the input has ${C}`);
+    if (KH !== g.kernel[0] || KW !== g.kernel[1])
+      throw new Error(`weight ${shapeStr(w)} does not match kernel ${shapeStr(g.kernel)}`);
+    if (params.bias && (params.bias.length !== 1 || params.bias[0] !== O))
+      throw new Error(`bias must be [${O}], got ${shapeStr(params.bias)}`);
+    const OH = windowOutLen(H, KH, g.stride[0], g.padding[0], g.dilation[0], false);
+    const OW = windowOutLen(W, KW, g.stride[1], g.padding[1], g.dilation[1], false);
+    if (OH < 1 || OW < 1) throw new Error(`kernel ${shapeStr(g.kernel)} does not fit the input ${shapeStr(inShape)}`);
+    return [O, OH, OW];
+  },
+  cpuForward({ inputs, params, attrs, outShape }) {
+    return conv2dForward(inputs[0], params.weight, params.bias, outShape, convGeometry(attrs));
+  },
+  cpuBackward({ inputs, params, attrs, gradOutput }) {
+    const r = conv2dBackward(inputs[0], params.weight, !!params.bias, gradOutput, convGeometry(attrs));
+    const grads: Record<string, Float64Array> = { weight: r.dw };
+    if (r.db) grads.bias = r.db;
+    return { inputs: [r.dx], params: grads };
+  },
+  gpuForward: (k, b, attrs) => [convForwardDispatch(k, b, convGeometry(attrs), b.name)],
+  gpuBackward: (k, b, attrs) => convBackwardDispatch(k, b, convGeometry(attrs), b.name),
+  gpuWeightGrads: (k, b, attrs) => convWeightGradDispatch(k, b, convGeometry(attrs), b.name),
+};

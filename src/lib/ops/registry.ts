@@ -1,0 +1,19 @@
+// Every op the microscope understands, by the name model.json uses.
+
+import type { OpDescriptor } from './types';
+import { conv2d } from './conv2d';
+import { linear } from './linear';
+import { relu } from './relu';
+import { maxpool, avgpool, adaptiveavgpool } from './pool';
+import { lrn } from './lrn';
+import { batchnorm } from './batchnorm';
+import { flatten, dropout, concat, add } from './structural';
+import { softmax } from './softmax';
+
+export const OPS: Record<string, OpDescriptor> = Object.fromEntries(
+  [conv2d, linear, relu, maxpool, avgpool, adaptiveavgpool, lrn, batchnorm, flatten, dropout, concat, add, softmax].map((d) => [d.op, d]),
+);
+
+export function opDescriptor(op: string): OpDescriptor | undefined {
+  return Object.prototype.hasOwnProperty.call(OPS, op) ? OPS[op] : undefined;
+}

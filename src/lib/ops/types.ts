@@ -1,0 +1,87 @@
+// The contract every op fulfils: attribute validation, shape inference, a CPU reference
+// (f64, used as the oracle in tests) and its GPU encoding. One op = one descriptor file +
+// one CPU reference + its WGSL files under shaders/<op>/ + one test table.
+
+import type { Shape } from '../model/types';
+import type { Kernels, Dispatch } from '../engine/kernels';
+
+export type Attrs = Record<string, unknown>;
+
+/** A batch of values on the CPU: data is batch-major, shape excludes the batch. */
+export interface CpuTensor {
+  batch: number;
+  shape: Shape;
+  data: Float64Array;
+}
+
+export interface CpuForwardArgs {
+  inputs: CpuTensor[];
+  params: Record<string, Float32Array>;
+  attrs: Attrs;
+  outShape: Shape;
+}
+
+export interface CpuBackwardArgs extends CpuForwardArgs {
+  output: CpuTensor;
+  gradOutput: CpuTensor;
+}
+
+export interface CpuGradients {
+  /** d target / d input, one per input. */
+  inputs: CpuTensor[];
+  /** d target / d param, summed over the batch. */
+  params: Record<string, Float64Array>;
+}
+
+/** GPU buffers of one layer for one plan (a fixed batch size). */
+export interface GpuLayerBuffers {
+  /** Layer name, used in labels. */
+  name: string;
+  batch: number;
+  inputs: GPUBuffer[];
+  inputShapes: Shape[];
+  output: GPUBuffer;
+  outShape: Shape;
+  params: Record<string, GPUBuffer>;
+  /** Extra per-layer buffers an op keeps between forward and backward (e.g. argmax). */
+  aux: Record<string, GPUBuffer>;
+}
+
+export interface GpuBackwardBuffers extends GpuLayerBuffers {
+  gradOutput: GPUBuffer;
+  /** Gradient buffers of the inputs, or null where no gradient is needed. */
+  gradInputs: (GPUBuffer | null)[];
+  /** Whether each input's gradient adds to what is already there (branching). */
+  accumulate: boolean[];
+}
+
+export interface GpuWeightGradBuffers extends GpuLayerBuffers {
+  gradOutput: GPUBuffer;
+  /** Output buffers for parameter gradients, keyed like params. */
+  gradParams: Record<string, GPUBuffer>;
+  /** Number of images summed per slice: 1 gives per-image gradients [batch, ...]. */
+  perImage: boolean;
+}
+
+export interface OpDescriptor {
+  op: string;
+  /** Number of inputs: exact, or [min, max]. */
+  arity: number | [number, number];
+  /** Parameter names this op can take; required ones listed in requiredParams. */
+  paramNames: string[];
+  requiredParams: string[];
+  /** Validates attributes and fills in defaults; throws Error with a plain message. */
+  parseAttrs(raw: Attrs): Attrs;
+  /** Output shape from input and parameter shapes; throws Error with a plain message. */
+  inferShape(inputShapes: Shape[], attrs: Attrs, paramShapes: Record<string, Shape>): Shape;
+  /** Whether the output may share the input's buffer (pure reshapes / identities). */
+  aliasesInput?: boolean;
+  /** Bytes per image of aux buffers the forward needs (name -> element count per image). */
+  auxSizes?(inputShapes: Shape[], outShape: Shape, attrs: Attrs): Record<string, number>;
+  cpuForward(args: CpuForwardArgs): CpuTensor;
+  cpuBackward(args: CpuBackwardArgs): CpuGradients;
+  gpuForward(k: Kernels, b: GpuLayerBuffers, attrs: Attrs): Dispatch[];
+  gpuBackward(k: Kernels, b: GpuBackwardBuffers, attrs: Attrs): Dispatch[];
+  /** Parameter gradients (only ops with params). Extra scratch comes from Kernels. */
+  gpuWeightGrads?(k: Kernels, b: GpuWeightGradBuffers, attrs: Attrs): Dispatch[];
+}
