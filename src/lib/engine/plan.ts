@@ -131,7 +131,8 @@ export class Plan {
       });
       dispatches.push(...d.gpuBackward(k, { ...lb, gradOutput: grads.get(l.name)!, gradInputs, accumulate }, l.attrs));
       l.inputs.forEach((i) => written.add(i));
-      if (weightGrads !== 'none' && d.gpuWeightGrads && Object.keys(lb.params).length > 0) {
+      const wanted = weightGrads === 'sum' || (weightGrads === 'perImage' && d.perImageWeightGrads);
+      if (wanted && d.gpuWeightGrads && Object.keys(lb.params).length > 0) {
         const gp: Record<string, GPUBuffer> = {};
         for (const [p, buf] of Object.entries(lb.params)) {
           if (p === 'runningMean' || p === 'runningVar') continue;

@@ -77,7 +77,6 @@ export const batchnorm: OpDescriptor = {
     ];
   },
   gpuWeightGrads: (k, b, attrs) => {
-    if (b.perImage) throw new Error(`${b.name}: per-image gradients of batchnorm parameters are not computed`);
     const [C, H, W] = chw(b.outShape);
     return [
       k.dispatch({

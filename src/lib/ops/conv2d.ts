@@ -119,6 +119,7 @@ export const conv2d: OpDescriptor = {
   arity: 1,
   paramNames: ['weight', 'bias'],
   requiredParams: ['weight'],
+  perImageWeightGrads: true,
   parseAttrs(raw) {
     rejectUnknown(raw, ['kernel', 'stride', 'padding', 'dilation', 'groups']);
     return {

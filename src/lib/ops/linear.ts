@@ -20,6 +20,7 @@ export const linear: OpDescriptor = {
   arity: 1,
   paramNames: ['weight', 'bias'],
   requiredParams: ['weight'],
+  perImageWeightGrads: true,
   parseAttrs(raw) {
     rejectUnknown(raw, []);
     return {};

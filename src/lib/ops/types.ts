@@ -82,6 +82,8 @@ export interface OpDescriptor {
   cpuBackward(args: CpuBackwardArgs): CpuGradients;
   gpuForward(k: Kernels, b: GpuLayerBuffers, attrs: Attrs): Dispatch[];
   gpuBackward(k: Kernels, b: GpuBackwardBuffers, attrs: Attrs): Dispatch[];
+  /** Whether gpuWeightGrads can keep one gradient per image (conv2d, linear). */
+  perImageWeightGrads?: boolean;
   /** Parameter gradients (only ops with params). Extra scratch comes from Kernels. */
   gpuWeightGrads?(k: Kernels, b: GpuWeightGradBuffers, attrs: Attrs): Dispatch[];
 }

@@ -1,0 +1,273 @@
+// Page state of the microscope: worker start-up, model and image-set loading with
+// progress, the selected sample, its GPU prediction and timings. Components read these
+// runes; all worker traffic goes through this class.
+import { MicroscopeClient, isCancelled, type ModelSummary, type Progress } from '$lib/worker/client';
+import { fetchImageSet, imagePixels, samplesPerClass, type ImageSet } from '$lib/images/imageSet';
+import { normalizeBatch, normalizePixels } from '$lib/images/preprocess';
+import { argmaxRow, topK, type Ranked } from '$lib/worker/scores';
+
+export type Phase = 'idle' | 'starting' | 'no-webgpu' | 'loading' | 'ready' | 'failed';
+
+export interface Prediction {
+  image: number;
+  ranked: Ranked[];
+  forwardMs: number;
+  roundTripMs: number;
+}
+
+export interface LoadError {
+  title: string;
+  message: string;
+  /** Which model and where from, for the reader. */
+  context?: string;
+}
+
+const SAMPLES_PER_CLASS = 4;
+const TOP_K = 5;
+
+export class Microscope {
+  phase = $state<Phase>('idle');
+  adapter = $state('');
+  /** True for a software (CPU-emulated) adapter such as SwiftShader: timings are not a GPU's. */
+  softwareAdapter = $state(false);
+  noGpuMessage = $state('');
+  modelName = $state('');
+  progress = $state.raw<Progress | null>(null);
+  model = $state.raw<ModelSummary | null>(null);
+  images = $state.raw<ImageSet | null>(null);
+  /** Sample image indices, one list per class. */
+  samples = $state.raw<number[][]>([]);
+  selected = $state<number | null>(null);
+  prediction = $state.raw<Prediction | null>(null);
+  /** Predicted class of every sample (from one batched pass), by image index. */
+  samplePredictions = $state.raw<Map<number, number>>(new Map());
+  classifying = $state(false);
+  loadError = $state.raw<LoadError | null>(null);
+  runError = $state<string | null>(null);
+  /** GPU errors the worker reported: shown as a warning, since results may be wrong. */
+  gpuErrors = $state.raw<string[]>([]);
+  loadMs = $state(0);
+  warmupMs = $state(0);
+
+  private client: MicroscopeClient | null = null;
+  private cancelLoad: (() => Promise<boolean>) | null = null;
+  private classifyQueued = false;
+
+  /** Sample indices in reading order (class after class). */
+  get sampleOrder(): number[] {
+    return this.samples.flat();
+  }
+
+  get sampleAccuracy(): { correct: number; total: number } | null {
+    const set = this.images;
+    if (!set || this.samplePredictions.size === 0) return null;
+    let correct = 0;
+    for (const [i, c] of this.samplePredictions) if (set.labels[i] === c) correct++;
+    return { correct, total: this.samplePredictions.size };
+  }
+
+  /** Starts the worker (once) and loads a model by its folder URL (ending in '/'). */
+  async load(modelName: string, folderUrl: string, preferredImage: number | null = null): Promise<void> {
+    await this.cancelLoad?.();
+    this.modelName = modelName;
+    this.loadError = null;
+    this.runError = null;
+    this.prediction = null;
+    this.samplePredictions = new Map();
+    this.gpuErrors = [];
+    if (!this.client) {
+      this.phase = 'starting';
+      if (typeof navigator === 'undefined' || !('gpu' in navigator) || !navigator.gpu) {
+        this.noGpu('This browser does not expose WebGPU (navigator.gpu is missing).');
+        return;
+      }
+      this.client = new MicroscopeClient();
+      let init;
+      try {
+        init = await this.client.init();
+      } catch (err) {
+        this.fail('The microscope could not start', err);
+        this.client.terminate();
+        this.client = null;
+        return;
+      }
+      if (!init.ok) {
+        this.noGpu(init.message);
+        this.client.terminate();
+        this.client = null;
+        return;
+      }
+      this.adapter = init.adapter;
+      this.softwareAdapter = init.software;
+    }
+
+    this.phase = 'loading';
+    this.progress = { phase: 'Downloading weights', done: 0, total: 0 };
+    const job = this.client.loadModel(folderUrl, (p) => (this.progress = p));
+    this.cancelLoad = job.cancel;
+    const imagesPromise = fetchImageSet(folderUrl).then(
+      (set) => ({ ok: true as const, set }),
+      (err: unknown) => ({ ok: false as const, err }),
+    );
+    let result;
+    try {
+      result = await job.result;
+    } catch (err) {
+      if (isCancelled(err)) return;
+      this.fail('The model could not be loaded', err);
+      return;
+    } finally {
+      this.cancelLoad = null;
+    }
+    if (!result.ok) {
+      const titles = {
+        format: 'This model file is not valid',
+        network: 'The model could not be downloaded',
+        gpu: 'The GPU is not available',
+        engine: 'The GPU engine could not run this model',
+      };
+      this.loadError = { title: titles[result.reason], message: result.message, context: `Model "${modelName}" from ${folderUrl}` };
+      this.phase = 'failed';
+      return;
+    }
+    const images = await imagesPromise;
+    if (!images.ok) {
+      this.fail('The sample images could not be loaded', images.err);
+      return;
+    }
+    const { input } = result.model;
+    const set = images.set;
+    if (set.channels !== input.channels || set.height !== input.height || set.width !== input.width) {
+      this.loadError = {
+        title: 'The sample images do not fit this model',
+        message: `images are ${set.channels}x${set.height}x${set.width}, the model takes ${input.channels}x${input.height}x${input.width}`,
+      };
+      this.phase = 'failed';
+      return;
+    }
+    this.model = result.model;
+    this.loadMs = result.loadMs;
+    this.noteGpuErrors(result.gpuErrors);
+    this.warmupMs = result.warmupMs;
+    this.images = set;
+    this.samples = samplesPerClass(set, SAMPLES_PER_CLASS);
+    this.progress = null;
+    this.phase = 'ready';
+    const order = this.sampleOrder;
+    const first = preferredImage !== null && preferredImage >= 0 && preferredImage < set.count ? preferredImage : order[0];
+    if (first !== undefined) this.select(first);
+    void this.classifySamples();
+  }
+
+  /** Selects an image of the set and classifies it (coalescing rapid changes). */
+  select(index: number): void {
+    if (!this.images || index < 0 || index >= this.images.count) return;
+    this.selected = index;
+    void this.classifySelected();
+  }
+
+  /** Moves the selection through the sample grid: dx across classes, dy within a class. */
+  move(dx: number, dy: number): void {
+    const groups = this.samples;
+    if (groups.length === 0) return;
+    let col = groups.findIndex((g) => this.selected !== null && g.includes(this.selected));
+    let row = col >= 0 ? groups[col].indexOf(this.selected!) : 0;
+    if (col < 0) col = 0;
+    if (dx !== 0) {
+      // Across classes; wraps to the next/previous row at the ends, like reading order.
+      const order = this.sampleOrderByRow();
+      const at = order.findIndex(([c, r]) => c === col && r === row);
+      const next = order[Math.min(order.length - 1, Math.max(0, at + dx))];
+      [col, row] = next;
+    } else if (dy !== 0) {
+      row = Math.min(groups[col].length - 1, Math.max(0, row + dy));
+    }
+    const index = groups[col]?.[row];
+    if (index !== undefined && index !== this.selected) this.select(index);
+  }
+
+  /** [column, row] of every sample, row by row (the visual reading order of the grid). */
+  private sampleOrderByRow(): [number, number][] {
+    const rows = Math.max(0, ...this.samples.map((g) => g.length));
+    const out: [number, number][] = [];
+    for (let r = 0; r < rows; r++) this.samples.forEach((g, c) => r < g.length && out.push([c, r]));
+    return out;
+  }
+
+  private async classifySelected(): Promise<void> {
+    if (this.classifying) {
+      this.classifyQueued = true;
+      return;
+    }
+    const client = this.client;
+    const set = this.images;
+    const model = this.model;
+    if (!client || !set || !model) return;
+    this.classifying = true;
+    try {
+      do {
+        this.classifyQueued = false;
+        const image = this.selected;
+        if (image === null) break;
+        const input = normalizePixels(imagePixels(set, image), model.input);
+        const t0 = performance.now();
+        const result = await client.classify(input, 1).result;
+        const roundTripMs = performance.now() - t0;
+        this.prediction = {
+          image,
+          ranked: topK(result.probabilities, result.classes, 0, TOP_K),
+          forwardMs: result.forwardMs,
+          roundTripMs,
+        };
+        this.runError = null;
+        this.noteGpuErrors(result.gpuErrors);
+      } while (this.classifyQueued || (this.prediction && this.prediction.image !== this.selected));
+    } catch (err) {
+      this.runError = `Classification failed: ${err instanceof Error ? err.message : String(err)}`;
+    } finally {
+      this.classifying = false;
+    }
+  }
+
+  /** One batched pass over every sample, to mark right and wrong predictions in the grid. */
+  private async classifySamples(): Promise<void> {
+    const client = this.client;
+    const set = this.images;
+    const model = this.model;
+    const order = this.sampleOrder;
+    if (!client || !set || !model || order.length === 0) return;
+    try {
+      const input = normalizeBatch(order.map((i) => imagePixels(set, i)), model.input);
+      const result = await client.classify(input, order.length).result;
+      const predictions = new Map<number, number>();
+      order.forEach((image, row) => predictions.set(image, argmaxRow(result.probabilities, result.classes, row)));
+      if (this.images === set) this.samplePredictions = predictions;
+      this.noteGpuErrors(result.gpuErrors);
+    } catch (err) {
+      if (!isCancelled(err)) this.runError = `Batch classification failed: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+
+  private noteGpuErrors(errors: string[]): void {
+    if (errors.length > 0) this.gpuErrors = [...this.gpuErrors, ...errors].slice(0, 5);
+  }
+
+  private noGpu(message: string): void {
+    this.noGpuMessage = message;
+    this.phase = 'no-webgpu';
+  }
+
+  private fail(title: string, err: unknown): void {
+    this.loadError = {
+      title,
+      message: err instanceof Error ? err.message : String(err),
+      context: this.modelName ? `Model "${this.modelName}"` : undefined,
+    };
+    this.phase = 'failed';
+  }
+
+  destroy(): void {
+    this.client?.terminate();
+    this.client = null;
+  }
+}

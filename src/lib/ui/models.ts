@@ -1,0 +1,18 @@
+// The built-in models the site ships (folders under static/weights/) and how a model
+// name from the URL is checked before it becomes part of a fetch path.
+
+export interface BuiltInModel {
+  name: string;
+  title: string;
+}
+
+export const BUILT_IN_MODELS: BuiltInModel[] = [
+  { name: 'fashion-small', title: 'Fashion-MNIST · small CNN' },
+];
+
+export const DEFAULT_MODEL = 'fashion-small';
+
+/** A model folder name: lowercase letters, digits and dashes (nothing that walks paths). */
+export function isModelName(name: string): boolean {
+  return /^[a-z0-9][a-z0-9-]{0,63}$/.test(name);
+}
