@@ -1,7 +1,10 @@
 // Conv2d forward as an implicit GEMM (NCHW, groups, stride, padding, dilation).
-// Each invocation keeps a 4x4 register tile: 4 output channels of one group x 4
-// consecutive output positions of the flattened (image, row, column) index, and walks
-// the reduction over (input channel, kernel row, kernel column) with no shared memory.
+// Each invocation keeps a 4x4 register tile: 4 output channels of one group (the vec4
+// lanes of acc0..acc3) x 4 consecutive output positions of the flattened (image, row,
+// column) index (acc0..acc3), and walks the reduction over (input channel, kernel row,
+// kernel column) with no shared memory. The 4 positions are handled as vec4 lanes with
+// masked loads (no per-lane branches), written out by hand so that compilers which do not
+// unroll loops (SwiftShader) keep everything in registers.
 // Grid: x = position tiles (folded into z past the per-dimension limit), y = channel tiles.
 
 struct Params {
@@ -20,6 +23,19 @@ struct Params {
 
 override WG: u32 = 64;
 
+fn store(pos: u32, total: u32, outPlane: u32, co0: u32, coEnd: u32, acc: vec4f) {
+  if (pos >= total) { return; }
+  let n = pos / outPlane;
+  let r = pos % outPlane;
+  for (var c = 0u; c < 4u; c++) {
+    let co = co0 + c;
+    if (co >= coEnd) { return; }
+    var v = acc[c];
+    if (p.hasBias != 0u) { v += bias[co]; }
+    y[(n * p.outC + co) * outPlane + r] = v;
+  }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let tile = gid.x + gid.z * nwg.x * WG;
@@ -32,59 +48,53 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let coutG = p.outC / p.groups;
   let tilesPerGroup = (coutG + 3u) / 4u;
   let g = gid.y / tilesPerGroup;
+  if (g >= p.groups) { return; }
   let co0 = g * coutG + (gid.y % tilesPerGroup) * 4u;
   let coEnd = (g + 1u) * coutG;
-  if (g >= p.groups) { return; }
 
   let inPlane = p.inH * p.inW;
-  let kArea = p.kH * p.kW;
-  let wStride = cinG * kArea;
+  let wStride = cinG * p.kH * p.kW;
+  let inH = vec4i(i32(p.inH));
+  let inW = vec4i(i32(p.inW));
+  let zero = vec4i(0);
 
-  // Per-position origin of the receptive window and image base offsets.
-  var ih0: array<i32, 4>;
-  var iw0: array<i32, 4>;
-  var xBase: array<u32, 4>;
-  for (var j = 0u; j < 4u; j++) {
-    let pos = min(pos0 + j, total - 1u);
-    let n = pos / outPlane;
-    let r = pos % outPlane;
-    ih0[j] = i32((r / p.outW) * p.strideH) - i32(p.padH);
-    iw0[j] = i32((r % p.outW) * p.strideW) - i32(p.padW);
-    xBase[j] = (n * p.inC + g * cinG) * inPlane;
-  }
-  var wRow: array<u32, 4>;
-  for (var r = 0u; r < 4u; r++) { wRow[r] = min(co0 + r, coEnd - 1u) * wStride; }
+  // Per-lane (position) window origin and image base offset.
+  let pos = min(vec4u(pos0) + vec4u(0u, 1u, 2u, 3u), vec4u(total - 1u));
+  let n = pos / outPlane;
+  let r = pos % outPlane;
+  let ih0 = vec4i((r / p.outW) * p.strideH) - i32(p.padH);
+  let iw0 = vec4i((r % p.outW) * p.strideW) - i32(p.padW);
+  let xBase = vec4i((n * p.inC + g * cinG) * inPlane);
+  let wRow = min(vec4u(co0) + vec4u(0u, 1u, 2u, 3u), vec4u(coEnd - 1u)) * wStride;
 
-  var acc: array<vec4f, 4>;
+  var acc0 = vec4f(0.0);
+  var acc1 = vec4f(0.0);
+  var acc2 = vec4f(0.0);
+  var acc3 = vec4f(0.0);
+  var k = 0u;
   for (var ci = 0u; ci < cinG; ci++) {
+    let xc = xBase + i32(ci * inPlane);
     for (var kh = 0u; kh < p.kH; kh++) {
+      let ih = ih0 + i32(kh * p.dilH);
+      let rowOk = (ih >= zero) & (ih < inH);
+      let rowOff = xc + ih * inW;
       for (var kw = 0u; kw < p.kW; kw++) {
-        let k = (ci * p.kH + kh) * p.kW + kw;
-        let wv = vec4f(w[wRow[0] + k], w[wRow[1] + k], w[wRow[2] + k], w[wRow[3] + k]);
-        let dh = i32(kh * p.dilH);
-        let dw = i32(kw * p.dilW);
-        for (var j = 0u; j < 4u; j++) {
-          let ih = ih0[j] + dh;
-          let iw = iw0[j] + dw;
-          if (ih >= 0 && ih < i32(p.inH) && iw >= 0 && iw < i32(p.inW)) {
-            acc[j] += wv * x[xBase[j] + ci * inPlane + u32(ih) * p.inW + u32(iw)];
-          }
-        }
+        let iw = iw0 + i32(kw * p.dilW);
+        let ok = rowOk & (iw >= zero) & (iw < inW);
+        let idx = select(zero, rowOff + iw, ok);
+        let xv = select(vec4f(0.0), vec4f(x[idx.x], x[idx.y], x[idx.z], x[idx.w]), ok);
+        let wv = vec4f(w[wRow.x + k], w[wRow.y + k], w[wRow.z + k], w[wRow.w + k]);
+        acc0 += wv * xv.x;
+        acc1 += wv * xv.y;
+        acc2 += wv * xv.z;
+        acc3 += wv * xv.w;
+        k++;
       }
     }
   }
 
-  for (var j = 0u; j < 4u; j++) {
-    let pos = pos0 + j;
-    if (pos >= total) { break; }
-    let n = pos / outPlane;
-    let r = pos % outPlane;
-    for (var c = 0u; c < 4u; c++) {
-      let co = co0 + c;
-      if (co >= coEnd) { break; }
-      var v = acc[j][c];
-      if (p.hasBias != 0u) { v += bias[co]; }
-      y[(n * p.outC + co) * outPlane + r] = v;
-    }
-  }
+  store(pos0, total, outPlane, co0, coEnd, acc0);
+  store(pos0 + 1u, total, outPlane, co0, coEnd, acc1);
+  store(pos0 + 2u, total, outPlane, co0, coEnd, acc2);
+  store(pos0 + 3u, total, outPlane, co0, coEnd, acc3);
 }

@@ -90,7 +90,7 @@ export class Engine {
           if (old !== this.current) {
             old.release();
             this.plans.delete(b);
-            if (this.lastBackward?.plan === old) this.lastBackward = null;
+            if (this.lastBackward?.plan === old) this.dropBackward();
             break;
           }
         }
@@ -111,7 +111,7 @@ export class Engine {
     this.kernels.run(plan.forwardDispatches, 'forward');
     this.current = plan;
     this.count = count;
-    this.lastBackward = null;
+    this.dropBackward();
   }
 
   /** The dispatches of the current plan's forward pass (for benchmarks). */
@@ -182,8 +182,14 @@ export class Engine {
     for (const b of k.takeOwned()) {
       if (b !== values) this.releaseLater(b);
     }
-    if (this.lastBackward) this.releaseLater(this.lastBackward.values);
+    this.dropBackward();
     this.lastBackward = { plan, key: `${layer}|${weightGrads}`, values };
+  }
+
+  /** Forgets the last backward pass (its results belong to a batch no longer current). */
+  private dropBackward(): void {
+    if (this.lastBackward) this.pool.release(this.lastBackward.values);
+    this.lastBackward = null;
   }
 
   private releaseLater(b: GPUBuffer): void {

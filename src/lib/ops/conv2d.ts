@@ -50,6 +50,7 @@ export function convBackwardDispatch(k: Kernels, b: GpuBackwardBuffers, g: ConvG
     k.dispatch({
       label: `${label}.backwardInput`,
       shader: 'conv2d/backward_input',
+      defines: { STRIDED: g.stride[0] > 1 || g.stride[1] > 1 },
       uniforms: [...convUniforms(b.batch, b.inputShapes[0], b.outShape, g), b.accumulate[0] ? 1 : 0],
       buffers: [b.gradOutput, b.params.weight, dx],
       threads: [Math.ceil((b.batch * H * W) / 4), g.groups * Math.ceil(cinG / 4)],

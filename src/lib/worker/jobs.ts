@@ -31,7 +31,10 @@ export interface Job {
   readonly cancelled: boolean;
   /** Throws JobCancelledError if cancel() was called; call it between steps. */
   throwIfCancelled(): void;
-  /** Reports progress; calls closer than the registry's interval are dropped, except the last step. */
+  /**
+   * Reports progress; calls closer than the registry's interval are dropped, except the
+   * last step and the first report of a new phase.
+   */
   progress(phase: string, done: number, total?: number): void;
 }
 
@@ -85,6 +88,7 @@ export class JobRegistry {
 
   private makeJob(id: string, signal: AbortSignal, onProgress: ProgressFn | undefined): Job {
     let last = -Infinity;
+    let lastPhase: string | null = null;
     const report = (p: Progress) => {
       if (!onProgress) return;
       try {
@@ -106,8 +110,9 @@ export class JobRegistry {
       progress: (phase, done, total = 0) => {
         const t = this.now();
         const final = total > 0 && done >= total;
-        if (!final && t - last < this.minIntervalMs) return;
+        if (!final && phase === lastPhase && t - last < this.minIntervalMs) return;
         last = t;
+        lastPhase = phase;
         report({ phase, done, total });
       },
     };

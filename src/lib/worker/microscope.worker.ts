@@ -65,6 +65,7 @@ function fetchWithProgress(job: Job, httpFailures: string[]): typeof fetch {
   const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
   return async (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    job.progress(`Requesting ${url.split('/').pop() ?? url}`, sum(received), 0);
     const response = await fetch(input, { ...init, signal: job.signal });
     const file = url.split('/').pop() ?? url;
     if (!response.ok) httpFailures.push(`${file}: HTTP ${response.status}`);

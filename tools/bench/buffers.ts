@@ -1,0 +1,44 @@
+// Buffer helpers for the benchmark: seeded random data, uploads, NaN-filled outputs (so an
+// output a kernel never wrote cannot pass the check) and read-backs.
+
+/** A small deterministic generator (mulberry32): runs are repeatable. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n values uniform in [-scale, scale). */
+export function randomArray(n: number, seed: number, scale = 1): Float32Array {
+  const r = rng(seed);
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = (r() * 2 - 1) * scale;
+  return a;
+}
+
+export function upload(device: GPUDevice, buf: GPUBuffer, data: Float32Array): void {
+  device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** Fills the first `count` floats of buf with NaN. */
+export function fillNaN(device: GPUDevice, buf: GPUBuffer, count: number): void {
+  upload(device, buf, new Float32Array(count).fill(NaN));
+}
+
+export async function readBack(device: GPUDevice, buf: GPUBuffer, count: number): Promise<Float32Array> {
+  const bytes = count * 4;
+  const staging = device.createBuffer({ label: 'bench.readback', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const encoder = device.createCommandEncoder({ label: 'bench.readback' });
+  encoder.copyBufferToBuffer(buf, 0, staging, 0, bytes);
+  device.queue.submit([encoder.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const out = new Float32Array(staging.getMappedRange().slice(0));
+  staging.unmap();
+  staging.destroy();
+  return out;
+}

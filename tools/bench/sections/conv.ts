@@ -1,0 +1,162 @@
+// Conv2d section: the engine's own dispatches (convForwardDispatch, convBackwardDispatch,
+// convWeightGradDispatch) on AlexNet- and Fashion-MNIST-VGG-shaped layers, in GFLOP/s,
+// each result checked against the CPU on a sample of entries.
+
+import type { BenchContext, BenchRow, BenchSection } from '../types';
+import type { Dispatch } from '../../../src/lib/engine/kernels';
+import type { ConvGeometry } from '../../../src/lib/ops/reference/conv2d';
+import type { GpuBackwardBuffers, GpuLayerBuffers, GpuWeightGradBuffers } from '../../../src/lib/ops/types';
+import { convForwardDispatch, convBackwardDispatch, convWeightGradDispatch } from '../../../src/lib/ops/conv2d';
+import { randomArray, upload, fillNaN, readBack, rng } from '../buffers';
+import { checkSampled, sampleIndices, type SampledValue } from '../check';
+import { forwardAt, gradInputAt, gradWeightAt, selfTest, type ConvProblem } from './convOracle';
+
+export interface ConvLayer {
+  name: string;
+  /** Where the shape comes from. */
+  origin: string;
+  C: number; O: number; H: number; W: number;
+  k: number; pad: number; stride: number;
+  /** Starting batch (auto batch grows it until a run is long enough to time). */
+  batch: number;
+}
+
+export const CONV_LAYERS: ConvLayer[] = [
+  { name: 'conv2', origin: 'AlexNet conv2', C: 64, O: 192, H: 27, W: 27, k: 5, pad: 2, stride: 1, batch: 1 },
+  { name: 'conv3', origin: 'AlexNet conv3', C: 192, O: 384, H: 13, W: 13, k: 3, pad: 1, stride: 1, batch: 1 },
+  { name: 'conv4', origin: 'AlexNet conv4', C: 384, O: 256, H: 13, W: 13, k: 3, pad: 1, stride: 1, batch: 1 },
+  { name: 'vgg', origin: 'Fashion-MNIST VGG conv 32->64', C: 32, O: 64, H: 14, W: 14, k: 3, pad: 1, stride: 1, batch: 8 },
+];
+
+/** Largest batch the auto batch may reach. */
+const MAX_BATCH = 512;
+
+function geometry(l: ConvLayer): ConvGeometry {
+  return { kernel: [l.k, l.k], stride: [l.stride, l.stride], padding: [l.pad, l.pad], dilation: [1, 1], groups: 1 };
+}
+
+function outLen(n: number, l: ConvLayer): number {
+  return Math.floor((n + 2 * l.pad - l.k) / l.stride) + 1;
+}
+
+function shapeString(l: ConvLayer): string {
+  return `${l.C}->${l.O} ${l.k}x${l.k} p${l.pad}${l.stride > 1 ? ` s${l.stride}` : ''} on ${l.H}x${l.W}`;
+}
+
+/** The buffers and dispatches of one layer at one batch size. */
+class LayerSetup {
+  readonly problem: ConvProblem;
+  readonly x: GPUBuffer; readonly w: GPUBuffer; readonly bias: GPUBuffer; readonly y: GPUBuffer;
+  readonly dy: GPUBuffer; readonly dx: GPUBuffer; readonly dw: GPUBuffer;
+  readonly passes: { pass: string; dispatches: Dispatch[]; out: GPUBuffer; outLen: number; at: (p: ConvProblem, i: number) => SampledValue }[];
+  private readonly ctx: BenchContext;
+  private readonly owned: GPUBuffer[];
+
+  constructor(ctx: BenchContext, l: ConvLayer, batch: number, seed: number) {
+    this.ctx = ctx;
+    const { device, kernels: k, pool } = ctx;
+    const g = geometry(l);
+    const OH = outLen(l.H, l), OW = outLen(l.W, l);
+    const N = batch;
+    const xLen = N * l.C * l.H * l.W, yLen = N * l.O * OH * OW, wLen = l.O * l.C * l.k * l.k;
+    this.problem = {
+      N, C: l.C, H: l.H, W: l.W, O: l.O, OH, OW, g,
+      x: randomArray(xLen, seed),
+      w: randomArray(wLen, seed + 1, 1 / Math.sqrt(l.C * l.k * l.k)),
+      bias: randomArray(l.O, seed + 2, 0.1),
+      dy: randomArray(yLen, seed + 3),
+    };
+    const name = `bench.${l.name}`;
+    this.x = pool.acquire(xLen * 4, `${name}.x`);
+    this.w = pool.acquire(wLen * 4, `${name}.w`);
+    this.bias = pool.acquire(l.O * 4, `${name}.bias`);
+    this.y = pool.acquire(yLen * 4, `${name}.y`);
+    this.dy = pool.acquire(yLen * 4, `${name}.dy`);
+    this.dx = pool.acquire(xLen * 4, `${name}.dx`);
+    this.dw = pool.acquire(wLen * 4, `${name}.dw`);
+    upload(device, this.x, this.problem.x);
+    upload(device, this.w, this.problem.w);
+    upload(device, this.bias, this.problem.bias!);
+    upload(device, this.dy, this.problem.dy);
+
+    const layer: GpuLayerBuffers = {
+      name, batch: N, inputs: [this.x], inputShapes: [[l.C, l.H, l.W]], output: this.y, outShape: [l.O, OH, OW],
+      params: { weight: this.w, bias: this.bias }, aux: {},
+    };
+    const back: GpuBackwardBuffers = { ...layer, gradOutput: this.dy, gradInputs: [this.dx], accumulate: [false] };
+    const wgrad: GpuWeightGradBuffers = { ...layer, gradOutput: this.dy, gradParams: { weight: this.dw }, perImage: false };
+    this.passes = [
+      { pass: 'forward', dispatches: [convForwardDispatch(k, layer, g, name)], out: this.y, outLen: yLen, at: forwardAt },
+      { pass: 'backward-input', dispatches: convBackwardDispatch(k, back, g, name), out: this.dx, outLen: xLen, at: gradInputAt },
+      { pass: 'backward-weight', dispatches: convWeightGradDispatch(k, wgrad, g, name), out: this.dw, outLen: wLen, at: gradWeightAt },
+    ];
+    this.owned = [this.x, this.w, this.bias, this.y, this.dy, this.dx, this.dw, ...k.takeOwned()];
+  }
+
+  release(): void {
+    for (const b of this.owned) this.ctx.pool.release(b);
+    this.ctx.pool.trim();
+  }
+}
+
+/**
+ * Builds the layer at a batch whose forward run takes at least minMs (unless the batch is
+ * fixed). The forward pass's first run doubles as warm-up; its wall ms is returned.
+ */
+async function setupLayer(ctx: BenchContext, l: ConvLayer, seed: number): Promise<{ setup: LayerSetup; warmupMs: number }> {
+  const fixed = ctx.options.batch > 0;
+  let batch = fixed ? ctx.options.batch : l.batch;
+  for (;;) {
+    const setup = new LayerSetup(ctx, l, batch, seed);
+    // Compiles on first use, so it can overstate the first size tried; pipelines are cached after.
+    const ms = (await ctx.timer.once(setup.passes[0].dispatches, `${l.name} warm-up`)).wall;
+    if (fixed || batch >= MAX_BATCH || ms >= ctx.options.minMs) return { setup, warmupMs: ms };
+    setup.release();
+    // Aim at twice the minimum so the timed runs land safely above it.
+    batch = Math.min(MAX_BATCH, Math.max(batch * 2, Math.ceil((batch * 2 * ctx.options.minMs) / Math.max(ms, 0.5))));
+  }
+}
+
+export const convSection: BenchSection = {
+  name: 'conv',
+  description: "conv2d forward, gradient to input and gradient to kernels with the engine's dispatches",
+  async run(ctx) {
+    selfTest();
+    const rows: BenchRow[] = [];
+    const layers = ctx.options.layers.map((n) => CONV_LAYERS.find((l) => l.name === n)!);
+    for (const [li, l] of layers.entries()) {
+      const seed = 1000 * (li + 1);
+      const { setup: s, warmupMs } = await setupLayer(ctx, l, seed);
+      try {
+        for (const [pi, p] of s.passes.entries()) {
+          const label = `${l.name} ${p.pass}`;
+          fillNaN(ctx.device, p.out, p.outLen);
+          const t = await ctx.timer.measure(p.dispatches, ctx.options.runs, label, pi === 0 ? warmupMs : undefined);
+          const gpu = await readBack(ctx.device, p.out, p.outLen);
+          const expected = sampleIndices(p.outLen, ctx.options.samples, rng(seed + 10 + pi)).map((i) => p.at(s.problem, i));
+          const check = checkSampled(`${label} (${shapeString(l)}, batch ${s.problem.N})`, gpu, expected);
+          const flops = p.dispatches.reduce((a, d) => a + d.flops, 0);
+          const gflops = flops / (t.ms * 1e6);
+          ctx.log(`  ${label.padEnd(24)} ${gflops.toFixed(2).padStart(8)} GFLOP/s  (batch ${s.problem.N}, ${t.ms.toFixed(1)} ms, ${t.source})`);
+          rows.push({
+            section: 'conv',
+            name: l.name,
+            pass: p.pass,
+            shape: shapeString(l),
+            batch: s.problem.N,
+            flops,
+            ms: t.ms,
+            gflops,
+            timing: t.source,
+            maxRelError: check.maxRelError,
+            checked: check.checked,
+            extra: { origin: l.origin, dispatches: p.dispatches.map((d) => d.label), samples: t.samples },
+          });
+        }
+      } finally {
+        s.release();
+      }
+    }
+    return rows;
+  },
+};
