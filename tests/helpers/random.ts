@@ -10,7 +10,7 @@ export function rng(seed: number): () => number {
   };
 }
 
-export function randomArray(n: number, r: () => number, scale = 1): Float32Array {
+export function randomArray(n: number, r: () => number, scale = 1): Float32Array<ArrayBuffer> {
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = (r() * 2 - 1) * scale;
   return a;

@@ -39,7 +39,7 @@ async function read(device: GPUDevice, buf: GPUBuffer, n: number): Promise<Float
   return out;
 }
 
-function upload(device: GPUDevice, pool: BufferPool, data: Float32Array, label: string): GPUBuffer {
+function upload(device: GPUDevice, pool: BufferPool, data: Float32Array<ArrayBuffer>, label: string): GPUBuffer {
   const b = pool.acquire(data.byteLength, label);
   device.queue.writeBuffer(b, 0, data);
   return b;
@@ -56,12 +56,12 @@ export async function runOpCase(device: GPUDevice, c: OpCase, seed: number): Pro
   const attrs = d.parseAttrs(c.attrs);
   const paramShapes = c.params ?? {};
   const outShape = d.inferShape(c.inputShapes, attrs, paramShapes);
-  const params: Record<string, Float32Array> = {};
+  const params: Record<string, Float32Array<ArrayBuffer>> = {};
   for (const [p, s] of Object.entries(paramShapes)) {
     params[p] = randomArray(shapeSize(s), r);
     if (c.positiveParams?.includes(p)) params[p] = params[p].map((v) => Math.abs(v) + 0.1);
   }
-  const inputs32 = c.inputShapes.map((s) => randomArray(c.batch * shapeSize(s), r, 2));
+  const inputs32: Float32Array<ArrayBuffer>[] = c.inputShapes.map((s) => randomArray(c.batch * shapeSize(s), r, 2));
   const inputs: CpuTensor[] = inputs32.map((a, i) => ({ batch: c.batch, shape: c.inputShapes[i], data: Float64Array.from(a) }));
   const outLen = c.batch * shapeSize(outShape);
   const dy32 = randomArray(outLen, r);

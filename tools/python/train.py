@@ -55,8 +55,8 @@ MODELS = {
         "arch": architectures.fashion_vgg, "data": "fashion",
         "description": ("fashion-vgg fine-tuned with a group-sparsity (group lasso) penalty on "
                         "every 3x3 kernel: many kernels are near zero, so circuits are sparse."),
-        "seed": 3, "epochs": 6, "batch": 64, "lr": 1e-3, "augment": {"pad": 2, "flip": True},
-        "init_from": "fashion-vgg", "group_lasso": 2e-4,
+        "seed": 3, "epochs": 5, "batch": 64, "lr": 1e-3, "augment": {"pad": 2, "flip": True},
+        "init_from": "fashion-vgg", "group_lasso": 5e-4,
     },
     "digits": {
         "arch": architectures.digits, "data": "digits",

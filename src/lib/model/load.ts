@@ -127,9 +127,10 @@ export function parseModel(json: unknown, weights: ArrayBuffer, options: { foldB
   const j = json as Record<string, unknown>;
   if (j.format !== MODEL_FORMAT) fail(`unknown model format ${JSON.stringify(j.format)} (expected "${MODEL_FORMAT}")`);
   const input = readInput(j.input);
-  const classes = j.classes;
-  if (!Array.isArray(classes) || classes.length === 0 || !classes.every((c) => typeof c === 'string'))
+  const rawClasses = j.classes;
+  if (!Array.isArray(rawClasses) || rawClasses.length === 0 || !rawClasses.every((c) => typeof c === 'string'))
     fail(`"classes" must be a non-empty list of class names`);
+  const classes = rawClasses as string[];
   const tensors = readTensors(j.tensors, weights.byteLength);
   const raw = topoSort(readLayers(j.layers, input.name), input.name);
 
@@ -177,7 +178,7 @@ export function parseModel(json: unknown, weights: ArrayBuffer, options: { foldB
     name: typeof j.name === 'string' ? j.name : 'model',
     description: typeof j.description === 'string' ? j.description : '',
     input,
-    classes: classes as string[],
+    classes,
     layers,
     output: output as string,
   };

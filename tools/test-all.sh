@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs every test of the microscope on a fresh Debian machine with Node 20: installs what
+# the tests need when it is missing (Debian chromium for SwiftShader WebGPU, libvulkan1,
+# npm packages), then type-checks, runs the unit and WGSL-on-adapter tests (vitest, Dawn
+# in Node), builds the static site and runs the end-to-end tests in headless Chromium.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+ICD=/usr/lib/chromium/vk_swiftshader_icd.json
+need_apt=()
+[ -f "$ICD" ] && [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1' || need_apt+=(libvulkan1)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "Installing ${need_apt[*]} (Debian packages: SwiftShader WebGPU for tests)..."
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need_apt[@]}" \
+    || { echo "could not install ${need_apt[*]}: install them with apt-get and rerun"; exit 1; }
+fi
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund || exit 1
+fi
+export VK_ICD_FILENAMES="${VK_ICD_FILENAMES:-$ICD}"
+mkdir -p test-results
+
+status=0
+step() { echo; echo "== $1"; }
+
+step "type check (svelte-check)"
+npm run --silent check || status=1
+
+step "unit and WGSL tests (vitest, WebGPU through Dawn on $(basename "$VK_ICD_FILENAMES" .json))"
+npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json || status=1
+
+step "static site build"
+npm run --silent build || status=1
+
+step "end-to-end tests (headless Chromium)"
+node tests/e2e/run.mjs | tee test-results/e2e.log
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+# One closing line for the whole run.
+node -e '
+const fs = require("fs");
+let passed = 0, failed = 0;
+try { const v = JSON.parse(fs.readFileSync("test-results/vitest.json", "utf8")); passed += v.numPassedTests; failed += v.numFailedTests + (v.numRuntimeErrors ?? 0); } catch { failed += 1; }
+try { const m = fs.readFileSync("test-results/e2e.log", "utf8").match(/(\d+) passed, (\d+) failed\s*$/); passed += +m[1]; failed += +m[2]; } catch { failed += 1; }
+if (process.argv[1] === "1" && failed === 0) failed = 1;
+console.log(`\ntotal: ${passed} passed, ${failed} failed`);
+' "$status"
+exit $status
