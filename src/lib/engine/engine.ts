@@ -27,6 +27,8 @@ export class Engine {
   readonly pool: BufferPool;
   readonly maxBatch: number;
   private readonly params = new Map<string, Record<string, GPUBuffer>>();
+  /** Unmasked weights of layers that have had an edge mask. */
+  private readonly originals = new Map<string, GPUBuffer>();
   private readonly plans = new Map<number, Plan>();
   private current: Plan | null = null;
   private count = 0;
@@ -259,10 +261,82 @@ export class Engine {
     return out;
   }
 
+  /** Images in the current batch. */
+  get batchSize(): number {
+    return this.count;
+  }
+
+  /** The current batch's activation buffer of a node (for GPU-side consumers such as saliency). */
+  activationBuffer(node: string): GPUBuffer {
+    const buf = this.requirePlan().activations.get(node);
+    if (!buf) throw new Error(`no node named "${node}"`);
+    return buf;
+  }
+
+  /** The last backward pass's gradient buffer at a node's output, or null if not upstream. */
+  gradBuffer(node: string): GPUBuffer | null {
+    return this.requireBackward().grads.get(node) ?? null;
+  }
+
+  /** The last backward pass's parameter-gradient buffer (per image when so requested). */
+  paramGradBuffer(layer: string, param: string): GPUBuffer | null {
+    return this.requireBackward().paramGrads.get(`${layer}.${param}`) ?? null;
+  }
+
+  /** The weights a layer runs with (masked when an edge mask is set). */
+  weightBuffer(layer: string): GPUBuffer {
+    const b = this.params.get(layer)?.weight;
+    if (!b) throw new Error(`layer "${layer}" has no weight`);
+    return b;
+  }
+
+  /** A layer's own (unmasked) weights. */
+  originalWeightBuffer(layer: string): GPUBuffer {
+    return this.originals.get(layer) ?? this.weightBuffer(layer);
+  }
+
+  /**
+   * Runs the network with edges removed: for each layer named, `mask[e]` (one value per
+   * kernel: weights.length / taps entries) multiplies every weight of kernel e. Layers not
+   * named run with their own weights; `null` restores every layer.
+   */
+  setEdgeMasks(masks: Map<string, { mask: Float32Array; taps: number }> | null): void {
+    const k = this.kernels;
+    const encoder = this.device.createCommandEncoder({ label: 'edge masks' });
+    const dispatches: Dispatch[] = [];
+    for (const [layer, original] of this.originals) {
+      if (!masks?.has(layer)) encoder.copyBufferToBuffer(original, 0, this.weightBuffer(layer), 0, original.size);
+    }
+    for (const [layer, { mask, taps }] of masks ?? []) {
+      const weights = this.model.layers.find((l) => l.name === layer)?.params.weight;
+      if (!weights) throw new Error(`layer "${layer}" has no weight to mask`);
+      if (mask.length * taps !== weights.length) throw new Error(`mask for "${layer}" has ${mask.length} entries, expected ${weights.length / taps}`);
+      let original = this.originals.get(layer);
+      if (!original) {
+        const current = this.weightBuffer(layer);
+        original = this.device.createBuffer({ label: `${layer}.weight.original`, size: current.size, usage: current.usage });
+        this.device.queue.writeBuffer(original, 0, weights.buffer, weights.byteOffset, weights.byteLength);
+        this.originals.set(layer, original);
+      }
+      const maskBuf = k.scratch(mask.byteLength, `${layer}.mask`);
+      this.device.queue.writeBuffer(maskBuf, 0, mask.buffer, mask.byteOffset, mask.byteLength);
+      dispatches.push(
+        k.dispatch({
+          label: `${layer}.applyMask`, shader: 'saliency/mask_weights', uniforms: [weights.length, taps],
+          buffers: [original, maskBuf, this.weightBuffer(layer)], threads: [weights.length],
+        }),
+      );
+    }
+    this.device.queue.submit([encoder.finish()]);
+    k.run(dispatches, 'edge masks');
+    for (const b of k.takeOwned()) this.pool.release(b);
+  }
+
   /** GPU bytes held: weights plus the pool's buffers. */
   get gpuBytes(): number {
     let w = 0;
     for (const r of this.params.values()) for (const b of Object.values(r)) w += b.size;
+    for (const b of this.originals.values()) w += b.size;
     return w + this.pool.allocatedBytes;
   }
 
@@ -272,6 +346,7 @@ export class Engine {
     for (const p of this.plans.values()) p.release();
     this.plans.clear();
     for (const r of this.params.values()) for (const b of Object.values(r)) b.destroy();
+    for (const b of this.originals.values()) b.destroy();
     this.pool.trim();
     this.kernels.empty.destroy();
   }

@@ -94,7 +94,7 @@ export function convWeightGradDispatch(k: Kernels, b: GpuWeightGradBuffers, g: C
       k.dispatch({
         label: `${label}.sumWeightGradSlices`,
         shader: 'common/sum_slices',
-        uniforms: [weightLen, nSlices],
+        uniforms: [weightLen, nSlices, 0],
         buffers: [target, b.gradParams.weight],
         threads: [weightLen],
       }),

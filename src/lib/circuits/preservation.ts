@@ -1,0 +1,117 @@
+// How faithfully a circuit preserves its target: run held-out images through the original
+// network and through the circuit (every kernel outside it zeroed, biases kept), and
+// compare the target's maps: Pearson r over images x positions, mean |diff| / std, and
+// collapse (the circuit's map is constant: no path left, r counted as 0).
+
+import type { Engine } from '../engine/engine';
+import { nodeShape, shapeSize } from '../model/types';
+import { targetLayer, type Target } from '../engine/targets';
+import type { ImageSet } from './imageSet';
+import { channelGraphOf, layerMasks, QueryCancelled, type QueryOptions } from './saliency';
+
+export interface Preservation {
+  r: number;
+  meanAbsDiffOverStd: number;
+  collapsed: boolean;
+}
+
+/** The target's values for every image of the set, flattened (maps for feature targets). */
+export async function targetValues(engine: Engine, target: Target, set: ImageSet, opts: QueryOptions = {}): Promise<Float64Array> {
+  const model = engine.model;
+  const layer = targetLayer(target, model.output);
+  const shape = nodeShape(model, layer);
+  const plane = shape.length === 3 ? shape[1] * shape[2] : 1;
+  const per = shapeSize(shape);
+  const featureLike = 'layer' in target;
+  const out = new Float64Array(set.count * (featureLike ? plane : 1));
+  const batch = Math.min(opts.batchSize ?? engine.maxBatch, engine.maxBatch);
+  for (let start = 0; start < set.count; start += batch) {
+    if (opts.signal?.aborted) throw new QueryCancelled();
+    const n = Math.min(batch, set.count - start);
+    engine.forward(set.images(start, n), n);
+    const y = await engine.read(layer);
+    for (let i = 0; i < n; i++) {
+      const row = y.subarray(i * per, (i + 1) * per);
+      const img = start + i;
+      switch (target.kind) {
+        case 'featureMean': case 'featureMax': case 'featureAt':
+          for (let q = 0; q < plane; q++) out[img * plane + q] = row[target.channel * plane + q];
+          break;
+        case 'direction':
+          for (let q = 0; q < plane; q++) {
+            let s = 0;
+            target.weights.forEach((w, c) => (s += w * row[c * plane + q]));
+            out[img * plane + q] = s;
+          }
+          break;
+        case 'classLogit':
+          out[img] = row[target.class];
+          break;
+        case 'classProbability': case 'loss': {
+          const m = Math.max(...row);
+          let s = 0;
+          for (const v of row) s += Math.exp(v - m);
+          const c = target.kind === 'loss' ? set.labels![img] : target.class;
+          out[img] = target.kind === 'loss' ? Math.log(s) + m - row[c] : Math.exp(row[c] - m) / s;
+          break;
+        }
+      }
+    }
+    opts.onProgress?.(start + n, set.count);
+  }
+  return out;
+}
+
+export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) { ma += a[i]; mb += b[i]; }
+  ma /= n;
+  mb /= n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const da = a[i] - ma;
+    const db = b[i] - mb;
+    sab += da * db;
+    saa += da * da;
+    sbb += db * db;
+  }
+  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : NaN;
+}
+
+export function compareValues(original: Float64Array, circuit: Float64Array): Preservation {
+  const r = pearson(original, circuit);
+  let mean = 0;
+  for (const v of original) mean += v;
+  mean /= original.length;
+  let varSum = 0;
+  let diff = 0;
+  for (let i = 0; i < original.length; i++) {
+    varSum += (original[i] - mean) ** 2;
+    diff += Math.abs(original[i] - circuit[i]);
+  }
+  const std = Math.sqrt(varSum / original.length);
+  let constant = true;
+  for (let i = 1; i < circuit.length && constant; i++) if (circuit[i] !== circuit[0]) constant = false;
+  return {
+    r: constant || Number.isNaN(r) ? 0 : r,
+    meanAbsDiffOverStd: std > 0 ? diff / original.length / std : 0,
+    collapsed: constant,
+  };
+}
+
+/** Preservation of `target` by the circuit `kept` (global edge mask) on `set`. */
+export async function preservation(
+  engine: Engine, target: Target, kept: Uint8Array, set: ImageSet, opts: QueryOptions & { original?: Float64Array } = {},
+): Promise<Preservation> {
+  const original = opts.original ?? (await targetValues(engine, target, set, opts));
+  engine.setEdgeMasks(layerMasks(channelGraphOf(engine), kept));
+  try {
+    return compareValues(original, await targetValues(engine, target, set, opts));
+  } finally {
+    engine.setEdgeMasks(null);
+  }
+}

@@ -1,0 +1,317 @@
+// Scores every edge (kernel) and node of a model for a target over an image set, on the
+// GPU: images stream through in batches, per-edge reductions are computed without storing
+// any edge's map, scores accumulate in GPU buffers and are read back once at the end.
+// Definitions: docs/saliency.md.
+
+import type { Engine } from '../engine/engine';
+import type { Dispatch } from '../engine/kernels';
+import { type Target } from '../engine/targets';
+import { buildChannelGraph, type ChannelGraph } from './channelGraph';
+import { relevantEdges } from './relevance';
+import type { ScoredLayer } from './scoredLayers';
+import type { ImageSet } from './imageSet';
+
+export type Criterion = 'actgrad' | 'actgrad-mean' | 'snip' | 'magnitude' | 'random' | 'force';
+export const CRITERIA: Criterion[] = ['actgrad', 'actgrad-mean', 'snip', 'force', 'magnitude', 'random'];
+
+export interface Scores {
+  criterion: Criterion;
+  /** One score per edge, all scored layers in model order (see ScoredLayer.edgeOffset). */
+  edges: Float32Array;
+  /** Node scores per scored layer. */
+  nodes: Map<string, Float32Array>;
+  /** 1 for edges on a path to the target. */
+  relevant: Uint8Array;
+  images: number;
+}
+
+export interface QueryOptions {
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+  /** Seed of the random criterion. */
+  seed?: number;
+  /** Keep fraction FORCE prunes towards. */
+  keep?: number;
+  /** Images per batch (default: the engine's maximum). */
+  batchSize?: number;
+}
+
+export class QueryCancelled extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'QueryCancelled';
+  }
+}
+
+function checkCancelled(signal?: AbortSignal) {
+  if (signal?.aborted) throw new QueryCancelled();
+}
+
+const graphs = new WeakMap<object, ChannelGraph>();
+export function channelGraphOf(engine: Engine): ChannelGraph {
+  let g = graphs.get(engine.model);
+  if (!g) graphs.set(engine.model, (g = buildChannelGraph(engine.model)));
+  return g;
+}
+
+/** Mulberry32: the seeded generator of the random criterion. */
+export function seededUniform(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface LayerAccumulators {
+  layer: ScoredLayer;
+  edges: GPUBuffer;
+  nodes: GPUBuffer;
+}
+
+function actgradEdgeDispatches(engine: Engine, s: ScoredLayer, target: GPUBuffer): Dispatch[] {
+  const k = engine.kernels;
+  const batch = engine.batchSize;
+  const layer = engine.model.layers[s.index];
+  const g = s.geometry;
+  const tilesX = Math.ceil(s.cols / 4);
+  const tilesY = s.groups * Math.ceil(s.rows / s.groups / 4);
+  const slices = Math.max(1, Math.min(batch, Math.ceil(8192 / (tilesX * tilesY))));
+  const perSlice = Math.ceil(batch / slices);
+  const nSlices = Math.ceil(batch / perSlice);
+  const len = s.rows * s.cols;
+  const partial = k.scratch(nSlices * len * 4, `${s.name}.actgradSlices`);
+  const [C, H, W] = s.inMap;
+  const [O, OH, OW] = s.outMap;
+  return [
+    k.dispatch({
+      label: `${s.name}.actgradEdges`, shader: 'saliency/actgrad_edges',
+      uniforms: [batch, C, H, W, O, OH, OW, g.groups, g.kernel[0], g.kernel[1], g.stride[0], g.stride[1],
+        g.padding[0], g.padding[1], g.dilation[0], g.dilation[1], perSlice],
+      buffers: [engine.activationBuffer(layer.inputs[0]), engine.weightBuffer(s.name), engine.gradBuffer(s.name)!, partial],
+      threads: [tilesX, tilesY, nSlices],
+    }),
+    k.dispatch({
+      label: `${s.name}.sumActgradSlices`, shader: 'common/sum_slices',
+      uniforms: [len, nSlices, 1], buffers: [partial, target], threads: [len],
+    }),
+  ];
+}
+
+function weightEdgeDispatch(engine: Engine, s: ScoredLayer, mode: number, target: GPUBuffer, grads: GPUBuffer | null): Dispatch {
+  const edges = s.rows * s.cols;
+  return engine.kernels.dispatch({
+    label: `${s.name}.weightEdges`, shader: 'saliency/weight_edges', defines: { MODE: `${mode}u` },
+    uniforms: [edges, s.taps, grads ? engine.batchSize : 0, s.outMap[1] * s.outMap[2], mode === 2 ? 0 : 1],
+    buffers: [engine.originalWeightBuffer(s.name), grads ?? engine.kernels.empty, target],
+    threads: [edges],
+  });
+}
+
+function nodeDispatch(engine: Engine, s: ScoredLayer, absInside: boolean, target: GPUBuffer): Dispatch | null {
+  const dh = engine.gradBuffer(s.mapNode);
+  if (!dh) return null;
+  const shape = engine.model.layers.find((l) => l.name === s.mapNode)!.shape;
+  const plane = shape.length === 3 ? shape[1] * shape[2] : 1;
+  return engine.kernels.dispatch({
+    label: `${s.name}.nodeScores`, shader: 'saliency/node_maps', defines: { ABS_INSIDE: absInside },
+    uniforms: [engine.batchSize, s.rows, plane, 1],
+    buffers: [engine.activationBuffer(s.mapNode), dh, target],
+    threads: [s.rows * 64],
+  });
+}
+
+async function readAll(engine: Engine, bufs: LayerAccumulators[]): Promise<{ edges: Float32Array[]; nodes: Float32Array[] }> {
+  const device = engine.device;
+  const total = bufs.reduce((a, b) => a + b.layer.rows * b.layer.cols + b.layer.rows, 0);
+  const staging = device.createBuffer({ label: 'scores.readback', size: Math.max(16, total * 4), usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+  const enc = device.createCommandEncoder({ label: 'scores.readback' });
+  let off = 0;
+  for (const b of bufs) {
+    const e = b.layer.rows * b.layer.cols * 4;
+    enc.copyBufferToBuffer(b.edges, 0, staging, off, e);
+    off += e;
+    enc.copyBufferToBuffer(b.nodes, 0, staging, off, b.layer.rows * 4);
+    off += b.layer.rows * 4;
+  }
+  device.queue.submit([enc.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const all = new Float32Array(staging.getMappedRange().slice(0));
+  staging.unmap();
+  staging.destroy();
+  const edges: Float32Array[] = [];
+  const nodes: Float32Array[] = [];
+  off = 0;
+  for (const b of bufs) {
+    edges.push(all.slice(off, off + b.layer.rows * b.layer.cols));
+    off += b.layer.rows * b.layer.cols;
+    nodes.push(all.slice(off, off + b.layer.rows));
+    off += b.layer.rows;
+  }
+  return { edges, nodes };
+}
+
+/** Scores of a gradient criterion (actgrad, actgrad-mean, snip) summed over the set, divided by d. */
+async function gradientScores(engine: Engine, target: Target, set: ImageSet, criterion: Criterion, g: ChannelGraph, opts: QueryOptions) {
+  const k = engine.kernels;
+  const accs: LayerAccumulators[] = g.scored.map((layer) => {
+    const edges = engine.pool.acquire(layer.rows * layer.cols * 4, `${layer.name}.edgeScores`);
+    const nodes = engine.pool.acquire(layer.rows * 4, `${layer.name}.nodeScores`);
+    return { layer, edges, nodes };
+  });
+  const zero = engine.device.createCommandEncoder({ label: 'scores.clear' });
+  for (const a of accs) {
+    zero.clearBuffer(a.edges);
+    zero.clearBuffer(a.nodes);
+  }
+  engine.device.queue.submit([zero.finish()]);
+  const batchSize = Math.min(opts.batchSize ?? engine.maxBatch, engine.maxBatch);
+  const perImage = criterion === 'snip' || criterion === 'actgrad-mean';
+  try {
+    for (let start = 0; start < set.count; start += batchSize) {
+      checkCancelled(opts.signal);
+      const n = Math.min(batchSize, set.count - start);
+      engine.forward(set.images(start, n), n);
+      const labels = set.labels ? Array.from({ length: n }, (_, i) => set.labels![start + i]) : undefined;
+      engine.backward(target, { labels, weightGrads: perImage ? 'perImage' : 'none' });
+      const dispatches: Dispatch[] = [];
+      for (const a of accs) {
+        if (!engine.gradBuffer(a.layer.name)) continue;
+        if (criterion === 'actgrad') dispatches.push(...actgradEdgeDispatches(engine, a.layer, a.edges));
+        else dispatches.push(weightEdgeDispatch(engine, a.layer, criterion === 'snip' ? 0 : 1, a.edges, engine.paramGradBuffer(a.layer.name, 'weight')));
+        if (criterion === 'actgrad' || criterion === 'actgrad-mean') {
+          const d = nodeDispatch(engine, a.layer, criterion === 'actgrad', a.nodes);
+          if (d) dispatches.push(d);
+        }
+      }
+      k.run(dispatches, `scores ${start}`);
+      for (const b of k.takeOwned()) engine.pool.release(b);
+      // Wait for the batch so progress is honest and work does not pile up.
+      await engine.device.queue.onSubmittedWorkDone();
+      opts.onProgress?.(start + n, set.count);
+    }
+    return await readAll(engine, accs);
+  } finally {
+    for (const a of accs) {
+      engine.pool.release(a.edges);
+      engine.pool.release(a.nodes);
+    }
+  }
+}
+
+async function magnitudeScores(engine: Engine, g: ChannelGraph) {
+  const k = engine.kernels;
+  const accs = g.scored.map((layer) => ({
+    layer,
+    edges: engine.pool.acquire(layer.rows * layer.cols * 4, `${layer.name}.edgeScores`),
+    nodes: engine.pool.acquire(layer.rows * 4, `${layer.name}.nodeScores`),
+  }));
+  k.run(accs.map((a) => {
+    const d = weightEdgeDispatch(engine, a.layer, 2, a.edges, null);
+    return d;
+  }));
+  // Magnitude does not accumulate: the shader's accumulate flag reads the cleared buffer.
+  for (const b of k.takeOwned()) engine.pool.release(b);
+  try {
+    return await readAll(engine, accs);
+  } finally {
+    for (const a of accs) {
+      engine.pool.release(a.edges);
+      engine.pool.release(a.nodes);
+    }
+  }
+}
+
+function assemble(criterion: Criterion, g: ChannelGraph, relevant: Uint8Array, parts: { edges: Float32Array[]; nodes: Float32Array[] }, d: number, useNodeMaps: boolean): Scores {
+  const edges = new Float32Array(g.edgeCount);
+  const nodes = new Map<string, Float32Array>();
+  g.scored.forEach((s, li) => {
+    const e = parts.edges[li];
+    for (let t = 0; t < e.length; t++) edges[s.edgeOffset + t] = relevant[s.edgeOffset + t] ? e[t] / d : 0;
+    const n = new Float32Array(s.rows);
+    if (useNodeMaps) {
+      for (let o = 0; o < s.rows; o++) n[o] = parts.nodes[li][o] / d;
+    } else {
+      for (let o = 0; o < s.rows; o++) {
+        let sum = 0;
+        for (let j = 0; j < s.cols; j++) sum += edges[s.edgeOffset + o * s.cols + j];
+        n[o] = sum;
+      }
+    }
+    nodes.set(s.name, n);
+  });
+  return { criterion, edges, nodes, relevant, images: d };
+}
+
+/** Indices of the top `k` relevant edges (ties: lower index first). */
+export function topEdges(scores: Float32Array, relevant: Uint8Array, k: number): Uint32Array {
+  const idx: number[] = [];
+  for (let e = 0; e < scores.length; e++) if (relevant[e]) idx.push(e);
+  idx.sort((a, b) => scores[b] - scores[a] || a - b);
+  return Uint32Array.from(idx.slice(0, k));
+}
+
+/** FORCE: iterative SNIP with the current mask applied, pruned edges free to come back. */
+async function forceScores(engine: Engine, target: Target, set: ImageSet, g: ChannelGraph, relevant: Uint8Array, opts: QueryOptions): Promise<Scores> {
+  const keep = opts.keep ?? 0.1;
+  if (!(keep > 0 && keep <= 1)) throw new Error(`FORCE needs a keep fraction in (0, 1], got ${keep}`);
+  const N = relevant.reduce((a, v) => a + v, 0);
+  const k = Math.max(1, Math.round(keep * N));
+  const T = 10;
+  const mask = new Float32Array(g.edgeCount).fill(1);
+  let scores: Scores | null = null;
+  try {
+    for (let t = 1; t <= T; t++) {
+      const step = await gradientScores(engine, target, set, 'snip', g, {
+        ...opts,
+        onProgress: (done, total) => opts.onProgress?.((t - 1) * total + done, T * total),
+      });
+      scores = assemble('force', g, relevant, step, set.count, false);
+      const kt = Math.round(Math.exp((t / T) * Math.log(k) + (1 - t / T) * Math.log(N)));
+      const top = topEdges(scores.edges, relevant, kt);
+      for (let e = 0; e < mask.length; e++) if (relevant[e]) mask[e] = 0;
+      for (const e of top) mask[e] = 1;
+      if (t < T) engine.setEdgeMasks(layerMasks(g, mask));
+    }
+  } finally {
+    engine.setEdgeMasks(null);
+  }
+  return scores!;
+}
+
+/** Per-layer views of a global edge mask, in the form Engine.setEdgeMasks takes. */
+export function layerMasks(g: ChannelGraph, mask: Float32Array | Uint8Array): Map<string, { mask: Float32Array; taps: number }> {
+  const out = new Map<string, { mask: Float32Array; taps: number }>();
+  for (const s of g.scored) {
+    out.set(s.name, { mask: Float32Array.from(mask.subarray(s.edgeOffset, s.edgeOffset + s.rows * s.cols)), taps: s.taps });
+  }
+  return out;
+}
+
+/** Edge and node scores of `criterion` for `target` over `set`. */
+export async function computeScores(engine: Engine, target: Target, set: ImageSet, criterion: Criterion, opts: QueryOptions = {}): Promise<Scores> {
+  const g = channelGraphOf(engine);
+  const relevant = relevantEdges(engine.model, g, target);
+  const needsImages = criterion !== 'magnitude' && criterion !== 'random';
+  if (needsImages && set.count === 0) throw new Error(`the image set "${set.label}" is empty`);
+  if (target.kind === 'loss' && needsImages && !set.labels) throw new Error('the loss target needs labelled images');
+  switch (criterion) {
+    case 'actgrad':
+    case 'actgrad-mean':
+      return assemble(criterion, g, relevant, await gradientScores(engine, target, set, criterion, g, opts), set.count, true);
+    case 'snip':
+      return assemble(criterion, g, relevant, await gradientScores(engine, target, set, criterion, g, opts), set.count, false);
+    case 'force':
+      return forceScores(engine, target, set, g, relevant, opts);
+    case 'magnitude':
+      return assemble(criterion, g, relevant, await magnitudeScores(engine, g), 1, false);
+    case 'random': {
+      const r = seededUniform(opts.seed ?? 1);
+      const edges = g.scored.map((s) => Float32Array.from({ length: s.rows * s.cols }, () => r()));
+      return assemble(criterion, g, relevant, { edges, nodes: g.scored.map((s) => new Float32Array(s.rows)) }, 1, false);
+    }
+  }
+}
