@@ -28,7 +28,7 @@ export async function targetValues(engine: Engine, target: Target, set: ImageSet
   for (let start = 0; start < set.count; start += batch) {
     if (opts.signal?.aborted) throw new QueryCancelled();
     const n = Math.min(batch, set.count - start);
-    engine.forward(set.images(start, n), n);
+    engine.forward(set.images(start, n), n, layer);
     const y = await engine.read(layer);
     for (let i = 0; i < n; i++) {
       const row = y.subarray(i * per, (i + 1) * per);

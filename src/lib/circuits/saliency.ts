@@ -5,7 +5,7 @@
 
 import type { Engine } from '../engine/engine';
 import type { Dispatch } from '../engine/kernels';
-import { type Target } from '../engine/targets';
+import { targetLayer, type Target } from '../engine/targets';
 import { buildChannelGraph, type ChannelGraph } from './channelGraph';
 import { relevantEdges } from './relevance';
 import type { ScoredLayer } from './scoredLayers';
@@ -174,7 +174,7 @@ async function gradientScores(engine: Engine, target: Target, set: ImageSet, cri
     for (let start = 0; start < set.count; start += batchSize) {
       checkCancelled(opts.signal);
       const n = Math.min(batchSize, set.count - start);
-      engine.forward(set.images(start, n), n);
+      engine.forward(set.images(start, n), n, targetLayer(target, engine.model.output));
       const labels = set.labels ? Array.from({ length: n }, (_, i) => set.labels![start + i]) : undefined;
       engine.backward(target, { labels, weightGrads: perImage ? 'perImage' : 'none' });
       const dispatches: Dispatch[] = [];

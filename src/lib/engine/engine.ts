@@ -103,14 +103,19 @@ export class Engine {
     return p;
   }
 
-  /** Runs the network on `count` normalized NCHW images; activations stay on the GPU. */
-  forward(images: Float32Array, count: number): void {
+  /**
+   * Runs the network on `count` normalized NCHW images; activations stay on the GPU.
+   * With `until`, layers after that node (in model order) are skipped: their values are stale.
+   */
+  forward(images: Float32Array, count: number, until?: string): void {
     const { channels, height, width } = this.model.input;
     const per = channels * height * width;
     if (images.length < count * per) throw new Error(`expected ${count} images of ${per} values, got ${images.length} values`);
     const plan = this.plan(count);
     this.device.queue.writeBuffer(plan.activations.get(this.model.input.name)!, 0, images.buffer, images.byteOffset, count * per * 4);
-    this.kernels.run(plan.forwardDispatches, 'forward');
+    const end = until === undefined || until === this.model.input.name ? (until ? 0 : plan.forwardDispatches.length) : plan.forwardEnds.get(until);
+    if (end === undefined) throw new Error(`no node named "${until}"`);
+    this.kernels.run(plan.forwardDispatches.slice(0, end), 'forward');
     this.current = plan;
     this.count = count;
     this.dropBackward();

@@ -28,6 +28,8 @@ export class Plan {
   readonly activations = new Map<string, GPUBuffer>();
   readonly layerBuffers = new Map<string, GpuLayerBuffers>();
   readonly forwardDispatches: Dispatch[];
+  /** Number of forward dispatches up to and including each layer (model order). */
+  readonly forwardEnds = new Map<string, number>();
   private readonly owned: GPUBuffer[] = [];
   private readonly backwards = new Map<string, BackwardPlan>();
   private readonly k: Kernels;
@@ -65,9 +67,11 @@ export class Plan {
         aux,
       });
     }
-    this.forwardDispatches = model.layers.flatMap((l) =>
-      opDescriptor(l.op)!.gpuForward(k, this.layerBuffers.get(l.name)!, l.attrs),
-    );
+    this.forwardDispatches = [];
+    for (const l of model.layers) {
+      this.forwardDispatches.push(...opDescriptor(l.op)!.gpuForward(k, this.layerBuffers.get(l.name)!, l.attrs));
+      this.forwardEnds.set(l.name, this.forwardDispatches.length);
+    }
     this.owned.push(...k.takeOwned());
   }
 

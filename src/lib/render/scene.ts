@@ -1,0 +1,441 @@
+// The graph scene: a pixi.js application (WebGPU first, WebGL when WebGPU cannot present) with
+// instanced edges and nodes, pan/zoom/pinch, hover and click picking, and labels that appear
+// with zoom. Renders on demand; data changes only rewrite attribute buffers.
+
+import { Application, Container, Graphics, Text } from 'pixi.js';
+import type { CircuitGraph } from '../graph/build';
+import { EdgeLayer } from './edges';
+import { NodeLayer } from './nodes';
+import { Picker } from './picking';
+import { reduce, type Highlight, type Pick } from './reducer';
+
+export interface View {
+  x: number;
+  y: number;
+  zoom: number;
+}
+
+export interface SceneOptions {
+  /** 'instanced' (default) or 'graphics': pixi's plain Graphics, the baseline for benchmarks. */
+  mode?: 'instanced' | 'graphics';
+  /** Try WebGPU first (default) or go straight to WebGL. */
+  preference?: 'webgpu' | 'webgl';
+  /** Text for a node's label (shown when zoomed in). */
+  nodeLabel?: (node: number) => string;
+  onSelect?: (pick: Pick) => void;
+  onHover?: (pick: Pick) => void;
+  onView?: (view: View) => void;
+}
+
+/** Creates the pixi application; if WebGPU fails to initialise or to present, uses WebGL. */
+async function createApp(preference: 'webgpu' | 'webgl'): Promise<{ app: Application; fallbackReason: string | null }> {
+  let reason: string | null = null;
+  for (const pref of preference === 'webgpu' ? (['webgpu', 'webgl'] as const) : (['webgl'] as const)) {
+    const app = new Application();
+    try {
+      await app.init({ preference: pref, antialias: true, background: '#ffffff', autoStart: false, autoDensity: true, resolution: Math.min(2, globalThis.devicePixelRatio || 1), width: 300, height: 200 });
+      if (pref === 'webgpu' && app.renderer.name === 'webgpu') await checkPresentation(app);
+      return { app, fallbackReason: reason };
+    } catch (err) {
+      reason = `${pref}: ${(err as Error)?.message ?? err}`;
+      try {
+        app.destroy(true);
+      } catch {
+        /* a half-made renderer may not come apart cleanly */
+      }
+    }
+  }
+  throw new Error(`no renderer could draw the graph (${reason})`);
+}
+
+/** Renders one frame inside error scopes: a canvas WebGPU cannot present to reports here. */
+async function checkPresentation(app: Application): Promise<void> {
+  const device = (app.renderer as unknown as { gpu: { device: GPUDevice } }).gpu.device;
+  device.pushErrorScope('validation');
+  device.pushErrorScope('internal');
+  device.pushErrorScope('out-of-memory');
+  app.renderer.render(app.stage);
+  const errors = await Promise.all([device.popErrorScope(), device.popErrorScope(), device.popErrorScope()]);
+  const first = errors.find((e) => e);
+  if (first) throw new Error(first.message);
+}
+
+export class GraphScene {
+  readonly app: Application;
+  readonly canvas: HTMLCanvasElement;
+  readonly rendererName: string;
+  readonly fallbackReason: string | null;
+  private world = new Container({ label: 'world' });
+  private overlay = new Container({ label: 'labels' });
+  private edges: EdgeLayer | null = null;
+  private nodes: NodeLayer | null = null;
+  private baseline: Graphics | null = null;
+  private picker: Picker | null = null;
+  private graph: CircuitGraph | null = null;
+  private positions: Float32Array = new Float32Array(0);
+  private ends = new Float32Array(0);
+  private style = new Float32Array(0);
+  private edgeState = new Float32Array(0);
+  private nodeLook = new Float32Array(0);
+  private highlight: Highlight = { kept: null, selection: null, hover: null };
+  private view: View = { x: 0, y: 0, zoom: 1 };
+  private size = { width: 300, height: 200 };
+  private frame = 0;
+  private labels: Text[] = [];
+  private layerLabels: Text[] = [];
+  private pointers = new Map<number, { x: number; y: number }>();
+  private dragged = 0;
+  private hoverAt: { x: number; y: number } | null = null;
+  private listeners: Array<() => void> = [];
+  /** Milliseconds the last render call took on the CPU (encoding and submission). */
+  lastRenderMs = 0;
+
+  private constructor(app: Application, fallbackReason: string | null, private opts: SceneOptions) {
+    this.app = app;
+    this.canvas = app.canvas;
+    this.rendererName = app.renderer.name;
+    this.fallbackReason = fallbackReason;
+    app.stage.addChild(this.world, this.overlay);
+    this.listen();
+  }
+
+  static async create(container: HTMLElement, opts: SceneOptions = {}): Promise<GraphScene> {
+    const { app, fallbackReason } = await createApp(opts.preference ?? 'webgpu');
+    const scene = new GraphScene(app, fallbackReason, opts);
+    app.canvas.style.display = 'block';
+    app.canvas.style.touchAction = 'none';
+    app.canvas.tabIndex = 0;
+    app.canvas.setAttribute('aria-label', 'graph of the network: drag to pan, wheel or pinch to zoom, click a node or an edge to select it');
+    container.appendChild(app.canvas);
+    scene.resize(container.clientWidth || 300, container.clientHeight || 200);
+    return scene;
+  }
+
+  // ------------------------------------------------------------------ data
+
+  /** A new graph and layout: builds the instanced meshes once. */
+  setGraph(graph: CircuitGraph, positions: Float32Array, importance: Float32Array | null = null): void {
+    this.graph = graph;
+    this.positions = positions;
+    this.ends = new Float32Array(graph.edgeCount * 4);
+    this.style = new Float32Array(graph.edgeCount * 2);
+    this.edgeState = new Float32Array(graph.edgeCount);
+    this.nodeLook = new Float32Array(graph.nodeCount * 2);
+    this.fillEnds();
+    this.fillStyle(importance);
+    reduce(graph, this.highlight, this.edgeState, this.nodeLook);
+    this.edges?.destroy();
+    this.nodes?.destroy();
+    this.baseline?.destroy();
+    this.edges = this.nodes = null;
+    this.baseline = null;
+    if (this.opts.mode === 'graphics') {
+      this.baseline = new Graphics({ label: 'edges (Graphics baseline)' });
+      this.world.addChildAt(this.baseline, 0);
+      this.drawBaseline();
+    } else {
+      this.edges = new EdgeLayer(this.ends, this.style, this.edgeState);
+      this.world.addChildAt(this.edges.mesh, 0);
+    }
+    this.nodes = new NodeLayer(positions, this.nodeLook);
+    this.world.addChild(this.nodes.mesh);
+    this.picker = new Picker(graph, positions);
+    this.makeLayerLabels();
+    this.fit();
+  }
+
+  /** New node positions (another layout): rewrites the endpoint and centre buffers. */
+  setPositions(positions: Float32Array): void {
+    if (!this.graph || positions.length !== this.positions.length) return;
+    this.positions.set(positions);
+    this.fillEnds();
+    this.edges?.updateEnds();
+    this.nodes?.updateCenters();
+    this.picker?.setPositions(this.positions);
+    if (this.baseline) this.drawBaseline();
+    this.makeLayerLabels();
+    this.requestRender();
+  }
+
+  /** Per edge importance in [0, 1] (null: all equal): rewrites the style buffer. */
+  setImportance(importance: Float32Array | null): void {
+    if (!this.graph) return;
+    this.fillStyle(importance);
+    this.edges?.updateStyle();
+    if (this.baseline) this.drawBaseline();
+    this.requestRender();
+  }
+
+  /** The circuit (1 = kept, per edge; null = everything): rewrites the state buffers only. */
+  setKept(kept: Uint8Array | null): void {
+    this.highlight = { ...this.highlight, kept };
+    this.restyle();
+  }
+
+  setSelection(selection: Pick): void {
+    this.highlight = { ...this.highlight, selection };
+    this.restyle();
+  }
+
+  private restyle(): void {
+    if (!this.graph) return;
+    reduce(this.graph, this.highlight, this.edgeState, this.nodeLook);
+    this.edges?.updateState();
+    this.nodes?.updateLook();
+    if (this.baseline) this.drawBaseline();
+    this.requestRender();
+  }
+
+  private fillEnds(): void {
+    const g = this.graph!, p = this.positions, ends = this.ends;
+    for (let e = 0; e < g.edgeCount; e++) {
+      const s = g.edgeSource[e], t = g.edgeTarget[e];
+      ends[4 * e] = p[2 * s];
+      ends[4 * e + 1] = p[2 * s + 1];
+      ends[4 * e + 2] = p[2 * t];
+      ends[4 * e + 3] = p[2 * t + 1];
+    }
+  }
+
+  private fillStyle(importance: Float32Array | null): void {
+    const g = this.graph!;
+    for (let e = 0; e < g.edgeCount; e++) {
+      this.style[2 * e] = importance ? importance[e] : 0.5;
+      this.style[2 * e + 1] = g.edgeSign[e];
+    }
+  }
+
+  /** The baseline: every edge a Graphics stroke, redrawn from scratch on every change. */
+  private drawBaseline(): void {
+    const g = this.graph!, gr = this.baseline!, p = this.positions;
+    gr.clear();
+    for (let e = 0; e < g.edgeCount; e++) {
+      const s = g.edgeSource[e], t = g.edgeTarget[e];
+      const kept = this.edgeState[e] > 0.5;
+      const v = this.style[2 * e];
+      const color = g.edgeSign[e] > 0 ? 0xd6402e : g.edgeSign[e] < 0 ? 0x266bd9 : 0x8c949e;
+      gr.moveTo(p[2 * s], p[2 * s + 1]).lineTo(p[2 * t], p[2 * t + 1]).stroke({ color, alpha: kept ? 0.3 + 0.65 * v : 0.07, width: 1, pixelLine: true });
+    }
+  }
+
+  // ------------------------------------------------------------------ view
+
+  getView(): View {
+    return { ...this.view };
+  }
+
+  setView(view: View): void {
+    if (![view.x, view.y, view.zoom].every(Number.isFinite) || view.zoom <= 0) return;
+    this.view = { ...view };
+    this.requestRender();
+    this.opts.onView?.(this.getView());
+  }
+
+  /** Fits the whole graph in the canvas. */
+  fit(): void {
+    const p = this.positions;
+    if (!p.length) return;
+    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+    for (let i = 0; i < p.length; i += 2) {
+      minX = Math.min(minX, p[i]); maxX = Math.max(maxX, p[i]);
+      minY = Math.min(minY, p[i + 1]); maxY = Math.max(maxY, p[i + 1]);
+    }
+    const pad = 40;
+    const zoom = Math.min((this.size.width - 2 * pad) / Math.max(1, maxX - minX), (this.size.height - 2 * pad - 20) / Math.max(1, maxY - minY));
+    this.setView({ x: (minX + maxX) / 2, y: (minY + maxY) / 2 - 10 / zoom, zoom: Math.max(1e-3, zoom) });
+  }
+
+  resize(width: number, height: number): void {
+    this.size = { width: Math.max(1, width), height: Math.max(1, height) };
+    this.app.renderer.resize(this.size.width, this.size.height);
+    this.requestRender();
+  }
+
+  toWorld(sx: number, sy: number): { x: number; y: number } {
+    return { x: this.view.x + (sx - this.size.width / 2) / this.view.zoom, y: this.view.y + (sy - this.size.height / 2) / this.view.zoom };
+  }
+
+  toScreen(x: number, y: number): { x: number; y: number } {
+    return { x: (x - this.view.x) * this.view.zoom + this.size.width / 2, y: (y - this.view.y) * this.view.zoom + this.size.height / 2 };
+  }
+
+  // ------------------------------------------------------------------ drawing
+
+  requestRender(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.render();
+    });
+  }
+
+  /** Draws one frame now. */
+  render(): void {
+    const t0 = performance.now();
+    const { zoom } = this.view;
+    this.world.scale.set(zoom);
+    this.world.position.set(this.size.width / 2 - this.view.x * zoom, this.size.height / 2 - this.view.y * zoom);
+    this.edges?.setPixelSize(1 / zoom);
+    this.nodes?.setPixelSize(1 / zoom);
+    this.placeLabels();
+    this.app.renderer.render(this.app.stage);
+    this.lastRenderMs = performance.now() - t0;
+  }
+
+  private makeLayerLabels(): void {
+    for (const t of this.layerLabels) t.destroy();
+    this.layerLabels = [];
+    if (!this.graph) return;
+    for (const layer of this.graph.layers) {
+      const t = new Text({ text: layer.name, style: { fontFamily: 'system-ui, sans-serif', fontSize: 12, fill: 0x3b4350, fontWeight: '600' } });
+      t.anchor.set(0.5, 1);
+      t.label = `layer ${layer.name}`;
+      this.overlay.addChild(t);
+      this.layerLabels.push(t);
+    }
+  }
+
+  /** Layer names above their columns; node labels once nodes are far enough apart. */
+  private placeLabels(): void {
+    const g = this.graph;
+    if (!g) return;
+    const p = this.positions;
+    g.layers.forEach((layer, i) => {
+      let x = 0, top = Infinity;
+      for (let n = layer.nodeStart; n < layer.nodeStart + layer.nodeCount; n++) {
+        x += p[2 * n] / layer.nodeCount;
+        top = Math.min(top, p[2 * n + 1]);
+      }
+      const s = this.toScreen(x, top);
+      this.layerLabels[i].position.set(Math.round(s.x), Math.round(s.y - 8));
+    });
+    const show = this.view.zoom >= 14 && this.opts.nodeLabel ? this.visibleNodes(300) : [];
+    while (this.labels.length < show.length) {
+      const t = new Text({ text: '', style: { fontFamily: 'system-ui, sans-serif', fontSize: 10, fill: 0x14171c } });
+      t.anchor.set(0, 0.5);
+      this.overlay.addChild(t);
+      this.labels.push(t);
+    }
+    this.labels.forEach((t, k) => {
+      t.visible = k < show.length;
+      if (!t.visible) return;
+      const n = show[k];
+      const text = this.opts.nodeLabel!(n);
+      if (t.text !== text) t.text = text;
+      const s = this.toScreen(p[2 * n], p[2 * n + 1]);
+      t.position.set(Math.round(s.x + Math.max(5, 0.4 * this.view.zoom)), Math.round(s.y));
+    });
+  }
+
+  private visibleNodes(limit: number): number[] {
+    const out: number[] = [];
+    const a = this.toWorld(0, 0), b = this.toWorld(this.size.width, this.size.height);
+    for (let n = 0; n < this.graph!.nodeCount && out.length < limit; n++) {
+      const x = this.positions[2 * n], y = this.positions[2 * n + 1];
+      if (x >= a.x && x <= b.x && y >= a.y && y <= b.y) out.push(n);
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ input
+
+  /** What is under a screen point: the nearest node, else the nearest drawn edge. */
+  pickAt(sx: number, sy: number): Pick {
+    if (!this.picker || !this.graph) return null;
+    const w = this.toWorld(sx, sy);
+    const px = 1 / this.view.zoom;
+    const node = this.picker.node(w.x, w.y, Math.max(0.45, 7 * px));
+    if (node >= 0) return { kind: 'node', id: node };
+    const kept = this.highlight.kept;
+    const edge = this.picker.edge(w.x, w.y, 4 * px, kept ? (e) => kept[e] === 1 : undefined);
+    return edge >= 0 ? { kind: 'edge', id: edge } : null;
+  }
+
+  private listen(): void {
+    const c = this.canvas;
+    const on = <K extends keyof HTMLElementEventMap>(type: K, fn: (ev: HTMLElementEventMap[K]) => void, opts?: AddEventListenerOptions) => {
+      c.addEventListener(type, fn as EventListener, opts);
+      this.listeners.push(() => c.removeEventListener(type, fn as EventListener, opts));
+    };
+    const local = (ev: { clientX: number; clientY: number }) => {
+      const r = c.getBoundingClientRect();
+      return { x: ev.clientX - r.left, y: ev.clientY - r.top };
+    };
+    on('pointerdown', (ev) => {
+      c.setPointerCapture?.(ev.pointerId);
+      this.pointers.set(ev.pointerId, local(ev));
+      this.dragged = 0;
+    });
+    on('pointermove', (ev) => {
+      const at = local(ev);
+      const before = this.pointers.get(ev.pointerId);
+      if (!before) {
+        this.scheduleHover(at);
+        return;
+      }
+      if (this.pointers.size === 1) {
+        this.dragged += Math.abs(at.x - before.x) + Math.abs(at.y - before.y);
+        const z = this.view.zoom;
+        this.setView({ x: this.view.x - (at.x - before.x) / z, y: this.view.y - (at.y - before.y) / z, zoom: z });
+      } else if (this.pointers.size === 2) {
+        const [other] = [...this.pointers.entries()].filter(([id]) => id !== ev.pointerId).map(([, p]) => p);
+        const d0 = Math.hypot(before.x - other.x, before.y - other.y);
+        const d1 = Math.hypot(at.x - other.x, at.y - other.y);
+        this.dragged += 100;
+        if (d0 > 0) this.zoomAt((at.x + other.x) / 2, (at.y + other.y) / 2, d1 / d0);
+      }
+      this.pointers.set(ev.pointerId, at);
+    });
+    const up = (ev: PointerEvent) => {
+      const had = this.pointers.delete(ev.pointerId);
+      if (had && this.pointers.size === 0 && this.dragged < 4 && ev.type === 'pointerup') {
+        const at = local(ev);
+        this.opts.onSelect?.(this.pickAt(at.x, at.y));
+      }
+    };
+    on('pointerup', up);
+    on('pointercancel', up);
+    on('pointerleave', () => {
+      this.hoverAt = null;
+      this.opts.onHover?.(null);
+    });
+    on('wheel', (ev) => {
+      ev.preventDefault();
+      const at = local(ev);
+      this.zoomAt(at.x, at.y, Math.exp(-ev.deltaY * (ev.deltaMode === 1 ? 0.05 : 0.0015)));
+    }, { passive: false });
+  }
+
+  /** Zooms by `factor` keeping the world point under (sx, sy) fixed. */
+  zoomAt(sx: number, sy: number, factor: number): void {
+    const w = this.toWorld(sx, sy);
+    const zoom = Math.min(1e4, Math.max(1e-3, this.view.zoom * factor));
+    this.setView({ x: w.x - (sx - this.size.width / 2) / zoom, y: w.y - (sy - this.size.height / 2) / zoom, zoom });
+  }
+
+  private hoverFrame = 0;
+  private scheduleHover(at: { x: number; y: number }): void {
+    this.hoverAt = at;
+    if (this.hoverFrame) return;
+    this.hoverFrame = requestAnimationFrame(() => {
+      this.hoverFrame = 0;
+      if (!this.hoverAt) return;
+      const pick = this.pickAt(this.hoverAt.x, this.hoverAt.y);
+      const old = this.highlight.hover;
+      if (old?.kind !== pick?.kind || old?.id !== pick?.id) {
+        this.highlight = { ...this.highlight, hover: pick };
+        this.restyle();
+        this.opts.onHover?.(pick);
+      }
+    });
+  }
+
+  destroy(): void {
+    cancelAnimationFrame(this.frame);
+    cancelAnimationFrame(this.hoverFrame);
+    for (const off of this.listeners) off();
+    this.edges?.destroy();
+    this.nodes?.destroy();
+    this.app.destroy(true, { children: true });
+  }
+}

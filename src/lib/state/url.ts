@@ -1,0 +1,175 @@
+// The whole view state (model, target, image set, criterion, keep or threshold, layout,
+// selection, viewport) to and from URL search params. Parsing never throws: bad parameters fall
+// back to defaults and each one yields a plain-text warning naming it.
+
+export const CRITERIA = ['actgrad', 'actgrad-mean', 'snip', 'force', 'magnitude', 'random'] as const;
+export const LAYOUTS = ['grid', 'sorted', 'mds'] as const;
+export type Criterion = (typeof CRITERIA)[number];
+export type Layout = (typeof LAYOUTS)[number];
+
+/** Keep the top fraction of relevant kernels, or all above a normalized score threshold. */
+export type Cut = { kind: 'keep'; value: number } | { kind: 'threshold'; value: number };
+export type Selection = { kind: 'node' | 'edge'; id: number } | null;
+
+export interface ViewState {
+  model: string;
+  /** What the circuit preserves, e.g. "loss", "logit:3", "node:conv2:12". */
+  target: string;
+  /** An image set or a contrast expression, e.g. "all", "class:Sandal", "Sandal - all". */
+  images: string;
+  criterion: Criterion;
+  cut: Cut;
+  layout: Layout;
+  selection: Selection;
+  /** The world point at the centre of the view, and the zoom (screen pixels per unit). */
+  view: { x: number; y: number; zoom: number };
+}
+
+export const DEFAULT_STATE: ViewState = {
+  model: 'fashion-small',
+  target: 'loss',
+  images: 'all',
+  criterion: 'actgrad',
+  cut: { kind: 'keep', value: 0.1 },
+  layout: 'grid',
+  selection: null,
+  view: { x: 0, y: 0, zoom: 1 },
+};
+
+const MODEL_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
+/** Targets and image expressions: letters, digits and a little punctuation; no markup characters. */
+const EXPRESSION = /^[\p{L}\p{N} _.:,+\-*/()']{1,200}$/u;
+const ZOOM_MIN = 1e-6;
+const ZOOM_MAX = 1e6;
+const COORD_MAX = 1e9;
+
+export function defaultState(): ViewState {
+  return structuredClone(DEFAULT_STATE);
+}
+
+/** Shows a bad value in a warning: short, one line, control and markup characters replaced. */
+function shown(value: string): string {
+  const clean = value.replace(/[\p{C}<>&"`]/gu, '?');
+  return JSON.stringify(clean.length > 40 ? `${clean.slice(0, 40)}…` : clean);
+}
+
+/** A number with no surprises: plain decimal or exponent notation, finite. */
+function parseNumber(s: string): number | null {
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s.trim())) return null;
+  const v = Number(s);
+  return Number.isFinite(v) ? v + 0 : null; // + 0 turns -0 into 0
+}
+
+export function parseViewState(query: string | URLSearchParams): { state: ViewState; warnings: string[] } {
+  const state = defaultState();
+  const warnings: string[] = [];
+  let params: URLSearchParams;
+  try {
+    params = typeof query === 'string' ? new URLSearchParams(query) : query;
+  } catch {
+    return { state, warnings: ['the address could not be read; showing the default view'] };
+  }
+  const get = (key: string): string | null => {
+    try {
+      return params.get(key);
+    } catch {
+      return null;
+    }
+  };
+  const bad = (key: string, value: string, why: string) => warnings.push(`parameter "${key}" = ${shown(value)} ignored: ${why}`);
+
+  const model = get('model');
+  if (model !== null) {
+    if (MODEL_NAME.test(model)) state.model = model;
+    else bad('model', model, 'a model name is letters, digits, "-" and "_" (at most 64)');
+  }
+  for (const key of ['target', 'images'] as const) {
+    const v = get(key);
+    if (v === null) continue;
+    if (EXPRESSION.test(v) && v.trim() !== '') state[key] = v;
+    else bad(key, v, 'only letters, digits, spaces and _ . : , + - * / ( ) \' are allowed (at most 200)');
+  }
+  const criterion = get('criterion');
+  if (criterion !== null) {
+    if ((CRITERIA as readonly string[]).includes(criterion)) state.criterion = criterion as Criterion;
+    else bad('criterion', criterion, `expected one of ${CRITERIA.join(', ')}`);
+  }
+  const keep = get('keep');
+  let keepTaken = false;
+  if (keep !== null) {
+    const v = parseNumber(keep);
+    if (v !== null && v > 0 && v <= 1) {
+      state.cut = { kind: 'keep', value: v };
+      keepTaken = true;
+    } else bad('keep', keep, 'expected a fraction in (0, 1]');
+  }
+  const threshold = get('threshold');
+  if (threshold !== null) {
+    const v = parseNumber(threshold);
+    if (keepTaken) bad('threshold', threshold, '"keep" is given too, and wins');
+    else if (v !== null && v >= 0 && v <= 1) state.cut = { kind: 'threshold', value: v };
+    else bad('threshold', threshold, 'expected a normalized score in [0, 1]');
+  }
+  const layout = get('layout');
+  if (layout !== null) {
+    if ((LAYOUTS as readonly string[]).includes(layout)) state.layout = layout as Layout;
+    else bad('layout', layout, `expected one of ${LAYOUTS.join(', ')}`);
+  }
+  const select = get('select');
+  if (select !== null) {
+    const m = /^(node|edge):(\d{1,10})$/.exec(select);
+    const id = m ? Number(m[2]) : NaN;
+    if (m && Number.isSafeInteger(id) && id < 2 ** 32) state.selection = { kind: m[1] as 'node' | 'edge', id };
+    else bad('select', select, 'expected node:N or edge:N');
+  }
+  for (const key of ['x', 'y'] as const) {
+    const raw = get(key);
+    if (raw === null) continue;
+    const v = parseNumber(raw);
+    if (v !== null && Math.abs(v) <= COORD_MAX) state.view[key] = v;
+    else bad(key, raw, `expected a number within ±${COORD_MAX}`);
+  }
+  const zoom = get('zoom');
+  if (zoom !== null) {
+    const v = parseNumber(zoom);
+    if (v !== null && v >= ZOOM_MIN && v <= ZOOM_MAX) state.view.zoom = v;
+    else bad('zoom', zoom, `expected a number in [${ZOOM_MIN}, ${ZOOM_MAX}]`);
+  }
+  return { state, warnings };
+}
+
+/** The search params for a state; parameters at their default are left out. */
+export function viewStateToParams(state: ViewState): URLSearchParams {
+  const p = new URLSearchParams();
+  const d = DEFAULT_STATE;
+  if (state.model !== d.model) p.set('model', state.model);
+  if (state.target !== d.target) p.set('target', state.target);
+  if (state.images !== d.images) p.set('images', state.images);
+  if (state.criterion !== d.criterion) p.set('criterion', state.criterion);
+  if (state.cut.kind === 'threshold') p.set('threshold', String(state.cut.value));
+  else if (state.cut.value !== d.cut.value) p.set('keep', String(state.cut.value));
+  if (state.layout !== d.layout) p.set('layout', state.layout);
+  if (state.selection) p.set('select', `${state.selection.kind}:${state.selection.id}`);
+  if (state.view.x !== d.view.x) p.set('x', String(state.view.x));
+  if (state.view.y !== d.view.y) p.set('y', String(state.view.y));
+  if (state.view.zoom !== d.view.zoom) p.set('zoom', String(state.view.zoom));
+  return p;
+}
+
+/** True when a state is one `parseViewState` could return (used by tests and callers). */
+export function isValidState(s: ViewState): boolean {
+  const finite = (v: number) => typeof v === 'number' && Number.isFinite(v);
+  return (
+    MODEL_NAME.test(s.model) &&
+    EXPRESSION.test(s.target) &&
+    EXPRESSION.test(s.images) &&
+    (CRITERIA as readonly string[]).includes(s.criterion) &&
+    (LAYOUTS as readonly string[]).includes(s.layout) &&
+    finite(s.cut.value) &&
+    (s.cut.kind === 'keep' ? s.cut.value > 0 && s.cut.value <= 1 : s.cut.kind === 'threshold' && s.cut.value >= 0 && s.cut.value <= 1) &&
+    (s.selection === null || ((s.selection.kind === 'node' || s.selection.kind === 'edge') && Number.isSafeInteger(s.selection.id) && s.selection.id >= 0)) &&
+    finite(s.view.x) && Math.abs(s.view.x) <= COORD_MAX &&
+    finite(s.view.y) && Math.abs(s.view.y) <= COORD_MAX &&
+    finite(s.view.zoom) && s.view.zoom >= ZOOM_MIN && s.view.zoom <= ZOOM_MAX
+  );
+}
