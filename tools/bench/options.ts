@@ -15,6 +15,7 @@ const HELP = `npm run bench -- [options]    (or BENCH_<NAME>=value in the enviro
   --sections=a,b       sections to run (default: all, matmul first)
   --out=PATH           JSON output (default bench-results/bench.json)
   --wall-clock         time with the wall clock even if timestamp queries exist
+  --query-images=N     images of the circuit query section (default 1000; quick 40)
 `;
 
 function list(s: string): string[] {
@@ -41,7 +42,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, sectionName
     if (!m) throw new Error(`unknown argument "${arg}"\n${HELP}`);
     raw.set(m[1], m[2] ?? 'true');
   }
-  const known = ['quick', 'runs', 'matmul', 'layers', 'batch', 'min-ms', 'samples', 'sections', 'out', 'wall-clock'];
+  const known = ['quick', 'runs', 'matmul', 'layers', 'batch', 'min-ms', 'samples', 'sections', 'out', 'wall-clock', 'query-images'];
   for (const k of raw.keys()) if (!known.includes(k)) throw new Error(`unknown option "${k}"\n${HELP}`);
 
   const flag = (k: string) => raw.has(k) && !['0', 'false', 'no', ''].includes(raw.get(k)!.toLowerCase());
@@ -57,6 +58,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, sectionName
     sections: raw.has('sections') ? list(raw.get('sections')!) : sectionNames,
     out: raw.get('out') ?? 'bench-results/bench.json',
     wallClock: flag('wall-clock'),
+    queryImages: raw.has('query-images') ? positiveInt('query-images', raw.get('query-images')!) : quick ? 40 : 1000,
   };
   if (options.runs < 1) throw new Error('--runs must be at least 1');
   if (options.matmulSizes.length === 0) throw new Error('--matmul needs at least one size');

@@ -26,6 +26,8 @@ export interface BenchOptions {
   out: string;
   /** Force wall-clock timing even when timestamp queries are available. */
   wallClock: boolean;
+  /** Images of the circuit query benchmark. */
+  queryImages: number;
 }
 
 export interface BenchContext {

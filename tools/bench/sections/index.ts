@@ -4,5 +4,6 @@
 import type { BenchSection } from '../types';
 import { matmulSection } from './matmul';
 import { convSection } from './conv';
+import { querySection } from './query';
 
-export const SECTIONS: BenchSection[] = [matmulSection, convSection];
+export const SECTIONS: BenchSection[] = [matmulSection, convSection, querySection];
