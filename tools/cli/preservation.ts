@@ -43,6 +43,7 @@ async function main() {
   const convs = model.layers.filter((l) => l.op === 'conv2d' && (!a.layers || a.layers.split(',').includes(l.name)));
   // Skip the first conv (its circuit is a single layer of kernels) unless it is all there is.
   const pool = convs.length > 1 && !a.layers ? convs.slice(1) : convs;
+  if (pool.length === 0) throw new Error(`no conv layer matches --layers ${a.layers} (conv layers: ${model.layers.filter((l) => l.op === 'conv2d').map((l) => l.name).join(', ')})`);
   const targets: Target[] = Array.from({ length: units }, () => {
     const l = pool[Math.floor(rand() * pool.length)];
     return { kind: 'featureMean', layer: l.name, channel: Math.floor(rand() * l.shape[0]) };

@@ -42,8 +42,12 @@ export function buildChannelGraph(model: Model): ChannelGraph {
   const mapSource = (name: string) => {
     for (;;) {
       const l = model.layers.find((x) => x.name === name);
-      if (!l || (l.op !== 'flatten' && l.op !== 'dropout') || nodeShape(model, l.inputs[0]).length !== 3) return name;
-      name = l.inputs[0];
+      if (l?.op === 'dropout') {
+        name = l.inputs[0];
+        continue;
+      }
+      if (l?.op === 'flatten' && nodeShape(model, l.inputs[0]).length === 3) return l.inputs[0];
+      return name;
     }
   };
 

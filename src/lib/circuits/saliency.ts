@@ -230,7 +230,9 @@ function assemble(criterion: Criterion, g: ChannelGraph, relevant: Uint8Array, p
   const nodes = new Map<string, Float32Array>();
   g.scored.forEach((s, li) => {
     const e = parts.edges[li];
-    for (let t = 0; t < e.length; t++) edges[s.edgeOffset + t] = relevant[s.edgeOffset + t] ? e[t] / d : 0;
+    // actgrad's shader sums over positions; the mean over the layer's m positions is taken here.
+    const scale = criterion === 'actgrad' ? d * s.outMap[1] * s.outMap[2] : d;
+    for (let t = 0; t < e.length; t++) edges[s.edgeOffset + t] = relevant[s.edgeOffset + t] ? e[t] / scale : 0;
     const n = new Float32Array(s.rows);
     if (useNodeMaps) {
       for (let o = 0; o < s.rows; o++) n[o] = parts.nodes[li][o] / d;
