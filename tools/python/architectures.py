@@ -1,5 +1,6 @@
-# The built-in models' graphs, as model.json "layers" lists (without "params"), and the
-# settings each one is trained with. tools/python/train.py builds them with mcnet.build.
+# The built-in models' graphs, as model.json "layers" lists (without "params"), each with the
+# widths of its conv/linear layers (mcnet.build infers input sizes from the graph).
+# tools/python/train.py builds them with mcnet.build.
 
 
 def conv(name, src, kernel, padding=0, stride=1):
@@ -38,10 +39,6 @@ def add(name, a, b):
 
 def adaptive_avgpool(name, src, size=1):
     return {"name": name, "op": "adaptiveavgpool", "inputs": [src], "attrs": {"output": [size, size]}}
-
-
-# Output channels (conv) or features (linear) of every parameterised layer, by name.
-# mcnet.build infers input sizes from the graph; these are the layer widths.
 
 
 def fashion_small():
