@@ -141,7 +141,7 @@ export function mdsLayout(graph: CircuitGraph, classImportance: ArrayLike<number
       for (let i = 0; i < n; i++) r = Math.max(r, Math.hypot(xy[2 * i], xy[2 * i + 1]));
       if (r < 1e-9) return; // all vectors alike: keep the grid column
       // a disc whose area matches the grid column's, centred where the layer's grid slice is
-      const radius = Math.min(dx * 0.45, Math.sqrt(n) * 0.8);
+      const radius = Math.min(dx * 0.45, Math.max(2, n * 0.4));
       const cy = layers.length > 1 ? (k - (layers.length - 1) / 2) * (total / layers.length + 1) : 0;
       const center: [number, number] = [depth * dx, cy];
       const pts = new Float64Array(n * 2);

@@ -9,7 +9,7 @@ struct GlobalUniforms { uProjectionMatrix: mat3x3<f32>, uWorldTransformMatrix: m
 @group(0) @binding(0) var<uniform> globalUniforms: GlobalUniforms;
 struct LocalUniforms { uTransformMatrix: mat3x3<f32>, uColor: vec4<f32>, uRound: f32 };
 @group(1) @binding(0) var<uniform> localUniforms: LocalUniforms;
-struct NodeUniforms { uPixel: f32, uRadius: f32, uMinPx: f32 };
+struct NodeUniforms { uPixel: f32, uRadius: f32, uMinPx: f32, uMaxPx: f32 };
 @group(2) @binding(0) var<uniform> nodeUniforms: NodeUniforms;
 
 struct VOut { @builtin(position) position: vec4<f32>, @location(0) color: vec4<f32>, @location(1) uv: vec2<f32>, @location(2) px: f32 };
@@ -23,7 +23,7 @@ fn look(state: f32) -> vec4<f32> {
 
 @vertex
 fn mainVert(@location(0) aCorner: vec2<f32>, @location(1) aCenter: vec2<f32>, @location(2) aNode: vec2<f32>) -> VOut {
-  let world = max(nodeUniforms.uRadius * aNode.y, nodeUniforms.uMinPx * aNode.y * nodeUniforms.uPixel);
+  let world = aNode.y * clamp(nodeUniforms.uRadius, nodeUniforms.uMinPx * nodeUniforms.uPixel, nodeUniforms.uMaxPx * nodeUniforms.uPixel);
   var r = world;
   if (aNode.x > 2.5) { r = r * 1.5; }
   let m = globalUniforms.uProjectionMatrix * globalUniforms.uWorldTransformMatrix * localUniforms.uTransformMatrix;
@@ -54,6 +54,7 @@ uniform mat3 uTransformMatrix;
 uniform float uPixel;
 uniform float uRadius;
 uniform float uMinPx;
+uniform float uMaxPx;
 out vec4 vColor;
 out vec2 vUv;
 out float vPx;
@@ -64,7 +65,7 @@ vec4 look(float state) {
   return vec4(0.62, 0.66, 0.72, 0.45);
 }
 void main() {
-  float r = max(uRadius * aNode.y, uMinPx * aNode.y * uPixel);
+  float r = aNode.y * clamp(uRadius, uMinPx * uPixel, uMaxPx * uPixel);
   if (aNode.x > 2.5) r *= 1.5;
   mat3 m = uProjectionMatrix * uWorldTransformMatrix * uTransformMatrix;
   gl_Position = vec4((m * vec3(aCenter + aCorner * r, 1.0)).xy, 0.0, 1.0);
@@ -85,16 +86,16 @@ void main() {
   finalColor = vColor * clamp((1.0 - d) * vPx + 0.5, 0.0, 1.0);
 }`;
 
-export const NODE_FADED = 0;
-export const NODE_KEPT = 1;
-export const NODE_HIGHLIGHT = 2;
-export const NODE_SELECTED = 3;
+/** Node radius: 0.32 world units (nodes are 1 apart), kept between these many pixels. */
+export const NODE_RADIUS = 0.32;
+export const NODE_MIN_PX = 2.5;
+export const NODE_MAX_PX = 12;
 
 export class NodeLayer {
   readonly mesh: Mesh<Geometry, Shader>;
   private readonly centers: Buffer;
   private readonly look: Buffer;
-  private readonly uniforms: UniformGroup<{ uPixel: { value: number; type: 'f32' }; uRadius: { value: number; type: 'f32' }; uMinPx: { value: number; type: 'f32' } }>;
+  private readonly uniforms: UniformGroup<{ uPixel: { value: number; type: 'f32' }; uRadius: { value: number; type: 'f32' }; uMinPx: { value: number; type: 'f32' }; uMaxPx: { value: number; type: 'f32' } }>;
 
   /** centers: x, y per node; look: display state, size factor per node. */
   constructor(centers: Float32Array, look: Float32Array) {
@@ -112,8 +113,9 @@ export class NodeLayer {
     });
     this.uniforms = new UniformGroup({
       uPixel: { value: 1, type: 'f32' },
-      uRadius: { value: 0.32, type: 'f32' },
-      uMinPx: { value: 2.5, type: 'f32' },
+      uRadius: { value: NODE_RADIUS, type: 'f32' },
+      uMinPx: { value: NODE_MIN_PX, type: 'f32' },
+      uMaxPx: { value: NODE_MAX_PX, type: 'f32' },
     });
     const shader = Shader.from({
       gl: { vertex: GLSL_VERTEX, fragment: GLSL_FRAGMENT, name: 'graph-nodes' },

@@ -3,8 +3,7 @@
 // graph; the renderer only uploads what it returns.
 
 import type { CircuitGraph } from '../graph/build';
-import { EDGE_FADED, EDGE_HIGHLIGHT, EDGE_KEPT } from './edges';
-import { NODE_FADED, NODE_HIGHLIGHT, NODE_KEPT, NODE_SELECTED } from './nodes';
+import { EDGE_FADED, EDGE_HIGHLIGHT, EDGE_KEPT, NODE_HIGHLIGHT, NODE_KEPT, NODE_SELECTED } from './states';
 
 export type Pick = { kind: 'node' | 'edge'; id: number } | null;
 

@@ -4,8 +4,8 @@
 
 import { Application, Container, Graphics, Text } from 'pixi.js';
 import type { CircuitGraph } from '../graph/build';
-import { EdgeLayer } from './edges';
-import { NodeLayer } from './nodes';
+import { EdgeLayer, type EdgeDrawing } from './edges';
+import { NODE_MAX_PX, NODE_MIN_PX, NODE_RADIUS, NodeLayer } from './nodes';
 import { Picker } from './picking';
 import { reduce, type Highlight, type Pick } from './reducer';
 
@@ -20,6 +20,13 @@ export interface SceneOptions {
   mode?: 'instanced' | 'graphics';
   /** Try WebGPU first (default) or go straight to WebGL. */
   preference?: 'webgpu' | 'webgl';
+  /** Instanced edges, or expanded (faster on software rasterizers); 'auto' (default) picks. */
+  edgeDrawing?: EdgeDrawing | 'auto';
+  /** Multisampling (default false: edges and nodes smooth their own borders). */
+  antialias?: boolean;
+  /** Edges outside the circuit: drawn faint ('show'), not at all ('hide'), or 'auto' (default):
+   *  hidden on a software rasterizer when there are more than 50,000 edges. */
+  fadedEdges?: 'show' | 'hide' | 'auto';
   /** Text for a node's label (shown when zoomed in). */
   nodeLabel?: (node: number) => string;
   onSelect?: (pick: Pick) => void;
@@ -28,16 +35,26 @@ export interface SceneOptions {
 }
 
 /** Creates the pixi application; if WebGPU fails to initialise or to present, uses WebGL. */
-async function createApp(preference: 'webgpu' | 'webgl'): Promise<{ app: Application; fallbackReason: string | null }> {
+async function createApp(preference: 'webgpu' | 'webgl', antialias: boolean): Promise<{ app: Application; fallbackReason: string | null }> {
   let reason: string | null = null;
+  // When a WebGPU renderer is given up, pixi's own pending error-scope probe rejects with
+  // "Instance dropped"; that rejection is expected here and is kept out of the console.
+  const dropped = (ev: PromiseRejectionEvent) => {
+    if (/instance dropped|device (was )?(lost|destroyed)/i.test(String(ev.reason?.message ?? ev.reason))) ev.preventDefault();
+  };
   for (const pref of preference === 'webgpu' ? (['webgpu', 'webgl'] as const) : (['webgl'] as const)) {
     const app = new Application();
+    if (pref === 'webgpu') globalThis.addEventListener?.('unhandledrejection', dropped);
+    else setTimeout(() => globalThis.removeEventListener?.('unhandledrejection', dropped), 10_000);
     try {
-      await app.init({ preference: pref, antialias: true, background: '#ffffff', autoStart: false, autoDensity: true, resolution: Math.min(2, globalThis.devicePixelRatio || 1), width: 300, height: 200 });
+      await app.init({ preference: pref, antialias, background: '#ffffff', autoStart: false, autoDensity: true, resolution: Math.min(2, globalThis.devicePixelRatio || 1), width: 300, height: 200 });
       if (pref === 'webgpu' && app.renderer.name === 'webgpu') await checkPresentation(app);
+      if (pref === 'webgpu') globalThis.removeEventListener?.('unhandledrejection', dropped);
       return { app, fallbackReason: reason };
     } catch (err) {
       reason = `${pref}: ${(err as Error)?.message ?? err}`;
+      // pixi's own error-scope probes must settle before the device goes away
+      await new Promise((ok) => setTimeout(ok, 100));
       try {
         app.destroy(true);
       } catch {
@@ -55,9 +72,25 @@ async function checkPresentation(app: Application): Promise<void> {
   device.pushErrorScope('internal');
   device.pushErrorScope('out-of-memory');
   app.renderer.render(app.stage);
-  const errors = await Promise.all([device.popErrorScope(), device.popErrorScope(), device.popErrorScope()]);
-  const first = errors.find((e) => e);
-  if (first) throw new Error(first.message);
+  const results = await Promise.allSettled([device.popErrorScope(), device.popErrorScope(), device.popErrorScope()]);
+  for (const r of results) {
+    if (r.status === 'rejected') throw new Error(String((r.reason as Error)?.message ?? r.reason));
+    if (r.value) throw new Error(r.value.message);
+  }
+}
+
+/** True on a software rasterizer (SwiftShader, llvmpipe): no GPU under the canvas. */
+function isSoftware(app: Application): boolean {
+  const r = app.renderer as unknown as { name: string; gpu?: { adapter?: GPUAdapter }; gl?: WebGL2RenderingContext };
+  const soft = /swiftshader|llvmpipe|software|softpipe/i;
+  if (r.name === 'webgpu') {
+    const info = r.gpu?.adapter?.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
+    return !!info && (!!info.isFallbackAdapter || soft.test(`${info.vendor} ${info.architecture} ${info.device} ${info.description}`));
+  }
+  const gl = r.gl;
+  if (!gl) return false;
+  const ext = gl.getExtension('WEBGL_debug_renderer_info');
+  return soft.test(String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER)));
 }
 
 export class GraphScene {
@@ -65,6 +98,9 @@ export class GraphScene {
   readonly canvas: HTMLCanvasElement;
   readonly rendererName: string;
   readonly fallbackReason: string | null;
+  /** No GPU under the canvas (a software rasterizer). */
+  readonly software: boolean;
+  readonly edgeDrawing: EdgeDrawing;
   private world = new Container({ label: 'world' });
   private overlay = new Container({ label: 'labels' });
   private edges: EdgeLayer | null = null;
@@ -95,17 +131,19 @@ export class GraphScene {
     this.canvas = app.canvas;
     this.rendererName = app.renderer.name;
     this.fallbackReason = fallbackReason;
+    this.software = isSoftware(app);
+    this.edgeDrawing = opts.edgeDrawing && opts.edgeDrawing !== 'auto' ? opts.edgeDrawing : this.software ? 'expanded' : 'instanced';
     app.stage.addChild(this.world, this.overlay);
     this.listen();
   }
 
   static async create(container: HTMLElement, opts: SceneOptions = {}): Promise<GraphScene> {
-    const { app, fallbackReason } = await createApp(opts.preference ?? 'webgpu');
+    const { app, fallbackReason } = await createApp(opts.preference ?? 'webgpu', opts.antialias ?? false);
     const scene = new GraphScene(app, fallbackReason, opts);
     app.canvas.style.display = 'block';
     app.canvas.style.touchAction = 'none';
     app.canvas.tabIndex = 0;
-    app.canvas.setAttribute('aria-label', 'graph of the network: drag to pan, wheel or pinch to zoom, click a node or an edge to select it');
+    app.canvas.setAttribute('aria-label', 'graph of the network: drag or arrow keys to pan, wheel, pinch or + and - to zoom, 0 to fit, click a node or an edge to select it, Escape to clear');
     container.appendChild(app.canvas);
     scene.resize(container.clientWidth || 300, container.clientHeight || 200);
     return scene;
@@ -134,7 +172,10 @@ export class GraphScene {
       this.world.addChildAt(this.baseline, 0);
       this.drawBaseline();
     } else {
-      this.edges = new EdgeLayer(this.ends, this.style, this.edgeState);
+      this.edges = new EdgeLayer({ ends: this.ends, style: this.style, state: this.edgeState }, this.edgeDrawing);
+      const faded = this.opts.fadedEdges ?? 'auto';
+      const hide = faded === 'hide' || (faded === 'auto' && this.software && graph.edgeCount > 50_000);
+      this.edges.setLook(1, hide ? 0 : 0.07);
       this.world.addChildAt(this.edges.mesh, 0);
     }
     this.nodes = new NodeLayer(positions, this.nodeLook);
@@ -311,7 +352,7 @@ export class GraphScene {
     });
     const show = this.view.zoom >= 14 && this.opts.nodeLabel ? this.visibleNodes(300) : [];
     while (this.labels.length < show.length) {
-      const t = new Text({ text: '', style: { fontFamily: 'system-ui, sans-serif', fontSize: 10, fill: 0x14171c } });
+      const t = new Text({ text: '', style: { fontFamily: 'system-ui, sans-serif', fontSize: 11, fill: 0x14171c } });
       t.anchor.set(0, 0.5);
       this.overlay.addChild(t);
       this.labels.push(t);
@@ -323,7 +364,8 @@ export class GraphScene {
       const text = this.opts.nodeLabel!(n);
       if (t.text !== text) t.text = text;
       const s = this.toScreen(p[2 * n], p[2 * n + 1]);
-      t.position.set(Math.round(s.x + Math.max(5, 0.4 * this.view.zoom)), Math.round(s.y));
+      const radius = Math.min(NODE_MAX_PX, Math.max(NODE_MIN_PX, NODE_RADIUS * this.view.zoom));
+      t.position.set(Math.round(s.x + radius + 4), Math.round(s.y));
     });
   }
 
@@ -344,7 +386,8 @@ export class GraphScene {
     if (!this.picker || !this.graph) return null;
     const w = this.toWorld(sx, sy);
     const px = 1 / this.view.zoom;
-    const node = this.picker.node(w.x, w.y, Math.max(0.45, 7 * px));
+    const radiusPx = Math.min(NODE_MAX_PX, Math.max(NODE_MIN_PX, NODE_RADIUS * this.view.zoom)) + 4;
+    const node = this.picker.node(w.x, w.y, radiusPx * px);
     if (node >= 0) return { kind: 'node', id: node };
     const kept = this.highlight.kept;
     const edge = this.picker.edge(w.x, w.y, 4 * px, kept ? (e) => kept[e] === 1 : undefined);
@@ -399,11 +442,33 @@ export class GraphScene {
       this.hoverAt = null;
       this.opts.onHover?.(null);
     });
+    on('keydown', (ev) => this.onKey(ev));
     on('wheel', (ev) => {
       ev.preventDefault();
       const at = local(ev);
       this.zoomAt(at.x, at.y, Math.exp(-ev.deltaY * (ev.deltaMode === 1 ? 0.05 : 0.0015)));
     }, { passive: false });
+  }
+
+  /** Arrow keys pan, + and - zoom, 0 fits, Escape clears the selection. */
+  private onKey(ev: KeyboardEvent): void {
+    const step = 60 / this.view.zoom;
+    const { x, y, zoom } = this.view;
+    const moves: Record<string, () => void> = {
+      ArrowLeft: () => this.setView({ x: x - step, y, zoom }),
+      ArrowRight: () => this.setView({ x: x + step, y, zoom }),
+      ArrowUp: () => this.setView({ x, y: y - step, zoom }),
+      ArrowDown: () => this.setView({ x, y: y + step, zoom }),
+      '+': () => this.zoomAt(this.size.width / 2, this.size.height / 2, 1.25),
+      '=': () => this.zoomAt(this.size.width / 2, this.size.height / 2, 1.25),
+      '-': () => this.zoomAt(this.size.width / 2, this.size.height / 2, 0.8),
+      '0': () => this.fit(),
+      Escape: () => this.opts.onSelect?.(null),
+    };
+    const move = moves[ev.key];
+    if (!move) return;
+    ev.preventDefault();
+    move();
   }
 
   /** Zooms by `factor` keeping the world point under (sx, sy) fixed. */

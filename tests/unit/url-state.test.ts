@@ -1,0 +1,103 @@
+// The view state in the URL: exact round trips (hand-picked and random states), one warning per
+// bad parameter, and a fuzz test of thousands of garbled and hostile query strings that must
+// never throw and always give a valid state with markup-free warnings.
+import { describe, expect, it } from 'vitest';
+import { CRITERIA, DEFAULT_STATE, LAYOUTS, isValidState, parseViewState, viewStateToParams, type ViewState } from '../../src/lib/state/url';
+import { rng } from '../helpers/random';
+
+const roundTrip = (s: ViewState) => parseViewState(viewStateToParams(s).toString());
+
+describe('view state in the URL', () => {
+  it('the default state is an empty query, and back', () => {
+    expect(viewStateToParams(DEFAULT_STATE).toString()).toBe('');
+    expect(parseViewState('')).toEqual({ state: DEFAULT_STATE, warnings: [] });
+  });
+
+  it('round trips a full state exactly', () => {
+    const s: ViewState = {
+      model: 'fashion-vgg', target: 'node:conv2_1:12', images: 'T-shirt/top - 0.5*all', criterion: 'force',
+      cut: { kind: 'threshold', value: 0.12345678901234568 }, layout: 'mds', selection: { kind: 'edge', id: 4294967295 },
+      view: { x: -1234.5678e-3, y: 1e-300, zoom: 3.3333333333333335 },
+    };
+    const r = roundTrip(s);
+    expect(r.warnings).toEqual([]);
+    expect(r.state).toEqual(s);
+    expect(parseViewState('?model=digits&keep=0.05&select=node:3&layout=sorted').state).toMatchObject({
+      model: 'digits', cut: { kind: 'keep', value: 0.05 }, selection: { kind: 'node', id: 3 }, layout: 'sorted',
+    });
+  });
+
+  it('names each bad parameter and keeps the good ones', () => {
+    const { state, warnings } = parseViewState('model=../etc&criterion=best&keep=2&layout=3d&select=node:-1&x=NaN&zoom=0&images=<b>hi</b>&target=logit:3');
+    expect(state).toEqual({ ...DEFAULT_STATE, target: 'logit:3' });
+    expect(warnings).toHaveLength(8);
+    for (const key of ['model', 'criterion', 'keep', 'layout', 'select', 'x', 'zoom', 'images']) {
+      expect(warnings.some((w) => w.startsWith(`parameter "${key}"`)), key).toBe(true);
+    }
+    expect(warnings.join(' ')).not.toMatch(/[<>]/);
+  });
+
+  it('keep wins over threshold; a bad keep lets a good threshold through', () => {
+    const a = parseViewState('keep=0.3&threshold=0.5');
+    expect(a.state.cut).toEqual({ kind: 'keep', value: 0.3 });
+    expect(a.warnings).toEqual([expect.stringMatching(/^parameter "threshold".*keep/)]);
+    const b = parseViewState('keep=zero&threshold=0.5');
+    expect(b.state.cut).toEqual({ kind: 'threshold', value: 0.5 });
+    expect(b.warnings).toHaveLength(1);
+  });
+
+  it('round trips thousands of random valid states', () => {
+    const r = rng(12345);
+    const pick = <T>(a: readonly T[]) => a[Math.floor(r() * a.length)];
+    const num = () => pick([0, 1, -1, r(), -r() * 1e6, r() * 1e-8, Math.fround(r()), 1 / 3, 123456789.123]);
+    const words = ['all', 'Sandal - all', 'class:Bag', 'logit:7', 'node:conv1:0', 'T-shirt/top', 'Ankle boot + 2*Sneaker', "l'été", 'ΣΩ 12'];
+    for (let i = 0; i < 3000; i++) {
+      const s: ViewState = {
+        model: pick(['fashion-small', 'digits', 'a', 'X_9-y']),
+        target: pick(words),
+        images: pick(words),
+        criterion: pick(CRITERIA),
+        cut: r() < 0.5 ? { kind: 'keep', value: Math.max(r(), 1e-9) } : { kind: 'threshold', value: r() },
+        layout: pick(LAYOUTS),
+        selection: r() < 0.3 ? null : { kind: r() < 0.5 ? 'node' : 'edge', id: Math.floor(r() * 1e6) },
+        view: { x: num(), y: num(), zoom: Math.max(1e-6, r() * 100) },
+      };
+      expect(isValidState(s)).toBe(true);
+      const back = roundTrip(s);
+      expect(back.warnings).toEqual([]);
+      expect(back.state).toEqual(s);
+    }
+  });
+
+  it('fuzz: garbled and hostile query strings never throw and give a valid state', () => {
+    const r = rng(777);
+    const keys = ['model', 'target', 'images', 'criterion', 'keep', 'threshold', 'layout', 'select', 'x', 'y', 'zoom', '__proto__', 'constructor', ''];
+    const nasty = [
+      '<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', 'javascript:alert(1)', '%', '%E0%A4%A', '%00', '\u0000\u202e', '\ud800',
+      '1e999', '-1e-999', 'Infinity', 'NaN', '0x10', '1_000', ' 0.5 ', '+.5', '5.', '', '&&&', '===', 'node:99999999999', 'edge:1.5',
+      'x'.repeat(5000), '💥', 'actgrad', 'grid', '0.5', '1', '0', '-0', 'node:1', 'loss',
+    ];
+    const alphabet = 'abc=&%?#+ .:-_/<>"\'\\0123456789eE\u00e9\u4e2d';
+    for (let i = 0; i < 5000; i++) {
+      let q: string;
+      if (r() < 0.5) {
+        q = Array.from({ length: 1 + Math.floor(r() * 6) }, () => {
+          const k = keys[Math.floor(r() * keys.length)];
+          const v = nasty[Math.floor(r() * nasty.length)];
+          return r() < 0.5 ? `${k}=${encodeURIComponent(v.toWellFormed())}` : `${k}=${v}`;
+        }).join(r() < 0.9 ? '&' : ';');
+      } else {
+        q = Array.from({ length: Math.floor(r() * 80) }, () => alphabet[Math.floor(r() * alphabet.length)]).join('');
+      }
+      const { state, warnings } = parseViewState(q);
+      expect(isValidState(state), q).toBe(true);
+      for (const w of warnings) {
+        expect(typeof w).toBe('string');
+        expect(w, q).not.toMatch(/[<>&`\u0000-\u001f]/);
+        expect(w.length).toBeLessThan(300);
+      }
+      // whatever came in, what goes out round trips
+      expect(roundTrip(state).state).toEqual(state);
+    }
+  });
+});
