@@ -1,17 +1,10 @@
 // Buffer helpers for the benchmark: seeded random data, uploads, NaN-filled outputs (so an
 // output a kernel never wrote cannot pass the check) and read-backs.
 
-/** A small deterministic generator (mulberry32): runs are repeatable. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededUniform } from '../../src/lib/circuits/saliency';
+
+/** A small deterministic generator (mulberry32, shared with the random criterion): runs are repeatable. */
+export const rng = seededUniform;
 
 /** n values uniform in [-scale, scale). */
 export function randomArray(n: number, seed: number, scale = 1): Float32Array {
