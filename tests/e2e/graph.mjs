@@ -2,11 +2,11 @@
 // synthetic 250k-edge graph render without console errors, a click selects a node, WebGL takes
 // over when WebGPU cannot present; then frame times and threshold-change times next to pixi's
 // plain Graphics, printed and written to bench-results/graph.json.
-import { createServer } from 'node:http';
-import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { serveBuild } from './static-server.mjs';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const buildDir = join(root, 'build');
@@ -24,30 +24,8 @@ if (!existsSync(join(buildDir, 'graph.html'))) {
 mkdirSync(shotsDir, { recursive: true });
 mkdirSync(join(root, 'bench-results'), { recursive: true });
 
-// ---------------------------------------------------------------- static server (as run.mjs)
-const MIME = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.json': 'application/json; charset=utf-8', '.svg': 'image/svg+xml', '.bin': 'application/octet-stream', '.wasm': 'application/wasm' };
-function resolveFile(pathname) {
-  const path = decodeURIComponent(pathname);
-  const candidates = path.endsWith('/') ? [path + 'index.html'] : [path, path + '.html', path + '/index.html'];
-  for (const c of candidates) {
-    const file = normalize(join(buildDir, c));
-    if (!file.startsWith(buildDir + sep)) return null;
-    if (existsSync(file) && statSync(file).isFile()) return file;
-  }
-  return null;
-}
-const server = createServer((req, res) => {
-  const file = resolveFile(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
-  if (!file) {
-    res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('not found');
-    return;
-  }
-  res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'content-length': statSync(file).size, 'cache-control': 'no-cache' });
-  createReadStream(file).pipe(res);
-});
-await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-const origin = `http://127.0.0.1:${server.address().port}`;
+// ---------------------------------------------------------------- static server
+const { server, origin } = await serveBuild(buildDir);
 
 // ---------------------------------------------------------------- harness
 const BASE_ARGS = ['--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-sandbox'];

@@ -1,11 +1,11 @@
 // End-to-end checks of the built site in headless Chromium on WebGPU (SwiftShader works):
 // serves build/ on 127.0.0.1 (at / and under /microscope/), classifies samples, checks the
 // no-WebGPU page and model errors, records every request and console error, saves screenshots.
-import { createServer } from 'node:http';
-import { existsSync, mkdirSync, readFileSync, statSync, createReadStream } from 'node:fs';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { serveBuild } from './static-server.mjs';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const buildDir = join(root, 'build');
@@ -28,63 +28,7 @@ if (!existsSync(CHROMIUM)) {
 mkdirSync(shotsDir, { recursive: true });
 
 // ---------------------------------------------------------------- static server
-const MIME = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.wasm': 'application/wasm',
-  '.bin': 'application/octet-stream',
-  '.wgsl': 'text/plain; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.woff2': 'font/woff2',
-};
-
-/** Maps a URL path to a file in build/: strips the subfolder, adds index.html / .html. */
-function resolveFile(pathname) {
-  let path = decodeURIComponent(pathname);
-  if (path === SUBFOLDER.slice(0, -1)) return { redirect: SUBFOLDER };
-  if (path.startsWith(SUBFOLDER)) path = '/' + path.slice(SUBFOLDER.length);
-  const candidates = path.endsWith('/') ? [path + 'index.html'] : [path, path + '.html', path + '/index.html'];
-  for (const c of candidates) {
-    const file = normalize(join(buildDir, c));
-    if (!file.startsWith(buildDir + sep) && file !== buildDir) return null;
-    if (existsSync(file) && statSync(file).isFile()) return { file };
-  }
-  return null;
-}
-
-const server = createServer((req, res) => {
-  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-  const hit = resolveFile(url.pathname);
-  if (hit?.redirect) {
-    res.writeHead(301, { location: hit.redirect });
-    res.end();
-    return;
-  }
-  if (!hit) {
-    res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('not found');
-    return;
-  }
-  const size = statSync(hit.file).size;
-  res.writeHead(200, {
-    'content-type': MIME[extname(hit.file)] ?? 'application/octet-stream',
-    'content-length': size,
-    'cache-control': 'no-cache',
-  });
-  if (req.method === 'HEAD') res.end();
-  else createReadStream(hit.file).pipe(res);
-});
-await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-const origin = `http://127.0.0.1:${server.address().port}`;
+const { server, origin } = await serveBuild(buildDir, SUBFOLDER);
 console.log(`serving ${buildDir} at ${origin}/ and ${origin}${SUBFOLDER}`);
 
 const classes = JSON.parse(readFileSync(join(buildDir, 'weights', MODEL, 'images.json'), 'utf8')).classes;
