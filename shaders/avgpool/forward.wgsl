@@ -14,21 +14,7 @@ struct Params {
 
 override WG: u32 = 64;
 
-// (start, end) of the window clipped to the input, and its extent clipped to the padding.
-fn window(o: u32, inLen: u32, outLen: u32, k: u32, s: u32, pad: u32) -> vec3i {
-#if ${ADAPTIVE}
-  let st = i32((o * inLen) / outLen);
-  let en = i32(((o + 1u) * inLen + outLen - 1u) / outLen);
-  return vec3i(st, en, en - st);
-#else
-  var st = i32(o * s) - i32(pad);
-  var en = min(st + i32(k), i32(inLen + pad));
-  let padded = en - st;
-  st = max(st, 0);
-  en = min(en, i32(inLen));
-  return vec3i(st, en, padded);
-#endif
-}
+//! include common/pool_window
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {

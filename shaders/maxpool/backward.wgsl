@@ -14,13 +14,7 @@ struct Params {
 
 override WG: u32 = 64;
 
-// Output indices o whose window [o*s - pad, o*s - pad + k) contains position i.
-fn windowRange(i: u32, k: u32, s: u32, pad: u32, outLen: u32) -> vec2i {
-  let t = i32(i + pad);
-  let lo = max(0, (t - i32(k) + i32(s)) / i32(s));
-  let hi = min(i32(outLen) - 1, t / i32(s));
-  return vec2i(lo, hi);
-}
+//! include common/pool_window
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -31,8 +25,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let r = i % inPlane;
   let ih = r / p.inW;
   let iw = r % p.inW;
-  let rh = windowRange(ih, p.kH, p.strideH, p.padH, p.outH);
-  let rw = windowRange(iw, p.kW, p.strideW, p.padW, p.outW);
+  let rh = candidates(ih, p.inH, p.outH, p.kH, p.strideH, p.padH);
+  let rw = candidates(iw, p.inW, p.outW, p.kW, p.strideW, p.padW);
   let outBase = plane * p.outH * p.outW;
   var s = 0.0;
   for (var oh = rh.x; oh <= rh.y; oh++) {

@@ -1,5 +1,6 @@
 // WGSL sources from shaders/, assembled with wgsl-preprocessor: a `${NAME}` placeholder in a
-// .wgsl file takes the value of define NAME (booleans drive `#if ${NAME}` blocks).
+// .wgsl file takes the value of define NAME (booleans drive `#if ${NAME}` blocks), and a line
+// `//! include common/x` pulls in shaders/common/x.wgsl (shared helper functions).
 // Variants are few and fixed; shapes never appear here (they travel as uniforms).
 
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
@@ -22,10 +23,17 @@ export function shaderNames(): string[] {
   return [...byName.keys()].sort();
 }
 
-/** Full WGSL of shader `name` (e.g. "conv2d/forward") with `defines` substituted. */
-export function shaderSource(name: string, defines: Defines = {}): string {
+/** A shader's text with `//! include other/name` lines replaced by that file's text. */
+function withIncludes(name: string, seen: string[] = []): string {
   const text = byName.get(name);
   if (text === undefined) throw new Error(`no shader named "${name}" (have: ${shaderNames().join(', ')})`);
+  if (seen.includes(name)) throw new Error(`shader include cycle: ${[...seen, name].join(' -> ')}`);
+  return text.replace(/^\/\/! include (\S+)\s*$/gm, (_, other: string) => withIncludes(other, [...seen, name]));
+}
+
+/** Full WGSL of shader `name` (e.g. "conv2d/forward") with includes and `defines` substituted. */
+export function shaderSource(name: string, defines: Defines = {}): string {
+  const text = withIncludes(name);
   const strings: string[] = [];
   const values: unknown[] = [];
   let last = 0;

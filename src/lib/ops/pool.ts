@@ -64,7 +64,7 @@ export const maxpool: OpDescriptor = {
     const inCount = b.batch * chw(b.inputShapes[0]).reduce((a, c) => a * c, 1);
     return [
       k.dispatch({
-        label: `${b.name}.backward`, shader: 'maxpool/backward',
+        label: `${b.name}.backward`, shader: 'maxpool/backward', defines: { ADAPTIVE: false },
         uniforms: [...poolUniforms(b, geometry(attrs)), b.accumulate[0] ? 1 : 0],
         buffers: [b.gradOutput, b.aux.argmax, dx], threads: [inCount],
       }),
