@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serveBuild } from './static-server.mjs';
+import { check, assert, finish } from './harness.mjs';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const buildDir = join(root, 'build');
@@ -31,22 +32,6 @@ const { server, origin } = await serveBuild(buildDir);
 const BASE_ARGS = ['--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-sandbox'];
 const CANVAS_ARGS = ['--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-angle=swiftshader'];
 const launch = (args) => chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...BASE_ARGS, '--enable-unsafe-webgpu', ...args] });
-let passed = 0;
-let failed = 0;
-async function check(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    passed++;
-    console.log(`  ✓ ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-  } catch (err) {
-    failed++;
-    console.log(`  ✗ ${name}\n      ${String(err?.stack ?? err).split('\n').slice(0, 5).join('\n      ')}`);
-  }
-}
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
 async function openGraph(browser, query) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
   const errors = [];
@@ -230,5 +215,4 @@ for (const r of merged) {
 }
 if (rows.length) writeFileSync(benchFile, JSON.stringify({ date: new Date().toISOString(), adapter: 'headless Chromium, SwiftShader (software rasterizer), 2 shared cores', canvas: '1280x760 page, no multisampling; instanced/expanded/graphics draw every edge, auto hides faded edges', rows: merged }, null, 2));
 if (rows.length) console.log(`\nwrote ${benchFile}`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serveBuild } from './static-server.mjs';
+import { check, assert, finish } from './harness.mjs';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const buildDir = join(root, 'build');
@@ -77,22 +78,6 @@ const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--us
 const launch = (args) => chromium.launch({ executablePath: CHROMIUM, headless: true, args });
 
 // ---------------------------------------------------------------- test harness
-let passed = 0;
-let failed = 0;
-async function check(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    passed++;
-    console.log(`  ✓ ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-  } catch (err) {
-    failed++;
-    console.log(`  ✗ ${name}\n      ${String(err?.stack ?? err).split('\n').slice(0, 6).join('\n      ')}`);
-  }
-}
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
 
 /** A page that records every request (page and workers), console error and page error. */
 async function openPage(browser, { viewport = { width: 1280, height: 800 }, colorScheme = 'light', init } = {}) {
@@ -329,5 +314,4 @@ await gpuBrowser.close();
 
 server.close();
 console.log(`screenshots in ${shotsDir}`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();
