@@ -1,6 +1,11 @@
 // The microscope worker's API as the page sees it: plain, structured-clonable data only
 // (no GPU objects, no engine classes). Expected failures come back as values, not throws.
 
+import type { CircuitGraph } from '$lib/graph/build';
+import type { Cut, Criterion, Layout } from '$lib/state/url';
+import type { LayerStats } from '$lib/circuits/circuit';
+import type { VizSettings } from '$lib/featureviz/settings';
+
 export interface InputSummary {
   name: string;
   channels: number;
@@ -78,4 +83,178 @@ export interface MicroscopeApi {
   classify(images: Float32Array, count: number, jobId?: string, onProgress?: (p: import('./jobs').Progress) => unknown): Promise<ClassifyResult>;
   /** Cancels a running job; false if it already finished. */
   cancel(jobId: string): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------------------------------
+// The microscope view: graph, circuit queries, inspection, ablation, layouts and feature
+// visualization. Graph edges and nodes are indexed as in graph/build.ts (CircuitGraph),
+// the graph the page draws; the worker maps them to the engine's kernels.
+
+
+export type { CircuitGraph, Cut, Criterion, Layout, LayerStats, VizSettings };
+
+/** An image to inspect: one of the model's own images, or one the visitor made (normalized CHW). */
+export type ImageRef = { kind: 'set'; index: number } | { kind: 'custom'; pixels: Float32Array };
+
+/**
+ * What to ask for, in the URL's own syntax (src/lib/circuits/querySpec.ts parses it):
+ * target 'loss' | 'logit:<class>' | 'prob:<class>' | 'node:<layer>:<channel>[:mean|:max]' |
+ * 'node:<layer>:<channel>@<y>,<x>'; images 'all' | 'class:<name>' | 'image:<index>' | a contrast
+ * such as 'Sandal - all'. Classes may be given by name or index.
+ */
+export interface CircuitQuery {
+  target: string;
+  images: string;
+  criterion: Criterion;
+  cut: Cut;
+  perLayer?: boolean;
+}
+
+export interface CircuitResult {
+  query: CircuitQuery;
+  /** Human-readable target and image set, e.g. "mean of conv2:12", "class Sandal − all (1,000 images)". */
+  targetLabel: string;
+  imagesLabel: string;
+  imageCount: number;
+  /** Per graph edge: score min-max normalized over relevant edges, in [0, 1]; 0 when not relevant. */
+  edgeImportance: Float32Array;
+  /** Per graph edge: the criterion's raw score; 0 when not relevant or not a kernel (add junctions). */
+  edgeScores: Float32Array;
+  /** Per graph edge: 1 when in the circuit (after the effective mask). */
+  kept: Uint8Array;
+  /** Per graph edge: 1 when it can reach the target at all. */
+  relevant: Uint8Array;
+  /** Per graph node: 1 when the circuit goes through it (the target's node included). */
+  nodesKept: Uint8Array;
+  /** Per graph node: the criterion's node score normalized to [0, 1]; 0 when it has none. */
+  nodeImportance: Float32Array;
+  /** Graph nodes the target reads (one for a feature, one class unit for a logit, all outputs for the loss). */
+  targetNodes: number[];
+  kernelsKept: number;
+  kernelsRelevant: number;
+  sparsity: number;
+  layers: LayerStats[];
+  /** Time in the worker, ms; 0 when the scores came from the cache. */
+  ms: number;
+  cached: boolean;
+}
+
+/** A 2D map for display: row-major height x width values. */
+export interface MapData {
+  data: Float32Array;
+  height: number;
+  width: number;
+  min: number;
+  max: number;
+  /** The model node whose output this map is (for receptive fields). */
+  node: string;
+}
+
+export interface KernelData {
+  /** Row-major height x width weights (a linear edge's run, shaped as its source map). */
+  weights: Float32Array;
+  height: number;
+  width: number;
+  maxAbs: number;
+}
+
+export interface NodeInspection {
+  node: number;
+  layer: string;
+  channel: number;
+  /** "conv2:12", or the class name for an output unit, or "input:0". */
+  label: string;
+  /** The filter's map on the image (after its nonlinearity); the image channel for input nodes. */
+  map: MapData;
+  /** Mean of the map. */
+  mean: number;
+  /** Every incoming edge with its kernel (the page ranks them by the circuit's scores). */
+  incoming: { edge: number; source: number; kernel: KernelData }[];
+}
+
+export interface EdgeInspection {
+  edge: number;
+  source: number;
+  target: number;
+  kernel: KernelData;
+  /** The source node's map, the edge's pre-sum contribution a_{o<-i}, and the target node's map. */
+  input: MapData;
+  preSum: MapData;
+  output: MapData;
+}
+
+export interface AblationRequest {
+  image: ImageRef;
+  /** Graph edges and nodes to remove (a node removes every kernel into it). */
+  removedEdges: number[];
+  removedNodes: number[];
+  /** A target in CircuitQuery syntax whose value is reported before and after. */
+  target: string;
+}
+
+export interface AblationResult {
+  classes: number;
+  /** Softmax probabilities of the full network and of the ablated one. */
+  original: Float32Array;
+  ablated: Float32Array;
+  targetOriginal: number;
+  targetAblated: number;
+}
+
+export interface PreservationResult {
+  /** Pearson r of the circuit's target values against the full network's over held-out images (0 on collapse). */
+  r: number;
+  meanAbsDiffOverStd: number;
+  collapsed: boolean;
+  images: number;
+}
+
+export interface VizRequest {
+  /** A graph node, a graph edge, or an objective string (src/lib/featureviz/objectives.ts syntax). */
+  unit: { kind: 'node'; node: number } | { kind: 'edge'; edge: number } | { kind: 'objective'; objective: string };
+  settings?: Partial<VizSettings>;
+  /** When given, the visualization runs through this circuit's masked network ("what the circuit sees"). */
+  circuit?: CircuitQuery;
+}
+
+export interface VizFrame {
+  step: number;
+  steps: number;
+  objective: number;
+  /** The current image in display space, RGBA, width x height. */
+  rgba: Uint8ClampedArray;
+  width: number;
+  height: number;
+}
+
+export interface VizResult {
+  /** The final image: RGBA for display, and its objective value. */
+  rgba: Uint8ClampedArray;
+  width: number;
+  height: number;
+  objective: number;
+  objectiveString: string;
+  settings: VizSettings;
+  ms: number;
+  /** True when it came from the IndexedDB cache. */
+  cached: boolean;
+}
+
+export type JobProgress = (p: import('./jobs').Progress) => unknown;
+
+/** The view methods the worker adds to MicroscopeApi (all need a loaded model). */
+export interface MicroscopeViewApi {
+  /** The graph of the loaded model (nodes = filters, edges = kernels). */
+  graph(): Promise<CircuitGraph>;
+  /** Scores and cuts a circuit; scores are cached per (target, images, criterion), so a new cut is instant. */
+  circuit(query: CircuitQuery, jobId?: string, onProgress?: JobProgress): Promise<CircuitResult>;
+  inspectNode(node: number, image: ImageRef): Promise<NodeInspection>;
+  inspectEdge(edge: number, image: ImageRef): Promise<EdgeInspection>;
+  ablate(request: AblationRequest): Promise<AblationResult>;
+  /** Preservation of a circuit's target on the held-out (evaluation) images. */
+  preservation(query: CircuitQuery, jobId?: string, onProgress?: JobProgress): Promise<PreservationResult>;
+  /** Node positions (x, y per graph node) for a layout; 'mds' computes class-wise importances first (cached). */
+  layout(layout: Layout, nodeImportance?: Float32Array | null, jobId?: string, onProgress?: JobProgress): Promise<Float32Array>;
+  /** A feature visualization; frames stream to onFrame while it optimizes. */
+  visualize(request: VizRequest, jobId?: string, onProgress?: JobProgress, onFrame?: (frame: VizFrame) => unknown): Promise<VizResult>;
 }
