@@ -1,4 +1,4 @@
-// The view state in the URL: exact round trips (hand-picked and random states), one warning per
+// The view state in the URL (image number and per-layer switch included): exact round trips (hand-picked and random states), one warning per
 // bad parameter, and a fuzz test of thousands of garbled and hostile query strings that must
 // never throw and always give a valid state with markup-free warnings.
 import { describe, expect, it } from 'vitest';
@@ -16,14 +16,14 @@ describe('view state in the URL', () => {
   it('round trips a full state exactly', () => {
     const s: ViewState = {
       model: 'fashion-vgg', target: 'node:conv2_1:12', images: 'T-shirt/top - 0.5*all', criterion: 'force',
-      cut: { kind: 'threshold', value: 0.12345678901234568 }, layout: 'mds', selection: { kind: 'edge', id: 4294967295 },
-      view: { x: -1234.5678e-3, y: 1e-300, zoom: 3.3333333333333335 },
+      cut: { kind: 'threshold', value: 0.12345678901234568 }, perLayer: true, layout: 'mds', selection: { kind: 'edge', id: 4294967295 },
+      image: 4294967295, view: { x: -1234.5678e-3, y: 1e-300, zoom: 3.3333333333333335 },
     };
     const r = roundTrip(s);
     expect(r.warnings).toEqual([]);
     expect(r.state).toEqual(s);
-    expect(parseViewState('?model=digits&keep=0.05&select=node:3&layout=sorted').state).toMatchObject({
-      model: 'digits', cut: { kind: 'keep', value: 0.05 }, selection: { kind: 'node', id: 3 }, layout: 'sorted',
+    expect(parseViewState('?model=digits&keep=0.05&select=node:3&layout=sorted&image=17&perlayer=1').state).toMatchObject({
+      model: 'digits', cut: { kind: 'keep', value: 0.05 }, selection: { kind: 'node', id: 3 }, layout: 'sorted', image: 17, perLayer: true,
     });
   });
 
@@ -35,6 +35,21 @@ describe('view state in the URL', () => {
       expect(warnings.some((w) => w.startsWith(`parameter "${key}"`)), key).toBe(true);
     }
     expect(warnings.join(' ')).not.toMatch(/[<>]/);
+  });
+
+  it('the image number and per-layer switch reject anything but their own syntax', () => {
+    for (const bad of ['-1', '1.5', '1e3', '4294967296', 'x', '', ' 3', '0x1']) {
+      const r = parseViewState(`image=${encodeURIComponent(bad)}`);
+      expect(r.state.image, bad).toBeNull();
+      expect(r.warnings, bad).toEqual([expect.stringMatching(/^parameter "image"/)]);
+    }
+    expect(parseViewState('image=0').state.image).toBe(0);
+    for (const bad of ['true', 'yes', '2', '']) {
+      const r = parseViewState(`perlayer=${bad}`);
+      expect(r.state.perLayer, bad).toBe(false);
+      expect(r.warnings, bad).toEqual([expect.stringMatching(/^parameter "perlayer"/)]);
+    }
+    expect(parseViewState('perlayer=0')).toEqual({ state: DEFAULT_STATE, warnings: [] });
   });
 
   it('keep wins over threshold; a bad keep lets a good threshold through', () => {
@@ -58,8 +73,10 @@ describe('view state in the URL', () => {
         images: pick(words),
         criterion: pick(CRITERIA),
         cut: r() < 0.5 ? { kind: 'keep', value: Math.max(r(), 1e-9) } : { kind: 'threshold', value: r() },
+        perLayer: r() < 0.5,
         layout: pick(LAYOUTS),
         selection: r() < 0.3 ? null : { kind: r() < 0.5 ? 'node' : 'edge', id: Math.floor(r() * 1e6) },
+        image: r() < 0.3 ? null : Math.floor(r() * 1e5),
         view: { x: num(), y: num(), zoom: Math.max(1e-6, r() * 100) },
       };
       expect(isValidState(s)).toBe(true);
@@ -71,7 +88,7 @@ describe('view state in the URL', () => {
 
   it('fuzz: garbled and hostile query strings never throw and give a valid state', () => {
     const r = rng(777);
-    const keys = ['model', 'target', 'images', 'criterion', 'keep', 'threshold', 'layout', 'select', 'x', 'y', 'zoom', '__proto__', 'constructor', ''];
+    const keys = ['model', 'target', 'images', 'criterion', 'keep', 'threshold', 'perlayer', 'layout', 'select', 'image', 'x', 'y', 'zoom', '__proto__', 'constructor', ''];
     const nasty = [
       '<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', 'javascript:alert(1)', '%', '%E0%A4%A', '%00', '\u0000\u202e', '\ud800',
       '1e999', '-1e-999', 'Infinity', 'NaN', '0x10', '1_000', ' 0.5 ', '+.5', '5.', '', '&&&', '===', 'node:99999999999', 'edge:1.5',

@@ -1,5 +1,5 @@
-// The whole view state (model, target, image set, criterion, keep or threshold, layout,
-// selection, viewport) to and from URL search params. Parsing never throws: bad parameters fall
+// The whole view state (model, target, image set, criterion, keep or threshold, per-layer
+// normalization, layout, selection, inspected image, viewport) to and from URL search params. Parsing never throws: bad parameters fall
 // back to defaults and each one yields a plain-text warning naming it.
 
 export const CRITERIA = ['actgrad', 'actgrad-mean', 'snip', 'force', 'magnitude', 'random'] as const;
@@ -19,8 +19,12 @@ export interface ViewState {
   images: string;
   criterion: Criterion;
   cut: Cut;
+  /** Normalize scores per layer before the cut (every layer keeps its own top kernels). */
+  perLayer: boolean;
   layout: Layout;
   selection: Selection;
+  /** The model image the inspector shows (an index into the model's image set); null: the first sample. */
+  image: number | null;
   /** The world point at the centre of the view, and the zoom (screen pixels per unit). */
   view: { x: number; y: number; zoom: number };
 }
@@ -31,8 +35,10 @@ export const DEFAULT_STATE: ViewState = {
   images: 'all',
   criterion: 'actgrad',
   cut: { kind: 'keep', value: 0.1 },
+  perLayer: false,
   layout: 'grid',
   selection: null,
+  image: null,
   view: { x: 0, y: 0, zoom: 1 },
 };
 
@@ -110,6 +116,11 @@ export function parseViewState(query: string | URLSearchParams): { state: ViewSt
     else if (v !== null && v >= 0 && v <= 1) state.cut = { kind: 'threshold', value: v };
     else bad('threshold', threshold, 'expected a normalized score in [0, 1]');
   }
+  const perLayer = get('perlayer');
+  if (perLayer !== null) {
+    if (perLayer === '1' || perLayer === '0') state.perLayer = perLayer === '1';
+    else bad('perlayer', perLayer, 'expected 1 or 0');
+  }
   const layout = get('layout');
   if (layout !== null) {
     if ((LAYOUTS as readonly string[]).includes(layout)) state.layout = layout as Layout;
@@ -121,6 +132,12 @@ export function parseViewState(query: string | URLSearchParams): { state: ViewSt
     const id = m ? Number(m[2]) : NaN;
     if (m && Number.isSafeInteger(id) && id < 2 ** 32) state.selection = { kind: m[1] as 'node' | 'edge', id };
     else bad('select', select, 'expected node:N or edge:N');
+  }
+  const image = get('image');
+  if (image !== null) {
+    const v = /^\d{1,10}$/.test(image) ? Number(image) : NaN;
+    if (Number.isSafeInteger(v) && v < 2 ** 32) state.image = v;
+    else bad('image', image, 'expected an image number (0, 1, 2, ...)');
   }
   for (const key of ['x', 'y'] as const) {
     const raw = get(key);
@@ -148,8 +165,10 @@ export function viewStateToParams(state: ViewState): URLSearchParams {
   if (state.criterion !== d.criterion) p.set('criterion', state.criterion);
   if (state.cut.kind === 'threshold') p.set('threshold', String(state.cut.value));
   else if (state.cut.value !== d.cut.value) p.set('keep', String(state.cut.value));
+  if (state.perLayer) p.set('perlayer', '1');
   if (state.layout !== d.layout) p.set('layout', state.layout);
   if (state.selection) p.set('select', `${state.selection.kind}:${state.selection.id}`);
+  if (state.image !== null) p.set('image', String(state.image));
   if (state.view.x !== d.view.x) p.set('x', String(state.view.x));
   if (state.view.y !== d.view.y) p.set('y', String(state.view.y));
   if (state.view.zoom !== d.view.zoom) p.set('zoom', String(state.view.zoom));
@@ -165,6 +184,8 @@ export function isValidState(s: ViewState): boolean {
     EXPRESSION.test(s.images) &&
     (CRITERIA as readonly string[]).includes(s.criterion) &&
     (LAYOUTS as readonly string[]).includes(s.layout) &&
+    typeof s.perLayer === 'boolean' &&
+    (s.image === null || (Number.isSafeInteger(s.image) && s.image >= 0 && s.image < 2 ** 32)) &&
     finite(s.cut.value) &&
     (s.cut.kind === 'keep' ? s.cut.value > 0 && s.cut.value <= 1 : s.cut.kind === 'threshold' && s.cut.value >= 0 && s.cut.value <= 1) &&
     (s.selection === null || ((s.selection.kind === 'node' || s.selection.kind === 'edge') && Number.isSafeInteger(s.selection.id) && s.selection.id >= 0)) &&
