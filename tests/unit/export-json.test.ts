@@ -1,0 +1,124 @@
+// The circuit JSON export: it round-trips through JSON.parse, lists exactly the kept kernels
+// (matched back to graph edges by layer, out and in), keeps float32 scores exact, names the
+// settings and counts, and separates residual junctions from kernels; plus safe file names.
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { parseModel } from '../../src/lib/model/load';
+import { buildGraph, type CircuitGraph } from '../../src/lib/graph/build';
+import { circuitJson, CIRCUIT_FORMAT, type CircuitDocument } from '../../src/lib/export/json';
+import { safeFilename } from '../../src/lib/export/download';
+import { buildModel } from '../helpers/build-model';
+import { rng } from '../helpers/random';
+
+function fashionSmall(): CircuitGraph {
+  const dir = new URL('../../static/weights/fashion-small/', import.meta.url);
+  const json = JSON.parse(readFileSync(new URL('model.json', dir), 'utf8'));
+  const bin = readFileSync(new URL('weights.bin', dir));
+  return buildGraph(parseModel(json, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength)));
+}
+
+function circuit(graph: CircuitGraph, seed: number) {
+  const r = rng(seed);
+  const kept = new Uint8Array(graph.edgeCount).map(() => (r() < 0.15 ? 1 : 0));
+  const scores = new Float32Array(graph.edgeCount).map(() => (r() - 0.3) * 1e-3);
+  const importance = new Float32Array(graph.edgeCount).map(() => r());
+  return { kept, scores, importance };
+}
+
+describe('circuitJson', () => {
+  const graph = fashionSmall();
+  const label = (n: number) => `${graph.layers[graph.nodeLayer[n]].name}:${graph.nodeChannel[n]}`;
+
+  it('round-trips and lists exactly the kept kernels with exact float32 scores', () => {
+    const { kept, scores, importance } = circuit(graph, 5);
+    const layers = [{ name: 'conv1', kept: 3 }];
+    const text = circuitJson({
+      model: 'fashion-small', target: 'logit:Sandal', images: 'class:Sandal', criterion: 'actgrad', cut: { kind: 'keep', value: 0.15 },
+      graph, kept, scores, importance, nodeLabel: label, layers, url: 'https://example.org/?model=fashion-small',
+    });
+    const doc = JSON.parse(text) as CircuitDocument;
+    expect(doc.format).toBe(CIRCUIT_FORMAT);
+    expect(doc.format).toBe('cnn-microscope-circuit/1');
+    expect([doc.model, doc.target, doc.images, doc.criterion]).toEqual(['fashion-small', 'logit:Sandal', 'class:Sandal', 'actgrad']);
+    expect(doc.cut).toEqual({ kind: 'keep', value: 0.15 });
+    expect(doc.layers).toEqual(layers);
+    expect(doc.url).toBe('https://example.org/?model=fashion-small');
+
+    // match every listed kernel back to its graph edge by (layer, out, in)
+    const edgeOf = new Map<string, number>();
+    for (let e = 0; e < graph.edgeCount; e++) edgeOf.set(`${graph.layers[graph.edgeLayer[e]].name}/${graph.edgeOut[e]}/${graph.edgeIn[e]}`, e);
+    const listed = new Uint8Array(graph.edgeCount);
+    for (const k of doc.kernels) {
+      const e = edgeOf.get(`${k.layer}/${k.out}/${k.in}`);
+      expect(e, `${k.layer} ${k.out} ${k.in}`).toBeDefined();
+      expect(listed[e!]).toBe(0); // no kernel twice
+      listed[e!] = 1;
+      expect(k.sourceNode).toBe(graph.edgeSource[e!]);
+      expect(k.targetNode).toBe(graph.edgeTarget[e!]);
+      expect(k.source).toBe(label(graph.edgeSource[e!]));
+      expect(k.target).toBe(label(graph.edgeTarget[e!]));
+      expect(Math.fround(k.score!)).toBe(scores[e!]);
+      expect(Math.fround(k.importance!)).toBe(importance[e!]);
+      expect(k.sign).toBe(graph.edgeSign[e!]);
+    }
+    expect([...listed]).toEqual([...kept]);
+
+    const keptCount = kept.reduce((a, b) => a + b, 0);
+    const filters = new Set<number>();
+    kept.forEach((k, e) => k && filters.add(graph.edgeSource[e]).add(graph.edgeTarget[e]));
+    expect(doc.counts).toEqual({ kernelsKept: keptCount, kernels: graph.edgeCount, filtersKept: filters.size, filters: graph.nodeCount, junctionsKept: 0 });
+    // the text is the same document again after a second trip
+    expect(JSON.parse(JSON.stringify(doc))).toEqual(doc);
+  });
+
+  it('writes NaN and infinite scores as null and leaves out absent optional fields', () => {
+    const { kept, scores, importance } = circuit(graph, 9);
+    const first = kept.indexOf(1);
+    scores[first] = NaN;
+    importance[first] = Infinity;
+    const doc = JSON.parse(circuitJson({ model: 'm', target: 't', images: 'all', criterion: 'snip', cut: { kind: 'threshold', value: 0.5 }, graph, kept, scores, importance, nodeLabel: label })) as CircuitDocument;
+    expect(doc.kernels[0].score).toBeNull();
+    expect(doc.kernels[0].importance).toBeNull();
+    expect('url' in doc || 'layers' in doc).toBe(false);
+  });
+
+  it('keeps residual junction edges apart from kernels', () => {
+    const m = buildModel('res', { channels: 1, height: 6, width: 6 }, [
+      { name: 'c1', op: 'conv2d', attrs: { kernel: [3, 3], padding: [1, 1] }, params: { weight: [2, 1, 3, 3], bias: [2] } },
+      { name: 'c2', op: 'conv2d', attrs: { kernel: [3, 3], padding: [1, 1] }, params: { weight: [2, 2, 3, 3], bias: [2] } },
+      { name: 'sum', op: 'add', inputs: ['c1', 'c2'] },
+      { name: 'flat', op: 'flatten' },
+      { name: 'fc', op: 'linear', params: { weight: [3, 72], bias: [3] } },
+    ], 3);
+    const g = buildGraph(m);
+    const kept = new Uint8Array(g.edgeCount).fill(1);
+    const doc = JSON.parse(circuitJson({
+      model: 'res', target: 'loss', images: 'all', criterion: 'actgrad', cut: { kind: 'keep', value: 1 }, graph: g, kept,
+      scores: new Float32Array(g.edgeCount), importance: new Float32Array(g.edgeCount), nodeLabel: (n) => `n${n}`,
+    })) as CircuitDocument;
+    const addEdges = g.layers.filter((l) => l.op === 'add').reduce((s, l) => s + l.edgeCount, 0);
+    expect(addEdges).toBe(4);
+    expect(doc.junctions.length).toBe(addEdges);
+    expect(doc.kernels.length).toBe(g.edgeCount - addEdges);
+    expect(doc.kernels.every((k) => k.layer !== 'sum')).toBe(true);
+    expect(doc.counts.kernels).toBe(g.edgeCount - addEdges);
+  });
+
+  it('rejects arrays that do not fit the graph, naming them', () => {
+    const { kept, scores, importance } = circuit(graph, 1);
+    const base = { model: 'm', target: 't', images: 'all', criterion: 'actgrad', cut: { kind: 'keep' as const, value: 0.1 }, graph, kept, scores, importance, nodeLabel: label };
+    expect(() => circuitJson({ ...base, scores: new Float32Array(2) })).toThrow(/scores has 2 entries/);
+    expect(() => circuitJson({ ...base, kept: new Uint8Array(0) })).toThrow(/kept has 0 entries/);
+    expect(() => circuitJson({ ...base, cut: { kind: 'top' as 'keep', value: 1 } })).toThrow(/unknown cut "top"/);
+  });
+});
+
+describe('safeFilename', () => {
+  it('drops path separators, reserved and control characters', () => {
+    expect(safeFilename('circuit conv3:12 / Sandal.svg')).toBe('circuit conv3-12 - Sandal.svg');
+    expect(safeFilename('../../etc/passwd')).toBe('etc-passwd');
+    expect(safeFilename('a\u0000b<c>.json')).toBe('a-b-c-.json');
+    expect(safeFilename('...')).toBe('export');
+    expect(safeFilename('', 'circuit')).toBe('circuit');
+  });
+});
