@@ -1,6 +1,6 @@
 // Page state of the microscope: worker start-up, model and image-set loading with
-// progress, the selected sample, its GPU prediction and timings. Components read these
-// runes; all worker traffic goes through this class.
+// progress, the selected sample (or the visitor's own image), its GPU prediction and timings.
+// Components read these runes; worker traffic goes through this class or its client.
 import { MicroscopeClient, isCancelled, type ModelSummary, type Progress } from '$lib/worker/client';
 import { fetchImageSet, imagePixels, samplesPerClass, type ImageSet } from '$lib/images/imageSet';
 import { normalizeBatch, normalizePixels } from '$lib/images/preprocess';
@@ -14,6 +14,18 @@ export interface Prediction {
   forwardMs: number;
   roundTripMs: number;
 }
+
+/** The visitor's own image (uploaded or drawn), already at the model's input size. */
+export interface CustomImage {
+  /** Normalized CHW input. */
+  input: Float32Array;
+  /** uint8 CHW pixels for display (the normalization undone). */
+  pixels: Uint8Array;
+  label: string;
+}
+
+/** Index used in Prediction.image for the custom image. */
+export const CUSTOM_IMAGE = -1;
 
 export interface LoadError {
   title: string;
@@ -38,6 +50,8 @@ export class Microscope {
   /** Sample image indices, one list per class. */
   samples = $state.raw<number[][]>([]);
   selected = $state<number | null>(null);
+  /** When set, the visitor's image is the current one instead of `selected`. */
+  custom = $state.raw<CustomImage | null>(null);
   prediction = $state.raw<Prediction | null>(null);
   /** Predicted class of every sample (from one batched pass), by image index. */
   samplePredictions = $state.raw<Map<number, number>>(new Map());
@@ -52,6 +66,11 @@ export class Microscope {
   private client: MicroscopeClient | null = null;
   private cancelLoad: (() => Promise<boolean>) | null = null;
   private classifyQueued = false;
+
+  /** The worker client once started (the view's state classes call it directly). */
+  get worker(): MicroscopeClient | null {
+    return this.client;
+  }
 
   /** Sample indices in reading order (class after class). */
   get sampleOrder(): number[] {
@@ -75,6 +94,7 @@ export class Microscope {
     this.prediction = null;
     this.samplePredictions = new Map();
     this.gpuErrors = [];
+    this.custom = null;
     if (!this.client) {
       this.phase = 'starting';
       if (typeof navigator === 'undefined' || !('gpu' in navigator) || !navigator.gpu) {
@@ -163,6 +183,20 @@ export class Microscope {
   select(index: number): void {
     if (!this.images || index < 0 || index >= this.images.count) return;
     this.selected = index;
+    this.custom = null;
+    void this.classifySelected();
+  }
+
+  /** Makes the visitor's image (normalized CHW at the input size) the current one and classifies it. */
+  selectCustom(input: Float32Array, label: string): void {
+    const model = this.model;
+    if (!model) return;
+    const { channels, height, width, mean, std } = model.input;
+    const plane = height * width;
+    const pixels = new Uint8Array(input.length);
+    for (let c = 0; c < channels; c++)
+      for (let i = c * plane; i < (c + 1) * plane; i++) pixels[i] = Math.round(Math.min(255, Math.max(0, (input[i] * std[c] + mean[c]) * 255)));
+    this.custom = { input, pixels, label };
     void this.classifySelected();
   }
 
@@ -207,9 +241,10 @@ export class Microscope {
     try {
       do {
         this.classifyQueued = false;
-        const image = this.selected;
+        const custom = this.custom;
+        const image = custom ? CUSTOM_IMAGE : this.selected;
         if (image === null) break;
-        const input = normalizePixels(imagePixels(set, image), model.input);
+        const input = custom ? custom.input.slice() : normalizePixels(imagePixels(set, image), model.input);
         const t0 = performance.now();
         const result = await client.classify(input, 1).result;
         const roundTripMs = performance.now() - t0;
@@ -221,7 +256,7 @@ export class Microscope {
         };
         this.runError = null;
         this.noteGpuErrors(result.gpuErrors);
-      } while (this.classifyQueued || (this.prediction && this.prediction.image !== this.selected));
+      } while (this.classifyQueued || (this.prediction && this.prediction.image !== (this.custom ? CUSTOM_IMAGE : this.selected)));
     } catch (err) {
       this.runError = `Classification failed: ${err instanceof Error ? err.message : String(err)}`;
     } finally {

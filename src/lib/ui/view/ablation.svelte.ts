@@ -1,0 +1,58 @@
+// Ablation: nodes and edges the visitor removed from the network, and what that does to the
+// prediction and to the target on the current image (run in the worker after each change).
+
+import type { AblationResult, ImageRef } from '$lib/worker/protocol';
+import { messageOf, type ViewClient } from './viewClient';
+
+export class AblationState {
+  removedEdges = $state.raw<number[]>([]);
+  removedNodes = $state.raw<number[]>([]);
+  result = $state.raw<AblationResult | null>(null);
+  running = $state(false);
+  error = $state<string | null>(null);
+  private generation = 0;
+
+  get active(): boolean {
+    return this.removedEdges.length + this.removedNodes.length > 0;
+  }
+
+  has(kind: 'node' | 'edge', id: number): boolean {
+    return (kind === 'node' ? this.removedNodes : this.removedEdges).includes(id);
+  }
+
+  /** Removes a node or edge, or puts it back. */
+  toggle(kind: 'node' | 'edge', id: number): void {
+    const list = kind === 'node' ? this.removedNodes : this.removedEdges;
+    const next = list.includes(id) ? list.filter((v) => v !== id) : [...list, id];
+    if (kind === 'node') this.removedNodes = next;
+    else this.removedEdges = next;
+  }
+
+  clear(): void {
+    this.generation++;
+    this.removedEdges = [];
+    this.removedNodes = [];
+    this.result = null;
+    this.error = null;
+    this.running = false;
+  }
+
+  async run(client: ViewClient, image: ImageRef, target: string): Promise<void> {
+    const gen = ++this.generation;
+    if (!this.active) {
+      this.result = null;
+      this.running = false;
+      return;
+    }
+    this.running = true;
+    this.error = null;
+    try {
+      const r = await client.ablate({ image, removedEdges: this.removedEdges, removedNodes: this.removedNodes, target });
+      if (gen === this.generation) this.result = r;
+    } catch (err) {
+      if (gen === this.generation) this.error = messageOf(err);
+    } finally {
+      if (gen === this.generation) this.running = false;
+    }
+  }
+}

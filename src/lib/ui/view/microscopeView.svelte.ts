@@ -1,0 +1,157 @@
+// The microscope page's controller: the model (through Microscope), the view state and its URL,
+// the graph and its layout, the circuit query, the inspector, feature visualization and
+// ablation, wired so that each change re-runs only what depends on it.
+
+import { Microscope } from '$lib/ui/microscope.svelte';
+import { fetchModel } from '$lib/model/load';
+import type { Model } from '$lib/model/types';
+import type { CircuitGraph, ImageRef } from '$lib/worker/protocol';
+import type { Layout, Selection } from '$lib/state/url';
+import { AblationState } from './ablation.svelte';
+import { InspectorState } from './inspector.svelte';
+import { QueryRunner } from './queryRunner.svelte';
+import { ViewStore, UrlWriter } from './viewStore.svelte';
+import { Visualizer } from './visualizer.svelte';
+import { messageOf, type RunningJob, type ViewClient } from './viewClient';
+
+export class MicroscopeView {
+  readonly scope = new Microscope();
+  readonly state = new ViewStore();
+  readonly query = new QueryRunner();
+  readonly inspector = new InspectorState();
+  readonly viz = new Visualizer();
+  readonly ablation = new AblationState();
+
+  graph = $state.raw<CircuitGraph | null>(null);
+  /** The model's architecture on the page (receptive fields, export); weights are the worker's. */
+  architecture = $state.raw<Model | null>(null);
+  positions = $state.raw<Float32Array | null>(null);
+  /** Which layout `positions` are, once computed. */
+  positionsLayout = $state<Layout | null>(null);
+  layoutRunning = $state(false);
+  graphError = $state<string | null>(null);
+  layoutError = $state<string | null>(null);
+  hover = $state.raw<Selection>(null);
+
+  private layoutJob: RunningJob<Float32Array> | null = null;
+  private layoutGeneration = 0;
+  private folder = '';
+
+  constructor(private readonly folderUrl: (model: string) => string, private readonly writeUrl: (href: string) => void) {}
+
+  readonly url = new UrlWriter((href) => this.writeUrl(href));
+
+  get client(): ViewClient | null {
+    return this.scope.worker as unknown as ViewClient | null;
+  }
+
+  /** The image the inspector and ablation use. */
+  get imageRef(): ImageRef | null {
+    if (this.scope.custom) return { kind: 'custom', pixels: this.scope.custom.input };
+    return this.scope.selected === null ? null : { kind: 'set', index: this.scope.selected };
+  }
+
+  /** Opens the page: the URL's state, then the model. */
+  open(search: string): void {
+    this.state.read(search);
+    void this.loadModel(this.state.model, this.state.image);
+  }
+
+  async loadModel(name: string, image: number | null = null): Promise<void> {
+    this.state.model = name;
+    this.graph = null;
+    this.positions = null;
+    this.positionsLayout = null;
+    this.architecture = null;
+    this.graphError = null;
+    this.query.reset();
+    this.inspector.clear();
+    this.viz.clear();
+    this.ablation.clear();
+    this.folder = this.folderUrl(name);
+    await this.scope.load(name, this.folder, image);
+    const client = this.client;
+    if (this.scope.phase !== 'ready' || !client) return;
+    const folder = this.folder;
+    void fetchModel(folder).then(
+      (m) => folder === this.folder && (this.architecture = m),
+      () => {}, // receptive fields are then not shown; the worker has the model itself
+    );
+    try {
+      const g = await client.graph();
+      if (folder !== this.folder) return;
+      const s = this.state.selection;
+      if (s && s.id >= (s.kind === 'node' ? g.nodeCount : g.edgeCount)) {
+        this.state.warnings = [...this.state.warnings, `the selected ${s.kind} ${s.id} is not in this model (it has ${s.kind === 'node' ? g.nodeCount : g.edgeCount}); nothing is selected`];
+        this.state.selection = null;
+      }
+      this.graph = g;
+    } catch (err) {
+      this.graphError = `The graph of the model could not be built: ${messageOf(err)}`;
+    }
+  }
+
+  /** Runs the query the controls describe. */
+  async runQuery(): Promise<void> {
+    const client = this.client;
+    if (!client || !this.graph) return;
+    await this.query.run(client, this.state.query());
+  }
+
+  /** Lays the graph out (in the worker); sorted and Class MDS use the circuit's node scores. */
+  async computeLayout(layout: Layout, nodeImportance: Float32Array | null): Promise<void> {
+    const client = this.client;
+    if (!client || !this.graph) return;
+    const gen = ++this.layoutGeneration;
+    const old = this.layoutJob;
+    this.layoutJob = null;
+    if (old) await old.cancel().catch(() => false);
+    this.layoutRunning = true;
+    this.layoutError = null;
+    try {
+      const job = client.layout(layout, layout === 'grid' ? null : nodeImportance);
+      this.layoutJob = job;
+      const p = await job.result;
+      if (gen !== this.layoutGeneration) return;
+      this.positions = p;
+      this.positionsLayout = layout;
+    } catch (err) {
+      if (gen !== this.layoutGeneration) return;
+      this.layoutError = `The ${layout} layout failed: ${messageOf(err)}`;
+      if (!this.positions && layout !== 'grid') void this.computeLayout('grid', null);
+    } finally {
+      if (gen === this.layoutGeneration) {
+        this.layoutRunning = false;
+        this.layoutJob = null;
+      }
+    }
+  }
+
+  select(pick: Selection): void {
+    this.state.selection = pick;
+  }
+
+  /** Output units are named by their class; others by layer and channel. */
+  nodeLabel = (n: number): string => {
+    const g = this.graph;
+    if (!g) return String(n);
+    const layer = g.layers[g.nodeLayer[n]];
+    const c = g.nodeChannel[n];
+    const model = this.scope.model;
+    if (model && layer.name === model.output && model.classes[c]) return model.classes[c];
+    return `${layer.name}:${c}`;
+  };
+
+  edgeLabel = (e: number): string => {
+    const g = this.graph;
+    if (!g) return String(e);
+    return `${this.nodeLabel(g.edgeSource[e])} → ${this.nodeLabel(g.edgeTarget[e])}`;
+  };
+
+  destroy(): void {
+    this.url.stop();
+    void this.query.cancel();
+    void this.viz.cancel();
+    this.scope.destroy();
+  }
+}

@@ -1,0 +1,76 @@
+// A small read-only window hook for the end-to-end tests: the kept kernels, graph sizes, and
+// where a node or an edge is on the page so a test can click it with the real pointer.
+
+import type { GraphScene } from '$lib/render/scene';
+import type { MicroscopeView } from './microscopeView.svelte';
+
+export interface MicroscopeTestHook {
+  nodeCount: number;
+  edgeCount: number;
+  /** Edges in the current circuit, ascending. */
+  kept(): number[];
+  query(): unknown;
+  selection(): unknown;
+  /** Page coordinates of node n. */
+  nodeOnPage(n: number): { x: number; y: number } | null;
+  /** Page coordinates of a point on edge e where picking finds e, or null. */
+  edgeOnPage(e: number): { x: number; y: number } | null;
+  /** Kept edges whose point edgeOnPage finds, up to `limit`. */
+  clickableKeptEdges(limit: number): number[];
+}
+
+export function installTestHook(view: MicroscopeView, scene: () => GraphScene | null): void {
+  const onPage = (wx: number, wy: number) => {
+    const s = scene();
+    if (!s) return null;
+    const r = s.canvas.getBoundingClientRect();
+    const p = s.toScreen(wx, wy);
+    if (p.x < 2 || p.y < 2 || p.x > r.width - 2 || p.y > r.height - 2) return null;
+    return { x: r.left + p.x, y: r.top + p.y, local: p };
+  };
+  const edgeOnPage = (e: number) => {
+    const g = view.graph, pos = view.positions, s = scene();
+    if (!g || !pos || !s || e < 0 || e >= g.edgeCount) return null;
+    const a = g.edgeSource[e], b = g.edgeTarget[e];
+    for (const t of [0.5, 0.4, 0.6, 0.3, 0.7, 0.45, 0.55, 0.35, 0.65]) {
+      const p = onPage(pos[2 * a] * (1 - t) + pos[2 * b] * t, pos[2 * a + 1] * (1 - t) + pos[2 * b + 1] * t);
+      if (!p) continue;
+      const pick = s.pickAt(p.local.x, p.local.y);
+      if (pick?.kind === 'edge' && pick.id === e) return { x: p.x, y: p.y };
+    }
+    return null;
+  };
+  const hook: MicroscopeTestHook = {
+    get nodeCount() {
+      return view.graph?.nodeCount ?? 0;
+    },
+    get edgeCount() {
+      return view.graph?.edgeCount ?? 0;
+    },
+    kept: () => {
+      const k = view.query.result?.kept;
+      const out: number[] = [];
+      if (k) for (let e = 0; e < k.length; e++) if (k[e] === 1) out.push(e);
+      return out;
+    },
+    query: () => view.query.result?.query ?? null,
+    selection: () => view.state.selection,
+    nodeOnPage: (n) => {
+      const pos = view.positions;
+      if (!pos || n < 0 || 2 * n + 1 >= pos.length) return null;
+      const p = onPage(pos[2 * n], pos[2 * n + 1]);
+      return p && { x: p.x, y: p.y };
+    },
+    edgeOnPage,
+    clickableKeptEdges: (limit) => {
+      const out: number[] = [];
+      for (const e of hook.kept()) {
+        if (out.length >= limit) break;
+        if (edgeOnPage(e)) out.push(e);
+      }
+      return out;
+    },
+  };
+  (window as unknown as { microscope: MicroscopeTestHook }).microscope = hook;
+  document.body.dataset.graphReady = 'true';
+}

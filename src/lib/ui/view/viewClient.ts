@@ -1,0 +1,27 @@
+// What the microscope view asks of the worker client (src/lib/worker/client.ts): the graph,
+// circuit queries, inspection, ablation, layouts and feature visualization. Long calls are
+// RunningJobs (result + cancel); the view never sees GPU objects.
+
+import type { RunningJob, Progress } from '$lib/worker/client';
+import type {
+  AblationRequest, AblationResult, CircuitGraph, CircuitQuery, CircuitResult, EdgeInspection, ImageRef, Layout,
+  NodeInspection, VizFrame, VizRequest, VizResult,
+} from '$lib/worker/protocol';
+
+export type { RunningJob, Progress };
+
+export interface ViewClient {
+  graph(): Promise<CircuitGraph>;
+  circuit(query: CircuitQuery, onProgress?: (p: Progress) => void): RunningJob<CircuitResult>;
+  inspectNode(node: number, image: ImageRef): Promise<NodeInspection>;
+  inspectEdge(edge: number, image: ImageRef): Promise<EdgeInspection>;
+  ablate(request: AblationRequest): Promise<AblationResult>;
+  layout(layout: Layout, nodeImportance?: Float32Array | null, onProgress?: (p: Progress) => void): RunningJob<Float32Array>;
+  visualize(request: VizRequest, onProgress?: (p: Progress) => void, onFrame?: (frame: VizFrame) => void): RunningJob<VizResult>;
+}
+
+/** An error's message for the reader, without a stack or an "Error:" prefix. */
+export function messageOf(err: unknown): string {
+  const m = err instanceof Error ? err.message : String(err);
+  return m.replace(/^(Range|Type)?Error:\s*/, '');
+}
