@@ -41,6 +41,10 @@ step "end-to-end tests (headless Chromium)"
 node tests/e2e/run.mjs | tee test-results/e2e.log
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
+step "end-to-end tests of the microscope page (headless Chromium)"
+node tests/e2e/microscope.mjs | tee test-results/e2e-microscope.log
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
 step "end-to-end tests of the graph view (headless Chromium; frame-time benchmark off)"
 GRAPH_BENCH_SIZES= node tests/e2e/graph.mjs | tee test-results/e2e-graph.log
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
@@ -50,7 +54,7 @@ node -e '
 const fs = require("fs");
 let passed = 0, failed = 0;
 try { const v = JSON.parse(fs.readFileSync("test-results/vitest.json", "utf8")); passed += v.numPassedTests; failed += v.numFailedTests + (v.numRuntimeErrors ?? 0); } catch { failed += 1; }
-for (const log of ["test-results/e2e.log", "test-results/e2e-graph.log"]) {
+for (const log of ["test-results/e2e.log", "test-results/e2e-microscope.log", "test-results/e2e-graph.log"]) {
   try { const m = fs.readFileSync(log, "utf8").match(/(\d+) passed, (\d+) failed\s*$/); passed += +m[1]; failed += +m[2]; } catch { failed += 1; }
 }
 if (process.argv[1] === "1" && failed === 0) failed = 1;

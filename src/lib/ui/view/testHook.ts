@@ -10,6 +10,13 @@ export interface MicroscopeTestHook {
   /** Edges in the current circuit, ascending. */
   kept(): number[];
   query(): unknown;
+  /** Graph layer name of node n and of edge e's target; endpoints of edge e. */
+  nodeLayer(n: number): string | null;
+  edgeEnds(e: number): { source: number; target: number; layer: string } | null;
+  /** World position of node n (the SVG export scales these). */
+  position(n: number): [number, number] | null;
+  /** The graph's current viewport. */
+  viewport(): { x: number; y: number; zoom: number } | null;
   selection(): unknown;
   /** Page coordinates of node n. */
   nodeOnPage(n: number): { x: number; y: number } | null;
@@ -54,6 +61,19 @@ export function installTestHook(view: MicroscopeView, scene: () => GraphScene | 
       return out;
     },
     query: () => view.query.result?.query ?? null,
+    nodeLayer: (n) => {
+      const g = view.graph;
+      return g && n >= 0 && n < g.nodeCount ? g.layers[g.nodeLayer[n]].name : null;
+    },
+    edgeEnds: (e) => {
+      const g = view.graph;
+      return g && e >= 0 && e < g.edgeCount ? { source: g.edgeSource[e], target: g.edgeTarget[e], layer: g.layers[g.edgeLayer[e]].name } : null;
+    },
+    position: (n) => {
+      const p = view.positions;
+      return p && n >= 0 && 2 * n + 1 < p.length ? [p[2 * n], p[2 * n + 1]] : null;
+    },
+    viewport: () => scene()?.getView() ?? null,
     selection: () => view.state.selection,
     nodeOnPage: (n) => {
       const pos = view.positions;

@@ -1,0 +1,348 @@
+// End-to-end checks of the microscope page in headless Chromium (SwiftShader WebGPU): the default
+// circuit appears, nodes and edges open the inspector, a map pixel outlines its exact receptive
+// field (checked against an independent walk over model.json), the SVG export holds the kept
+// kernels, a permalink reproduces the same circuit, selection and viewport, hostile links are
+// shown as plain text, keyboard shortcuts work; no console errors, nothing leaves the origin.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { DOMParser } from '@xmldom/xmldom';
+import { serveBuild } from './static-server.mjs';
+import { check, assert, finish } from './harness.mjs';
+
+const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const buildDir = join(root, 'build');
+const shotsDir = join(root, 'test-results', 'e2e');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const GPU_TIMEOUT = Number(process.env.E2E_GPU_TIMEOUT_MS ?? 150_000);
+const MODEL = 'fashion-small';
+
+if (!existsSync(join(buildDir, 'index.html')) || !existsSync(CHROMIUM)) {
+  console.error(existsSync(CHROMIUM) ? 'No built site: run `npm run build` first.' : `Chromium not found at ${CHROMIUM}.`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+mkdirSync(shotsDir, { recursive: true });
+const { server, origin } = await serveBuild(buildDir, '/microscope/');
+const modelJson = JSON.parse(readFileSync(join(buildDir, 'weights', MODEL, 'model.json'), 'utf8'));
+
+// ------------------------------------------------------------ the oracle for receptive fields
+/** Input rectangle of pixel (y, x) of `layer`, walking model.json back by hand (conv, pool, relu, ...). */
+function receptiveFieldOracle(layer, y, x) {
+  const byName = new Map(modelJson.layers.map((l) => [l.name, l]));
+  const size = new Map([[modelJson.input.name, [modelJson.input.height, modelJson.input.width]]]);
+  for (const l of modelJson.layers) {
+    const [h, w] = size.get(l.inputs[0]);
+    if (l.op === 'conv2d' || l.op === 'maxpool' || l.op === 'avgpool') {
+      const { kernel: k, stride: s, padding: p } = l.attrs;
+      const d = l.attrs.dilation ?? [1, 1];
+      size.set(l.name, [Math.floor((h + 2 * p[0] - d[0] * (k[0] - 1) - 1) / s[0]) + 1, Math.floor((w + 2 * p[1] - d[1] * (k[1] - 1) - 1) / s[1]) + 1]);
+    } else size.set(l.name, [h, w]);
+  }
+  let box = [y, y, x, x];
+  let name = layer;
+  while (name !== modelJson.input.name) {
+    const l = byName.get(name);
+    const input = l.inputs[0];
+    const [h, w] = size.get(input);
+    if (l.op === 'conv2d' || l.op === 'maxpool' || l.op === 'avgpool') {
+      const { kernel: k, stride: s, padding: p } = l.attrs;
+      const d = l.attrs.dilation ?? [1, 1];
+      box = [box[0] * s[0] - p[0], box[1] * s[0] - p[0] + d[0] * (k[0] - 1), box[2] * s[1] - p[1], box[3] * s[1] - p[1] + d[1] * (k[1] - 1)];
+    } else if (l.op === 'linear' || l.op === 'flatten') box = [0, h - 1, 0, w - 1];
+    box = [Math.max(0, box[0]), Math.min(h - 1, box[1]), Math.max(0, box[2]), Math.min(w - 1, box[3])];
+    name = input;
+  }
+  return { y0: box[0], y1: box[1], x0: box[2], x1: box[3] };
+}
+
+// ------------------------------------------------------------ browser and page
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ['--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-sandbox',
+    '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-angle=swiftshader'],
+});
+
+async function openPage({ viewport = { width: 1280, height: 800 } } = {}) {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, acceptDownloads: true });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+  const requests = [];
+  const errors = [];
+  context.on('request', (r) => requests.push(r.url()));
+  const page = await context.newPage();
+  page.on('console', (m) => m.type() === 'error' && errors.push(`console: ${m.text()}`));
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('worker', (w) => w.on('console', (m) => m.type() === 'error' && errors.push(`worker console: ${m.text()}`)));
+  const offOrigin = () => requests.filter((u) => /^(https?|wss?):/.test(u) && !u.startsWith(origin + '/'));
+  return { context, page, errors, offOrigin };
+}
+
+/** Waits until a circuit is shown and the graph is drawn; returns the kept edges. */
+async function waitForCircuit(page, query = null) {
+  await page.waitForFunction(
+    (q) => {
+      const h = window.microscope;
+      if (!h || document.body.dataset.graphReady !== 'true' || !document.querySelector('[data-testid="kernels-kept"]')) return false;
+      if (document.querySelector('[data-testid="query-progress"]')) return false;
+      return !q || JSON.stringify(h.query()) === q;
+    },
+    query && JSON.stringify(query),
+    { timeout: GPU_TIMEOUT, polling: 250 },
+  );
+  return page.evaluate(() => window.microscope.kept());
+}
+
+const shot = (page, name) => page.screenshot({ path: join(shotsDir, `${name}.png`) });
+const numbers = {};
+
+const { context, page, errors, offOrigin } = await openPage();
+let firstKept = [];
+let nodeId = -1;
+let edgeId = -1;
+
+console.log('the default view');
+await check('the default URL shows the whole graph and a circuit (loss, all images, actgrad, keep 10%)', async () => {
+  const t0 = Date.now();
+  await page.goto(origin + '/');
+  firstKept = await waitForCircuit(page);
+  numbers.defaultQuerySeconds = (Date.now() - t0) / 1000;
+  await shot(page, 'microscope-default');
+  const q = await page.evaluate(() => window.microscope.query());
+  assert(q.target === 'loss' && q.images === 'all' && q.criterion === 'actgrad' && q.cut.kind === 'keep' && q.cut.value === 0.1, `default query is ${JSON.stringify(q)}`);
+  const shown = Number((await page.textContent('[data-testid="kernels-kept"]')).replace(/,/g, ''));
+  const relevantText = await page.textContent('[data-testid="circuit-stats"] .big');
+  const relevant = Number(relevantText.match(/of ([\d,]+) relevant/)[1].replace(/,/g, ''));
+  assert(firstKept.length === shown, `the graph keeps ${firstKept.length} edges, the stats say ${shown}`);
+  assert(shown > 0 && shown <= Math.ceil(0.1 * relevant), `${shown} kernels kept of ${relevant} relevant: not within the top 10%`);
+  const { nodeCount, edgeCount } = await page.evaluate(() => ({ nodeCount: window.microscope.nodeCount, edgeCount: window.microscope.edgeCount }));
+  // every filter is a node and every kernel an edge, counted from model.json's weight shapes
+  const channels = new Map([[modelJson.input.name, modelJson.input.channels]]);
+  let nodes = modelJson.input.channels, edges = 0;
+  for (const l of modelJson.layers) {
+    const cin = channels.get(l.inputs[0]);
+    if (l.op === 'conv2d' || l.op === 'linear') {
+      const out = modelJson.tensors[l.params.weight].shape[0];
+      nodes += out;
+      edges += out * (l.op === 'conv2d' ? modelJson.tensors[l.params.weight].shape[1] : cin);
+      channels.set(l.name, out);
+    } else channels.set(l.name, cin);
+  }
+  assert(nodeCount === nodes && edgeCount === edges, `graph has ${nodeCount} nodes and ${edgeCount} edges; the model has ${nodes} filters and ${edges} kernels`);
+  const renderer = await page.getAttribute('.graph [data-renderer]', 'data-renderer');
+  assert(renderer === 'webgpu' || renderer === 'webgl', `renderer "${renderer}"`);
+  numbers.kept = shown;
+  numbers.relevant = relevant;
+  console.log(`      ${shown} of ${relevant} kernels in ${numbers.defaultQuerySeconds.toFixed(1)} s from opening the page; renderer ${renderer}`);
+});
+
+await check('clicking a node opens its map and incoming kernels in the inspector', async () => {
+  // a conv2 filter in the circuit: the target of a kept conv2 kernel
+  nodeId = await page.evaluate(() => {
+    const h = window.microscope;
+    for (const e of h.kept()) {
+      const ends = h.edgeEnds(e);
+      if (ends.layer === 'conv2' && h.nodeOnPage(ends.target)) return ends.target;
+    }
+    return -1;
+  });
+  assert(nodeId >= 0, 'no conv2 node of the circuit is on screen');
+  const at = await page.evaluate((n) => window.microscope.nodeOnPage(n), nodeId);
+  await page.mouse.click(at.x, at.y);
+  await page.waitForSelector(`[data-testid="node-panel"][data-node="${nodeId}"] [data-testid="map-canvas"]`, { timeout: GPU_TIMEOUT });
+  const map = await page.$eval('[data-testid="node-panel"] [data-testid="inspector-map"] [data-testid="map-canvas"]', (el) => [Number(el.dataset.height), Number(el.dataset.width)]);
+  assert(map[0] === 14 && map[1] === 14, `conv2's map is ${map.join('x')}, expected 14x14`);
+  const kernels = await page.$$eval('[data-testid="node-panel"] [data-testid="kernel-heatmap"]', (els) => els.length);
+  assert(kernels >= 1, 'no incoming kernels shown');
+  await page.waitForFunction((n) => location.search.includes(`select=node%3A${n}`) || location.search.includes(`select=node:${n}`), nodeId);
+  await shot(page, 'microscope-node');
+});
+
+await check('hovering a map pixel outlines its exact receptive field on the input image', async () => {
+  const box = await page.$eval('[data-testid="node-panel"] [data-testid="inspector-map"] canvas', (c) => {
+    const r = c.getBoundingClientRect();
+    return { x: r.left, y: r.top, w: r.width, h: r.height };
+  });
+  const [py, px] = [3, 9];
+  await page.mouse.move(box.x + ((px + 0.5) * box.w) / 14, box.y + ((py + 0.5) * box.h) / 14);
+  await page.waitForSelector('[data-testid="receptive-field"]', { timeout: 10_000 });
+  const layer = await page.$eval('[data-testid="node-panel"] [data-testid="inspector-map"]', (el) => el.dataset.layer);
+  const rect = await page.$eval('[data-testid="receptive-field"]', (el) => ({ y0: +el.dataset.y0, x0: +el.dataset.x0, y1: +el.dataset.y1, x1: +el.dataset.x1 }));
+  const expected = receptiveFieldOracle(layer, py, px);
+  assert(JSON.stringify(rect) === JSON.stringify(expected), `pixel (${py}, ${px}) of ${layer}: shown ${JSON.stringify(rect)}, expected ${JSON.stringify(expected)}`);
+  await shot(page, 'microscope-receptive-field');
+  console.log(`      ${layer} (${py}, ${px}) -> rows ${rect.y0}-${rect.y1}, columns ${rect.x0}-${rect.x1}`);
+});
+
+await check('clicking an edge shows its kernel and its input, pre-sum and output maps', async () => {
+  const [e] = await page.evaluate(() => window.microscope.clickableKeptEdges(1));
+  assert(e !== undefined, 'no kept edge can be clicked on screen');
+  edgeId = e;
+  const at = await page.evaluate((id) => window.microscope.edgeOnPage(id), edgeId);
+  await page.mouse.click(at.x, at.y);
+  await page.waitForSelector(`[data-testid="edge-panel"][data-edge="${edgeId}"] [data-testid="kernel-heatmap"]`, { timeout: GPU_TIMEOUT });
+  const maps = await page.$$eval('[data-testid="edge-panel"] [data-testid="inspector-map"]', (els) => els.length);
+  assert(maps === 3, `${maps} maps for the edge, expected input, pre-sum and output`);
+  const kernel = await page.$eval('[data-testid="edge-panel"] [data-testid="kernel-heatmap"] [data-testid="map-canvas"]', (el) => [Number(el.dataset.height), Number(el.dataset.width)]);
+  const ends = await page.evaluate((id) => window.microscope.edgeEnds(id), edgeId);
+  const layer = modelJson.layers.find((l) => l.name === ends.layer);
+  if (layer.op === 'conv2d') assert(kernel.join('x') === layer.attrs.kernel.join('x'), `kernel shown ${kernel.join('x')}, layer ${layer.attrs.kernel.join('x')}`);
+  await shot(page, 'microscope-edge');
+});
+
+await check('the SVG export downloads a file that parses as SVG with exactly the kept kernels', async () => {
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), page.click('[data-testid="export-svg"]')]);
+  const file = await download.path();
+  const text = readFileSync(file, 'utf8');
+  const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+  const svg = doc.documentElement;
+  assert(svg.nodeName === 'svg' && svg.getAttribute('xmlns') === 'http://www.w3.org/2000/svg', `root element ${svg.nodeName}`);
+  assert(doc.getElementsByTagName('parsererror').length === 0, 'the SVG does not parse');
+  const groups = Array.from(doc.getElementsByTagName('g')).filter((g) => g.getAttribute('class') === 'edges');
+  const lines = Array.from(groups[0]?.getElementsByTagName('line') ?? []);
+  const drawn = new Set(lines.map((l) => ['x1', 'y1', 'x2', 'y2'].map((a) => Number(l.getAttribute(a)).toFixed(1)).join(',')));
+  const expected = await page.evaluate(() => {
+    const h = window.microscope;
+    return h.kept().map((e) => {
+      const { source, target } = h.edgeEnds(e);
+      return [...h.position(source), ...h.position(target)].map((v) => (Math.round(v * 24 * 100) / 100).toFixed(1)).join(',');
+    });
+  });
+  assert(lines.length === expected.length, `${lines.length} lines in the SVG, ${expected.length} kept kernels`);
+  const missing = expected.filter((k) => !drawn.has(k));
+  assert(missing.length === 0, `${missing.length} kept kernels are not drawn, e.g. ${missing[0]}`);
+  assert(/\.svg$/.test(download.suggestedFilename()), `file name ${download.suggestedFilename()}`);
+  numbers.svgBytes = text.length;
+});
+
+let permalink = '';
+await check('Copy link copies the address, which holds the whole state', async () => {
+  await page.waitForTimeout(400); // the viewport reaches the URL after a pause
+  await page.click('[data-testid="copy-link"]');
+  await page.waitForSelector('.toolbar [role="status"]', { timeout: 5000 });
+  permalink = await page.evaluate(() => navigator.clipboard.readText());
+  const href = await page.evaluate(() => location.href);
+  assert(permalink === href, `copied ${permalink}, address is ${href}`);
+  const params = new URL(permalink).searchParams;
+  assert(params.get('select') === `edge:${edgeId}`, `select=${params.get('select')}`);
+  assert(params.has('zoom') && params.has('image'), `no viewport or image in ${permalink}`);
+});
+
+console.log('permalinks');
+await check('opening the permalink reproduces the same circuit, selection and viewport', async () => {
+  const other = await openPage();
+  try {
+    await other.page.goto(permalink);
+    const kept = await waitForCircuit(other.page);
+    assert(kept.length === firstKept.length && kept.every((e, i) => e === firstKept[i]), `the permalink keeps ${kept.length} kernels, the first run ${firstKept.length}; they differ`);
+    await other.page.waitForSelector(`[data-testid="edge-panel"][data-edge="${edgeId}"]`, { timeout: GPU_TIMEOUT });
+    const v = await other.page.evaluate(() => window.microscope.viewport());
+    const p = new URL(permalink).searchParams;
+    assert(Math.abs(v.zoom - Number(p.get('zoom'))) < 1e-9 && Math.abs(v.x - Number(p.get('x') ?? 0)) < 1e-6 && Math.abs(v.y - Number(p.get('y') ?? 0)) < 1e-6, `viewport ${JSON.stringify(v)} vs the link's`);
+    await shot(other.page, 'microscope-permalink');
+    assert(other.errors.length === 0, `console errors:\n${other.errors.join('\n')}`);
+  } finally {
+    await other.context.close();
+  }
+});
+
+await check('a garbled, hostile link gives plain-text warnings and the default circuit', async () => {
+  const other = await openPage();
+  try {
+    const bad = `${origin}/?target=${encodeURIComponent('<img src=x onerror=alert(1)>')}&keep=lots&select=node:99999&zoom=NaN&criterion=${encodeURIComponent('"><script>')}`;
+    await other.page.goto(bad);
+    await other.page.waitForSelector('[data-testid="url-warnings"]', { timeout: GPU_TIMEOUT });
+    const kept = await waitForCircuit(other.page);
+    const text = await other.page.textContent('[data-testid="url-warnings"]');
+    for (const key of ['target', 'keep', 'zoom', 'criterion']) assert(text.includes(`"${key}"`), `no warning names "${key}": ${text}`);
+    assert(/node 99999/.test(text), `no warning about the missing node: ${text}`);
+    const injected = await other.page.$$eval('img[src="x"], script:not([src]):not([type])', (els) => els.filter((e) => !e.closest('head')).length);
+    assert(injected === 0, 'markup from the link was injected');
+    assert(kept.length === firstKept.length && kept.every((e, i) => e === firstKept[i]), 'the default circuit differs');
+    await shot(other.page, 'microscope-bad-link');
+    await other.page.click('[data-testid="url-warnings"] button');
+    assert(!(await other.page.$('[data-testid="url-warnings"]')), 'the notice cannot be dismissed');
+    assert(other.errors.length === 0, `console errors:\n${other.errors.join('\n')}`);
+  } finally {
+    await other.context.close();
+  }
+});
+
+console.log('controls and keyboard');
+await check('a bad target shows its message next to the field; the page stays', async () => {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('/');
+  const focused = await page.evaluate(() => document.activeElement?.dataset.testid);
+  assert(focused === 'target-input', `"/" focused ${focused}`);
+  await page.fill('[data-testid="target-input"]', 'node:nowhere:3');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-testid="query-error"]', { timeout: GPU_TIMEOUT });
+  const msg = await page.textContent('[data-testid="query-error"]');
+  assert(/nowhere/.test(msg), `the message does not name the bad layer: ${msg}`);
+  assert(await page.$('[data-testid="graph"] canvas'), 'the graph went away');
+  await shot(page, 'microscope-bad-target');
+  await page.fill('[data-testid="target-input"]', 'loss');
+  await page.keyboard.press('Enter');
+  await waitForCircuit(page);
+  assert(!(await page.$('[data-testid="query-error"]')), 'the error stayed after a good target');
+});
+
+await check('] keeps more kernels, [ fewer; the URL follows', async () => {
+  await page.locator('body').click({ position: { x: 5, y: 790 } }).catch(() => {});
+  await page.evaluate(() => document.activeElement?.blur());
+  await page.keyboard.press(']');
+  const more = await waitForCircuit(page, { target: 'loss', images: 'all', criterion: 'actgrad', cut: { kind: 'keep', value: 0.125 }, perLayer: false });
+  assert(more.length > firstKept.length, `keep 12.5% kept ${more.length}, keep 10% kept ${firstKept.length}`);
+  await page.waitForFunction(() => location.search.includes('keep=0.125'));
+  await page.keyboard.press('[');
+  const back = await waitForCircuit(page, { target: 'loss', images: 'all', criterion: 'actgrad', cut: { kind: 'keep', value: 0.1 }, perLayer: false });
+  assert(back.length === firstKept.length && back.every((e, i) => e === firstKept[i]), 'back at 10% the circuit differs');
+});
+
+await check('a long query shows progress with time left and can be cancelled', async () => {
+  await page.selectOption('[data-testid="criterion"]', 'snip');
+  await page.waitForSelector('[data-testid="query-progress"]', { timeout: 10_000 });
+  await page.waitForTimeout(300);
+  await shot(page, 'microscope-progress');
+  await page.click('[data-testid="cancel"]');
+  await page.waitForSelector('[data-testid="query-cancelled"]', { timeout: 10_000 });
+  assert(!(await page.$('[data-testid="query-progress"]')), 'the progress bar stayed after Cancel');
+  await page.selectOption('[data-testid="criterion"]', 'actgrad');
+  const kept = await waitForCircuit(page);
+  assert(kept.length === firstKept.length, 'the cached circuit did not come back');
+});
+
+await check('? opens the shortcuts, Esc closes them', async () => {
+  await page.evaluate(() => document.activeElement?.blur());
+  await page.keyboard.press('?');
+  await page.waitForSelector('[data-testid="shortcuts"][open]', { timeout: 5000 });
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => !document.querySelector('[data-testid="shortcuts"][open]'));
+});
+
+await check('no console errors and no request off the page origin', async () => {
+  assert(errors.length === 0, `console errors:\n${errors.join('\n')}`);
+  assert(offOrigin().length === 0, `requests off ${origin}:\n${offOrigin().join('\n')}`);
+});
+await context.close();
+
+console.log('projector size');
+await check('1920x1080: the default circuit and a node fit on screen', async () => {
+  const big = await openPage({ viewport: { width: 1920, height: 1080 } });
+  try {
+    await big.page.goto(`${origin}/?select=node:${nodeId}`);
+    await waitForCircuit(big.page);
+    await big.page.waitForSelector(`[data-testid="node-panel"][data-node="${nodeId}"]`, { timeout: GPU_TIMEOUT });
+    await shot(big.page, 'microscope-1920');
+    assert(big.errors.length === 0, `console errors:\n${big.errors.join('\n')}`);
+  } finally {
+    await big.context.close();
+  }
+});
+
+await browser.close();
+server.close();
+console.log(`numbers: ${JSON.stringify(numbers)}`);
+console.log(`screenshots in ${shotsDir}`);
+finish();
