@@ -17,7 +17,7 @@ export interface ViewClient {
   inspectEdge(edge: number, image: ImageRef): Promise<EdgeInspection>;
   ablate(request: AblationRequest): Promise<AblationResult>;
   layout(layout: Layout, nodeImportance?: Float32Array | null, onProgress?: (p: Progress) => void): RunningJob<Float32Array>;
-  visualize(request: VizRequest, onProgress?: (p: Progress) => void, onFrame?: (frame: VizFrame) => void): RunningJob<VizResult>;
+  visualize(request: VizRequest, onFrame?: (frame: VizFrame) => void, onProgress?: (p: Progress) => void): RunningJob<VizResult>;
 }
 
 /** An error's message for the reader, without a stack or an "Error:" prefix. */

@@ -30,13 +30,13 @@ export class Visualizer {
     try {
       const job = client.visualize(
         { unit, circuit, settings: steps ? { steps } : undefined },
+        (f) => {
+          if (gen === this.generation) this.frame = f;
+        },
         (p) => {
           if (gen !== this.generation) return;
           this.progress = p;
           this.timeLeftMs = clock.update(p);
-        },
-        (f) => {
-          if (gen === this.generation) this.frame = f;
         },
       );
       this.job = job;
