@@ -60,7 +60,7 @@ export async function decodeImageFile(file: Blob & { name?: string }, opts: Deco
   try {
     decoded = await decodeBitmap(file);
   } catch (e) {
-    const why = e instanceof Error && e.message ? `: ${e.message}` : '';
+    const why = e instanceof Error && e.message ? `: ${e.message.replace(/[.\s]+$/, '')}` : '';
     throw new ImageInputError(`"${name}" could not be decoded${why}. It may be damaged, or in a variant this browser does not read.`);
   }
   try {
