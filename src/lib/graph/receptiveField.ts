@@ -2,8 +2,21 @@
 // through every kernel, stride, padding, dilation and pool on the way (union over branches),
 // clipped to the image. Each axis is an interval walked back through the DAG in one pass.
 
-import type { Model, Layer } from '../model/types';
 import type { CircuitGraph } from './build';
+
+/** What receptive fields need of a model: names, ops, inputs, attributes, shapes (a Model or the worker's ModelSummary). */
+export interface ModelStructure {
+  input: { name: string; height: number; width: number };
+  layers: StructureLayer[];
+}
+
+export interface StructureLayer {
+  name: string;
+  op: string;
+  inputs: string[];
+  attrs: Record<string, unknown>;
+  shape: number[];
+}
 
 /** Inclusive pixel bounds in the input image. */
 export interface Rect {
@@ -22,7 +35,7 @@ type Box = [Interval, Interval];
  * Receptive field of pixel (y, x) of the map of layer `name` (the input included; a 1D layer
  * such as a linear one has a single pixel, (0, 0)).
  */
-export function receptiveField(model: Model, name: string, y: number, x: number): Rect {
+export function receptiveField(model: ModelStructure, name: string, y: number, x: number): Rect {
   const size = new Map<string, [number, number]>();
   size.set(model.input.name, [model.input.height, model.input.width]);
   for (const l of model.layers) size.set(l.name, l.shape.length === 3 ? [l.shape[1], l.shape[2]] : [1, 1]);
@@ -50,12 +63,12 @@ export function receptiveField(model: Model, name: string, y: number, x: number)
 }
 
 /** Receptive field of pixel (y, x) of a graph node's map (a unit's map is its layer's output). */
-export function nodeReceptiveField(model: Model, graph: CircuitGraph, node: number, y: number, x: number): Rect {
+export function nodeReceptiveField(model: ModelStructure, graph: CircuitGraph, node: number, y: number, x: number): Rect {
   return receptiveField(model, graph.layers[graph.nodeLayer[node]].name, y, x);
 }
 
 /** The input region a box of a layer's output reads, per axis, before clipping. */
-function backProject(layer: Layer, [rows, cols]: Box, inSize: [number, number]): Box {
+function backProject(layer: StructureLayer, [rows, cols]: Box, inSize: [number, number]): Box {
   const a = layer.attrs;
   switch (layer.op) {
     case 'conv2d':

@@ -2,10 +2,17 @@
 // Comlink, and offers job helpers (progress callback + cancel) over the raw API.
 import * as Comlink from 'comlink';
 import { newJobId, type Progress } from './jobs';
-import type { ClassifyResult, InitResult, LoadResult, MicroscopeApi } from './protocol';
+import type {
+  AblationRequest, AblationResult, CircuitGraph, CircuitQuery, CircuitResult, ClassifyResult, EdgeInspection, ImageRef, InitResult,
+  Layout, LoadResult, MicroscopeApi, NodeInspection, PreservationResult, VizFrame, VizRequest, VizResult,
+} from './protocol';
 
 export { isCancelled } from './jobs';
-export type { ClassifyResult, InitResult, LoadResult, ModelSummary, Progress } from './protocol';
+export type {
+  AblationRequest, AblationResult, CircuitGraph, CircuitQuery, CircuitResult, ClassifyResult, EdgeInspection, ImageRef, ImagesSummary,
+  InitResult, KernelData, Layout, LoadResult, MapData, ModelSummary, NodeInspection, PreservationResult, Progress, VizFrame, VizRequest,
+  VizResult,
+} from './protocol';
 
 /** A call running in the worker: its result, and a way to stop it. */
 export interface RunningJob<T> {
@@ -61,6 +68,52 @@ export class MicroscopeClient {
       result: this.guard(this.api.classify(Comlink.transfer(images, [images.buffer]), count, id, callback) as Promise<ClassifyResult>),
       cancel: () => this.api.cancel(id),
     };
+  }
+
+  /** Runs a long view call as a job: an id, its result, and cancel. */
+  private job<T>(prefix: string, onProgress: ((p: Progress) => void) | undefined, call: (id: string, progress: ((p: Progress) => void) | undefined) => Promise<T>): RunningJob<T> {
+    const id = newJobId(prefix);
+    const callback = onProgress ? Comlink.proxy(onProgress) : undefined;
+    return { id, result: this.guard(call(id, callback)), cancel: () => this.api.cancel(id) };
+  }
+
+  /** The loaded model's graph (nodes = filters, edges = kernels). */
+  graph(): Promise<CircuitGraph> {
+    return this.guard(this.api.graph() as Promise<CircuitGraph>);
+  }
+
+  /** A circuit query; rejects with an Error naming a bad target or image set. */
+  circuit(query: CircuitQuery, onProgress?: (p: Progress) => void): RunningJob<CircuitResult> {
+    return this.job('circuit', onProgress, (id, cb) => this.api.circuit(query, id, cb) as Promise<CircuitResult>);
+  }
+
+  /** Preservation of a circuit's target on the held-out images. */
+  preservation(query: CircuitQuery, onProgress?: (p: Progress) => void): RunningJob<PreservationResult> {
+    return this.job('preservation', onProgress, (id, cb) => this.api.preservation(query, id, cb) as Promise<PreservationResult>);
+  }
+
+  /** Node positions (x, y per node); 'mds' computes class importances first (cached in the worker). */
+  layout(layout: Layout, nodeImportance?: Float32Array | null, onProgress?: (p: Progress) => void): RunningJob<Float32Array> {
+    return this.job('layout', onProgress, (id, cb) => this.api.layout(layout, nodeImportance ?? null, id, cb) as Promise<Float32Array>);
+  }
+
+  /** A feature visualization; frames (RGBA) arrive at onFrame while it optimizes. */
+  visualize(request: VizRequest, onFrame?: (frame: VizFrame) => void, onProgress?: (p: Progress) => void): RunningJob<VizResult> {
+    const frames = onFrame ? Comlink.proxy(onFrame) : undefined;
+    return this.job('visualize', onProgress, (id, cb) => this.api.visualize(request, id, cb, frames) as Promise<VizResult>);
+  }
+
+  inspectNode(node: number, image: ImageRef): Promise<NodeInspection> {
+    return this.guard(this.api.inspectNode(node, image) as Promise<NodeInspection>);
+  }
+
+  inspectEdge(edge: number, image: ImageRef): Promise<EdgeInspection> {
+    return this.guard(this.api.inspectEdge(edge, image) as Promise<EdgeInspection>);
+  }
+
+  /** Removes edges and nodes for one image, reports before/after, and restores the network. */
+  ablate(request: AblationRequest): Promise<AblationResult> {
+    return this.guard(this.api.ablate(request) as Promise<AblationResult>);
   }
 
   terminate(): void {

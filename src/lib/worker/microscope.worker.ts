@@ -6,14 +6,21 @@ import { acquireDevice, GpuUnavailableError } from '$lib/engine/gpu';
 import { Engine } from '$lib/engine/engine';
 import { fetchModel } from '$lib/model/load';
 import type { Model } from '$lib/model/types';
+import { fetchImageSet, type ImageSet } from '$lib/images/imageSet';
+import type { CircuitGraph } from '$lib/graph/build';
 import { JobRegistry, newJobId, type Job, type Progress } from './jobs';
 import { softmaxRows } from './scores';
-import type { ClassifyResult, InitResult, LoadResult, MicroscopeApi, ModelSummary } from './protocol';
+import { MicroscopeSession } from './view/session';
+import { runViewJob } from './view/jobRun';
+import { SessionVisualizer } from './view/visualization';
+import type { ClassifyResult, ImagesSummary, InitResult, LoadResult, MicroscopeApi, ModelSummary, VizFrame } from './protocol';
 
 interface Loaded {
   model: Model;
   engine: Engine;
   summary: ModelSummary;
+  session: MicroscopeSession;
+  visualizer: SessionVisualizer;
 }
 
 const jobs = new JobRegistry({ minIntervalMs: 50 });
@@ -43,7 +50,7 @@ function summarize(model: Model, engine: Engine): ModelSummary {
   let parameterCount = 0;
   const layers = model.layers.map((l) => {
     for (const p of Object.values(l.params)) parameterCount += p.length;
-    return { name: l.name, op: l.op, inputs: [...l.inputs], shape: [...l.shape], params: { ...l.paramShapes } };
+    return { name: l.name, op: l.op, inputs: [...l.inputs], shape: [...l.shape], params: { ...l.paramShapes }, attrs: structuredClone(l.attrs) };
   });
   const { name, channels, height, width, mean, std } = model.input;
   return {
@@ -56,6 +63,33 @@ function summarize(model: Model, engine: Engine): ModelSummary {
     parameterCount,
     maxBatch: engine.maxBatch,
   };
+}
+
+function summarizeImages(images: ImageSet): ImagesSummary {
+  const splits: Record<string, number> = {};
+  for (const [name, indices] of Object.entries(images.splits)) splits[name] = indices.length;
+  return { count: images.count, classes: [...images.classes], splits };
+}
+
+/** A copy of the graph whose typed arrays can be transferred without detaching the session's. */
+function graphCopy(graph: CircuitGraph): { graph: CircuitGraph; buffers: ArrayBuffer[] } {
+  const copy = structuredClone(graph);
+  const buffers: ArrayBuffer[] = [];
+  for (const v of Object.values(copy)) if (ArrayBuffer.isView(v)) buffers.push(v.buffer as ArrayBuffer);
+  for (const l of copy.layers) if (l.inputStarts) buffers.push(l.inputStarts.buffer as ArrayBuffer);
+  return { graph: copy, buffers };
+}
+
+function requireLoaded(): Loaded {
+  if (!loaded) throw new Error(deviceLostMessage ?? 'No model is loaded.');
+  return loaded;
+}
+
+/** The typed arrays of a result, for Comlink.transfer (each buffer once). */
+function buffersOf(value: object): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const v of Object.values(value)) if (ArrayBuffer.isView(v)) out.add(v.buffer as ArrayBuffer);
+  return [...out];
 }
 
 /** A fetch that reads bodies in chunks, reporting bytes received across all files of the job. */
@@ -172,10 +206,38 @@ const api: MicroscopeApi = {
           engine.destroy();
           job.throwIfCancelled();
         }
+        // The model's own images (scoring and evaluation splits); a model without them still
+        // classifies and inspects custom images, and says why circuits need them.
+        let images: ImageSet | null = null;
+        let imagesWarning: string | null = null;
+        try {
+          images = await fetchImageSet(folderUrl, fetchWithProgress(job, []));
+        } catch (err) {
+          job.throwIfCancelled();
+          imagesWarning = `The model's image set could not be loaded: ${errorMessage(err)}`;
+        }
+        let session: MicroscopeSession;
+        try {
+          session = new MicroscopeSession(engine, images);
+        } catch (err) {
+          if (!images) {
+            engine.destroy();
+            return { ok: false, reason: 'engine', message: errorMessage(err) } as const;
+          }
+          imagesWarning = `The model's image set does not fit the model: ${errorMessage(err)}`;
+          images = null;
+          session = new MicroscopeSession(engine, null);
+        }
+        if (job.cancelled) {
+          engine.destroy();
+          job.throwIfCancelled();
+        }
         const previous = loaded;
         if (previous) void exclusive(async () => previous.engine.destroy());
-        loaded = { model, engine, summary: summarize(model, engine) };
-        return { ok: true, model: loaded.summary, loadMs, warmupMs, gpuErrors: takeGpuErrors() } as const;
+        loaded = { model, engine, summary: summarize(model, engine), session, visualizer: new SessionVisualizer(session) };
+        return {
+          ok: true, model: loaded.summary, images: images && summarizeImages(images), imagesWarning, loadMs, warmupMs, gpuErrors: takeGpuErrors(),
+        } as const;
       });
     } finally {
       releaseCallback(onProgress);
@@ -222,6 +284,79 @@ const api: MicroscopeApi = {
 
   async cancel(jobId) {
     return jobs.cancel(jobId);
+  },
+
+  async graph() {
+    const { session } = requireLoaded();
+    const { graph, buffers } = graphCopy(session.graph);
+    return Comlink.transfer(graph, buffers);
+  },
+
+  async circuit(query, jobId = newJobId('circuit'), onProgress) {
+    try {
+      const { session } = requireLoaded();
+      const result = await runViewJob(jobs, jobId, onProgress as ((p: Progress) => unknown) | undefined, (opts) => exclusive(() => session.circuit(query, opts)));
+      return Comlink.transfer(result, buffersOf(result));
+    } finally {
+      releaseCallback(onProgress);
+    }
+  },
+
+  async inspectNode(node, image) {
+    const { session } = requireLoaded();
+    const r = await exclusive(() => session.inspectNode(node, image));
+    return Comlink.transfer(r, [r.map.data.buffer as ArrayBuffer, ...r.incoming.map((e) => e.kernel.weights.buffer as ArrayBuffer)]);
+  },
+
+  async inspectEdge(edge, image) {
+    const { session } = requireLoaded();
+    const r = await exclusive(() => session.inspectEdge(edge, image));
+    const buffers = new Set([r.kernel.weights, r.input.data, r.preSum.data, r.output.data].map((a) => a.buffer as ArrayBuffer));
+    return Comlink.transfer(r, [...buffers]);
+  },
+
+  async ablate(request) {
+    const { session } = requireLoaded();
+    const r = await exclusive(() => session.ablate(request));
+    return Comlink.transfer(r, buffersOf(r));
+  },
+
+  async preservation(query, jobId = newJobId('preservation'), onProgress) {
+    try {
+      const { session } = requireLoaded();
+      return await runViewJob(jobs, jobId, onProgress as ((p: Progress) => unknown) | undefined, (opts) => exclusive(() => session.preservation(query, opts)));
+    } finally {
+      releaseCallback(onProgress);
+    }
+  },
+
+  async layout(layout, nodeImportance, jobId = newJobId('layout'), onProgress) {
+    try {
+      const { session } = requireLoaded();
+      const positions = await runViewJob(jobs, jobId, onProgress as ((p: Progress) => unknown) | undefined, (opts) =>
+        exclusive(() => session.layout(layout, nodeImportance ?? null, opts)),
+      );
+      return Comlink.transfer(positions, [positions.buffer as ArrayBuffer]);
+    } finally {
+      releaseCallback(onProgress);
+    }
+  },
+
+  async visualize(request, jobId = newJobId('visualize'), onProgress, onFrame) {
+    try {
+      const { visualizer } = requireLoaded();
+      // Frames go out as they come; a page that closed or is slow never stalls the optimizer.
+      const sendFrame = onFrame
+        ? (f: VizFrame) => void Promise.resolve(onFrame(Comlink.transfer(f, [f.rgba.buffer as ArrayBuffer]))).catch(() => {})
+        : undefined;
+      const result = await runViewJob(jobs, jobId, onProgress as ((p: Progress) => unknown) | undefined, (opts) =>
+        exclusive(() => visualizer.visualize(request, { ...opts, onFrame: sendFrame })),
+      );
+      return Comlink.transfer(result, [result.rgba.buffer as ArrayBuffer]);
+    } finally {
+      releaseCallback(onProgress);
+      releaseCallback(onFrame);
+    }
   },
 };
 

@@ -23,6 +23,8 @@ export interface LayerSummary {
   shape: number[];
   /** Parameter name -> shape. */
   params: Record<string, number[]>;
+  /** The layer's attributes after validation (kernel, stride, padding, ...), for receptive fields. */
+  attrs: Record<string, unknown>;
 }
 
 export interface ModelSummary {
@@ -48,10 +50,22 @@ export type LoadFailure = {
   message: string;
 };
 
+/** The model's own image set as the worker loaded it (the page fetches the pixels itself). */
+export interface ImagesSummary {
+  count: number;
+  classes: string[];
+  /** Images per split, e.g. { scoring: 500, evaluation: 500 }. */
+  splits: Record<string, number>;
+}
+
 export type LoadResult =
   | {
       ok: true;
       model: ModelSummary;
+      /** The image set circuits are scored on; null when the model folder has none or it did not load. */
+      images: ImagesSummary | null;
+      /** Why there is no image set (a message to show), or null. */
+      imagesWarning: string | null;
       loadMs: number;
       warmupMs: number;
       /** GPU validation errors raised while building and warming up the engine. */
@@ -74,7 +88,7 @@ export interface ClassifyResult {
 
 export type { Progress, ProgressFn } from './jobs';
 
-export interface MicroscopeApi {
+export interface MicroscopeApi extends MicroscopeViewApi {
   /** Acquires the GPU device; call once before anything else. */
   init(): Promise<InitResult>;
   /** Fetches a model folder (URL ending in '/') and builds the engine for it; replaces any earlier model. */

@@ -276,11 +276,11 @@ export class MicroscopeSession {
     return new Map(nodes.map((n) => [n, cur.maps.get(n)!]));
   }
 
-  private checkNode(node: number): void {
+  checkNode(node: number): void {
     if (!Number.isInteger(node) || node < 0 || node >= this.graph.nodeCount) throw new RangeError(`node ${node} does not exist (the graph has ${this.graph.nodeCount} nodes)`);
   }
 
-  private checkEdge(edge: number): void {
+  checkEdge(edge: number): void {
     if (!Number.isInteger(edge) || edge < 0 || edge >= this.graph.edgeCount) throw new RangeError(`edge ${edge} does not exist (the graph has ${this.graph.edgeCount} edges)`);
   }
 
