@@ -32,7 +32,7 @@ export class Engine {
   private readonly plans = new Map<number, Plan>();
   private current: Plan | null = null;
   private count = 0;
-  private lastBackward: { plan: Plan; key: string; values: GPUBuffer } | null = null;
+  private lastBackward: { plan: Plan; key: string; values: GPUBuffer | null } | null = null;
   private labels: GPUBuffer | null = null;
   private destroyed = false;
 
@@ -121,6 +121,27 @@ export class Engine {
     this.dropBackward();
   }
 
+  /**
+   * Like forward(), with the normalized images already on the GPU: `count` NCHW images are
+   * copied from `images` (e.g. the output of a shader) into the plan's input; nothing is read
+   * back or uploaded from the CPU.
+   */
+  forwardFrom(images: GPUBuffer, count: number, until?: string): void {
+    const { channels, height, width } = this.model.input;
+    const bytes = count * channels * height * width * 4;
+    if (images.size < bytes) throw new Error(`expected ${count} images of ${bytes / count} bytes in a GPU buffer of ${images.size} bytes`);
+    const plan = this.plan(count);
+    const end = until === undefined || until === this.model.input.name ? (until ? 0 : plan.forwardDispatches.length) : plan.forwardEnds.get(until);
+    if (end === undefined) throw new Error(`no node named "${until}"`);
+    const encoder = this.device.createCommandEncoder({ label: 'forward from buffer' });
+    encoder.copyBufferToBuffer(images, 0, plan.activations.get(this.model.input.name)!, 0, bytes);
+    this.kernels.encode(encoder, plan.forwardDispatches.slice(0, end), 'forward');
+    this.device.queue.submit([encoder.finish()]);
+    this.current = plan;
+    this.count = count;
+    this.dropBackward();
+  }
+
   /** The dispatches of the current plan's forward pass (for benchmarks). */
   get forwardDispatches(): Dispatch[] {
     return this.requirePlan().forwardDispatches;
@@ -193,9 +214,36 @@ export class Engine {
     this.lastBackward = { plan, key: `${layer}|${weightGrads}`, values };
   }
 
+  /**
+   * Backpropagates a given gradient dF/d(layer output) of the current batch ([count, ...shape]
+   * values, from the CPU or a GPU buffer) to every upstream node and the input: the generic
+   * entry for objectives the built-in targets do not cover (sums, products, per-image
+   * objectives). Parameter gradients are not computed unless asked for. No target values.
+   */
+  backwardFrom(layer: string, grad: Float32Array | GPUBuffer, options: { weightGrads?: WeightGradMode } = {}): void {
+    const plan = this.requirePlan();
+    if (!this.model.layers.some((l) => l.name === layer)) throw new Error(`no layer named "${layer}" in model "${this.model.name}"`);
+    const weightGrads = options.weightGrads ?? 'none';
+    const bp = plan.backward(layer, weightGrads);
+    const bytes = this.count * shapeSize(nodeShape(this.model, layer)) * 4;
+    const target = bp.grads.get(layer)!;
+    const encoder = this.device.createCommandEncoder({ label: `backward from ${layer}` });
+    if (grad instanceof Float32Array) {
+      if (grad.length !== bytes / 4) throw new Error(`gradient at ${layer}: expected ${bytes / 4} values for ${this.count} images, got ${grad.length}`);
+      this.device.queue.writeBuffer(target, 0, grad.buffer, grad.byteOffset, bytes);
+    } else {
+      if (grad.size < bytes) throw new Error(`gradient at ${layer}: expected ${bytes} bytes, the buffer has ${grad.size}`);
+      encoder.copyBufferToBuffer(grad, 0, target, 0, bytes);
+    }
+    this.kernels.encode(encoder, bp.dispatches, 'backward');
+    this.device.queue.submit([encoder.finish()]);
+    this.dropBackward();
+    this.lastBackward = { plan, key: `${layer}|${weightGrads}`, values: null };
+  }
+
   /** Forgets the last backward pass (its results belong to a batch no longer current). */
   private dropBackward(): void {
-    if (this.lastBackward) this.pool.release(this.lastBackward.values);
+    if (this.lastBackward?.values) this.pool.release(this.lastBackward.values);
     this.lastBackward = null;
   }
 
@@ -249,6 +297,7 @@ export class Engine {
   /** The target's value for each image of the current batch. */
   async readTargetValues(): Promise<Float32Array> {
     this.requireBackward();
+    if (!this.lastBackward!.values) throw new Error('the last backward pass started from a given gradient (backwardFrom): it has no target values');
     return this.readBuffer(this.lastBackward!.values, this.count * 4);
   }
 

@@ -25,7 +25,9 @@ export const DEFAULT_VIZ_SETTINGS: VizSettings = {
 
 /** Settings with defaults filled in and every field checked (clear messages, no NaN). */
 export function vizSettings(partial: Partial<VizSettings> = {}): VizSettings {
-  const s = { ...DEFAULT_VIZ_SETTINGS, ...partial };
+  // Fields given as undefined keep their defaults.
+  const given = Object.fromEntries(Object.entries(partial ?? {}).filter(([, v]) => v !== undefined)) as Partial<VizSettings>;
+  const s = { ...DEFAULT_VIZ_SETTINGS, ...given };
   if (s.param !== 'pixel' && s.param !== 'fft') throw new RangeError(`parameterization "${String(s.param)}": expected pixel or fft`);
   if (!Number.isInteger(s.steps) || s.steps < 1 || s.steps > 10000) throw new RangeError(`steps ${s.steps}: expected an integer in 1..10000`);
   if (!(s.lr > 0 && s.lr <= 10)) throw new RangeError(`learning rate ${s.lr}: expected a number in (0, 10]`);
