@@ -16,6 +16,9 @@ const HELP = `npm run bench -- [options]    (or BENCH_<NAME>=value in the enviro
   --out=PATH           JSON output (default bench-results/bench.json)
   --wall-clock         time with the wall clock even if timestamp queries exist
   --query-images=N     images of the circuit query section (default 1000; quick 40)
+  --graph-sizes=a,b    edge counts of the graph section (default 10000,50000,250000; quick 10000)
+  --graph-frames=N     frames timed per size and drawing mode (default 30; quick 10)
+  --no-graph           leave out the graph section (headless Chromium; builds the site if needed)
 `;
 
 function list(s: string): string[] {
@@ -42,7 +45,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, sectionName
     if (!m) throw new Error(`unknown argument "${arg}"\n${HELP}`);
     raw.set(m[1], m[2] ?? 'true');
   }
-  const known = ['quick', 'runs', 'matmul', 'layers', 'batch', 'min-ms', 'samples', 'sections', 'out', 'wall-clock', 'query-images'];
+  const known = ['quick', 'runs', 'matmul', 'layers', 'batch', 'min-ms', 'samples', 'sections', 'out', 'wall-clock', 'query-images', 'graph-sizes', 'graph-frames', 'no-graph'];
   for (const k of raw.keys()) if (!known.includes(k)) throw new Error(`unknown option "${k}"\n${HELP}`);
 
   const flag = (k: string) => raw.has(k) && !['0', 'false', 'no', ''].includes(raw.get(k)!.toLowerCase());
@@ -59,7 +62,13 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, sectionName
     out: raw.get('out') ?? 'bench-results/bench.json',
     wallClock: flag('wall-clock'),
     queryImages: raw.has('query-images') ? positiveInt('query-images', raw.get('query-images')!) : quick ? 40 : 1000,
+    graphSizes: raw.has('graph-sizes') ? list(raw.get('graph-sizes')!).map((s) => positiveInt('graph-sizes', s)) : quick ? [10000] : [10000, 50000, 250000],
+    graphFrames: raw.has('graph-frames') ? positiveInt('graph-frames', raw.get('graph-frames')!) : quick ? 10 : 30,
   };
+  if (flag('no-graph')) options.sections = options.sections.filter((s) => s !== 'graph');
+  if (options.sections.includes('graph') && (options.graphSizes.length === 0 || options.graphSizes.some((n) => n < 1)))
+    throw new Error('--graph-sizes needs positive edge counts, e.g. --graph-sizes=10000,50000');
+  if (options.sections.includes('graph') && options.graphFrames < 5) throw new Error('--graph-frames must be at least 5');
   if (options.runs < 1) throw new Error('--runs must be at least 1');
   if (options.matmulSizes.length === 0) throw new Error('--matmul needs at least one size');
   for (const l of options.layers) if (!layerNames.includes(l)) throw new Error(`unknown layer "${l}" (have: ${layerNames.join(', ')})`);

@@ -51,8 +51,8 @@ export function formatTable(report: BenchReport): string {
       r.pass,
       r.shape,
       r.batch === undefined ? '' : String(r.batch),
-      r.gflops.toFixed(2),
-      r.ratioToMatmul === undefined ? '-' : `${(r.ratioToMatmul * 100).toFixed(0)}%`,
+      r.flops === 0 ? '-' : r.gflops.toFixed(2), // timing-only rows (query, graph) have no FLOP count
+      r.flops === 0 || r.ratioToMatmul === undefined ? '-' : `${(r.ratioToMatmul * 100).toFixed(0)}%`,
       r.ms.toFixed(1),
       r.timing,
     ]),

@@ -28,6 +28,10 @@ export interface BenchOptions {
   wallClock: boolean;
   /** Images of the circuit query benchmark. */
   queryImages: number;
+  /** Edge counts of the graph rendering benchmark (synthetic graphs in headless Chromium). */
+  graphSizes: number[];
+  /** Frames timed per size and drawing mode in the graph benchmark (fewer on slow adapters). */
+  graphFrames: number;
 }
 
 export interface BenchContext {

@@ -5,5 +5,6 @@ import type { BenchSection } from '../types';
 import { matmulSection } from './matmul';
 import { convSection } from './conv';
 import { querySection } from './query';
+import { graphSection } from './graph';
 
-export const SECTIONS: BenchSection[] = [matmulSection, convSection, querySection];
+export const SECTIONS: BenchSection[] = [matmulSection, convSection, querySection, graphSection];
