@@ -122,3 +122,39 @@ describe('safeFilename', () => {
     expect(safeFilename('', 'circuit')).toBe('circuit');
   });
 });
+
+describe('download', () => {
+  it('saves through a temporary object URL and a link with a safe name, then revokes the URL', async () => {
+    const { download } = await import('../../src/lib/export/download');
+    const clicked: { href: string; download: string; attached: boolean }[] = [];
+    const created: Blob[] = [];
+    const revoked: string[] = [];
+    const body = { children: new Set<object>(), appendChild(a: object) { this.children.add(a); } };
+    const link = () => {
+      const a = {
+        href: '', download: '', rel: '', style: { display: '' },
+        click() { clicked.push({ href: a.href, download: a.download, attached: body.children.has(a) }); },
+        remove() { body.children.delete(a); },
+      };
+      return a;
+    };
+    const g = globalThis as unknown as Record<string, unknown>;
+    const saved = { document: g.document, create: URL.createObjectURL, revoke: URL.revokeObjectURL };
+    g.document = { createElement: (tag: string) => (tag === 'a' ? link() : null), body };
+    URL.createObjectURL = (b: Blob) => (created.push(b), `blob:test/${created.length}`);
+    URL.revokeObjectURL = (u: string) => void revoked.push(u);
+    try {
+      download('{"a":1}', 'circuit conv3:12.json', 'application/json');
+      expect(clicked).toEqual([{ href: 'blob:test/1', download: 'circuit conv3-12.json', attached: true }]);
+      expect(created[0].type).toBe('application/json');
+      expect(await created[0].text()).toBe('{"a":1}');
+      expect(body.children.size).toBe(0);
+      await new Promise((r) => setTimeout(r, 1100));
+      expect(revoked).toEqual(['blob:test/1']);
+    } finally {
+      g.document = saved.document;
+      URL.createObjectURL = saved.create;
+      URL.revokeObjectURL = saved.revoke;
+    }
+  });
+});

@@ -151,9 +151,13 @@ export function circuitSvg(input: CircuitSvgInput): string {
     );
   }
   out.push('</g>');
+  // Labels over a white halo (the same text stroked first), so crossing edges do not hide them.
+  const labelAt = (n: number) => `x="${num(positions[2 * n] * SVG_UNIT + NODE_R + 3)}" y="${num(positions[2 * n + 1] * SVG_UNIT + LABEL_FONT * 0.35)}"`;
+  out.push(`<g class="node-label-halos" font-size="${LABEL_FONT}" fill="none" stroke="#ffffff" stroke-width="3" stroke-linejoin="round" stroke-opacity="0.85">`);
+  for (const n of nodes) out.push(`<text ${labelAt(n)}>${escapeXml(labels.get(n)!)}</text>`);
+  out.push('</g>');
   out.push(`<g class="node-labels" font-size="${LABEL_FONT}" fill="#1e293b">`);
-  for (const n of nodes)
-    out.push(`<text x="${num(positions[2 * n] * SVG_UNIT + NODE_R + 3)}" y="${num(positions[2 * n + 1] * SVG_UNIT + LABEL_FONT * 0.35)}">${escapeXml(labels.get(n)!)}</text>`);
+  for (const n of nodes) out.push(`<text ${labelAt(n)}>${escapeXml(labels.get(n)!)}</text>`);
   out.push('</g>');
 
   // Legend: sign colours and importance widths, as short line samples (no circles, so every circle is a node).
@@ -167,10 +171,11 @@ export function circuitSvg(input: CircuitSvgInput): string {
   };
   sample(COLORS.positive, 3, 1, 'kernel sum > 0');
   sample(COLORS.negative, 3, 1, 'kernel sum < 0');
-  sample(COLORS.zero, 0.6, 0.3, 'low importance');
+  sample(COLORS.zero, 1, 0.4, 'low importance');
   sample(COLORS.zero, 4, 1, 'high importance');
-  if (input.onlyCircuit === false) sample(COLORS.faded, 0.5, 0.35, 'not in the circuit');
-  out.push(`<text x="${num(x0 + MARGIN)}" y="${num(ly + 20)}" fill="#64748b">${escapeXml(`${circuitEdges.size} kernels, ${nodes.length} filters`)}</text>`);
+  if (input.onlyCircuit === false) sample(COLORS.faded, 1.5, 0.8, 'not in the circuit');
+  const counts = input.onlyCircuit === false ? `${circuitEdges.size} of ${graph.edgeCount} kernels in the circuit, ${nodes.length} filters` : `${circuitEdges.size} kernels, ${nodes.length} filters`;
+  out.push(`<text x="${num(x0 + MARGIN)}" y="${num(ly + 20)}" fill="#64748b">${escapeXml(counts)}</text>`);
   out.push('</g>');
   out.push('</svg>');
   return out.join('\n') + '\n';
