@@ -16,14 +16,14 @@ describe('view state in the URL', () => {
   it('round trips a full state exactly', () => {
     const s: ViewState = {
       model: 'fashion-vgg', target: 'node:conv2_1:12', images: 'T-shirt/top - 0.5*all', criterion: 'force',
-      cut: { kind: 'threshold', value: 0.12345678901234568 }, perLayer: true, layout: 'mds', selection: { kind: 'edge', id: 4294967295 },
+      cut: { kind: 'threshold', value: 0.12345678901234568 }, perLayer: false, layout: 'mds', selection: { kind: 'edge', id: 4294967295 },
       image: 4294967295, view: { x: -1234.5678e-3, y: 1e-300, zoom: 3.3333333333333335 },
     };
     const r = roundTrip(s);
     expect(r.warnings).toEqual([]);
     expect(r.state).toEqual(s);
-    expect(parseViewState('?model=digits&keep=0.05&select=node:3&layout=sorted&image=17&perlayer=1').state).toMatchObject({
-      model: 'digits', cut: { kind: 'keep', value: 0.05 }, selection: { kind: 'node', id: 3 }, layout: 'sorted', image: 17, perLayer: true,
+    expect(parseViewState('?model=digits&keep=0.05&select=node:3&layout=sorted&image=17&perlayer=0').state).toMatchObject({
+      model: 'digits', cut: { kind: 'keep', value: 0.05 }, selection: { kind: 'node', id: 3 }, layout: 'sorted', image: 17, perLayer: false,
     });
   });
 
@@ -44,12 +44,15 @@ describe('view state in the URL', () => {
       expect(r.warnings, bad).toEqual([expect.stringMatching(/^parameter "image"/)]);
     }
     expect(parseViewState('image=0').state.image).toBe(0);
-    for (const bad of ['true', 'yes', '2', '']) {
+    for (const bad of ['true', 'no', '2', '']) {
       const r = parseViewState(`perlayer=${bad}`);
-      expect(r.state.perLayer, bad).toBe(false);
+      expect(r.state.perLayer, bad).toBe(DEFAULT_STATE.perLayer);
       expect(r.warnings, bad).toEqual([expect.stringMatching(/^parameter "perlayer"/)]);
     }
-    expect(parseViewState('perlayer=0')).toEqual({ state: DEFAULT_STATE, warnings: [] });
+    // per-layer normalization is on by default; perlayer=0 turns it off and is the only form written
+    expect(parseViewState('perlayer=1')).toEqual({ state: DEFAULT_STATE, warnings: [] });
+    expect(parseViewState('perlayer=0').state.perLayer).toBe(false);
+    expect(viewStateToParams({ ...DEFAULT_STATE, perLayer: false }).toString()).toBe('perlayer=0');
   });
 
   it('keep wins over threshold; a bad keep lets a good threshold through', () => {

@@ -19,7 +19,12 @@ export interface ViewState {
   images: string;
   criterion: Criterion;
   cut: Cut;
-  /** Normalize scores per layer before the cut (every layer keeps its own top kernels). */
+  /**
+   * Normalize scores per layer before the cut, so every layer's best kernels compete on equal
+   * terms. On by default: ranked globally, a small first layer can drop out of the top
+   * fraction entirely, and the effective mask then leaves no path to the input (an empty
+   * circuit, as for fashion-small's loss at keep 0.1); perlayer=0 ranks raw scores globally.
+   */
   perLayer: boolean;
   layout: Layout;
   selection: Selection;
@@ -35,7 +40,7 @@ export const DEFAULT_STATE: ViewState = {
   images: 'all',
   criterion: 'actgrad',
   cut: { kind: 'keep', value: 0.1 },
-  perLayer: false,
+  perLayer: true,
   layout: 'grid',
   selection: null,
   image: null,
@@ -165,7 +170,7 @@ export function viewStateToParams(state: ViewState): URLSearchParams {
   if (state.criterion !== d.criterion) p.set('criterion', state.criterion);
   if (state.cut.kind === 'threshold') p.set('threshold', String(state.cut.value));
   else if (state.cut.value !== d.cut.value) p.set('keep', String(state.cut.value));
-  if (state.perLayer) p.set('perlayer', '1');
+  if (state.perLayer !== d.perLayer) p.set('perlayer', state.perLayer ? '1' : '0');
   if (state.layout !== d.layout) p.set('layout', state.layout);
   if (state.selection) p.set('select', `${state.selection.kind}:${state.selection.id}`);
   if (state.image !== null) p.set('image', String(state.image));

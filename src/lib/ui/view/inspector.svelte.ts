@@ -2,8 +2,7 @@
 // kernel and maps on the current image (fetched from the worker, latest request wins), and the
 // exact receptive field of the map pixel under the pointer.
 
-import { receptiveField, type Rect } from '$lib/graph/receptiveField';
-import type { Model } from '$lib/model/types';
+import { receptiveField, type ModelStructure, type Rect } from '$lib/graph/receptiveField';
 import type { CircuitGraph, EdgeInspection, ImageRef, NodeInspection } from '$lib/worker/protocol';
 import type { Selection } from '$lib/state/url';
 import { messageOf, type ViewClient } from './viewClient';
@@ -66,7 +65,7 @@ export class InspectorState {
   }
 
   /** The pointer is over pixel (y, x) of a layer's map (null: it left). */
-  hoverPixel(model: Model | null, layer: string, p: { y: number; x: number } | null): void {
+  hoverPixel(model: ModelStructure | null, layer: string, p: { y: number; x: number } | null): void {
     if (!model || !p) {
       this.hover = null;
       return;

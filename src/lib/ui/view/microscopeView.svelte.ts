@@ -3,8 +3,6 @@
 // ablation, wired so that each change re-runs only what depends on it.
 
 import { Microscope } from '$lib/ui/microscope.svelte';
-import { fetchModel } from '$lib/model/load';
-import type { Model } from '$lib/model/types';
 import type { CircuitGraph, ImageRef } from '$lib/worker/protocol';
 import type { Layout, Selection } from '$lib/state/url';
 import { AblationState } from './ablation.svelte';
@@ -23,8 +21,6 @@ export class MicroscopeView {
   readonly ablation = new AblationState();
 
   graph = $state.raw<CircuitGraph | null>(null);
-  /** The model's architecture on the page (receptive fields, export); weights are the worker's. */
-  architecture = $state.raw<Model | null>(null);
   positions = $state.raw<Float32Array | null>(null);
   /** Which layout `positions` are, once computed. */
   positionsLayout = $state<Layout | null>(null);
@@ -42,7 +38,7 @@ export class MicroscopeView {
   readonly url = new UrlWriter((href) => this.writeUrl(href));
 
   get client(): ViewClient | null {
-    return this.scope.worker as unknown as ViewClient | null;
+    return this.scope.worker;
   }
 
   /** The image the inspector and ablation use. */
@@ -62,7 +58,6 @@ export class MicroscopeView {
     this.graph = null;
     this.positions = null;
     this.positionsLayout = null;
-    this.architecture = null;
     this.graphError = null;
     this.query.reset();
     this.inspector.clear();
@@ -73,10 +68,6 @@ export class MicroscopeView {
     const client = this.client;
     if (this.scope.phase !== 'ready' || !client) return;
     const folder = this.folder;
-    void fetchModel(folder).then(
-      (m) => folder === this.folder && (this.architecture = m),
-      () => {}, // receptive fields are then not shown; the worker has the model itself
-    );
     try {
       const g = await client.graph();
       if (folder !== this.folder) return;

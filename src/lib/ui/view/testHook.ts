@@ -10,6 +10,8 @@ export interface MicroscopeTestHook {
   /** Edges in the current circuit, ascending. */
   kept(): number[];
   query(): unknown;
+  /** The circuit's counts and score range, as the worker returned them. */
+  summary(): { kernelsKept: number; kernelsRelevant: number; relevant: number; maxScore: number; finiteScores: number } | null;
   /** Graph layer name of node n and of edge e's target; endpoints of edge e. */
   nodeLayer(n: number): string | null;
   edgeEnds(e: number): { source: number; target: number; layer: string } | null;
@@ -61,6 +63,17 @@ export function installTestHook(view: MicroscopeView, scene: () => GraphScene | 
       return out;
     },
     query: () => view.query.result?.query ?? null,
+    summary: () => {
+      const r = view.query.result;
+      if (!r) return null;
+      let maxScore = -Infinity, finiteScores = 0, relevant = 0;
+      for (let e = 0; e < r.edgeScores.length; e++) {
+        if (Number.isFinite(r.edgeScores[e])) finiteScores++;
+        if (r.edgeScores[e] > maxScore) maxScore = r.edgeScores[e];
+        relevant += r.relevant[e];
+      }
+      return { kernelsKept: r.kernelsKept, kernelsRelevant: r.kernelsRelevant, relevant, maxScore, finiteScores };
+    },
     nodeLayer: (n) => {
       const g = view.graph;
       return g && n >= 0 && n < g.nodeCount ? g.layers[g.nodeLayer[n]].name : null;
