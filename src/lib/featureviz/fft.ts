@@ -30,3 +30,17 @@ export function spectrumScale(h: number, w: number): Float64Array {
     }
   return out;
 }
+
+/** irfft shaders' phase tables: cos and sin of 2 pi k / H (k < H), then of 2 pi k / W. */
+export function twiddles(h: number, w: number): Float64Array {
+  const out = new Float64Array(2 * h + 2 * w);
+  for (let k = 0; k < h; k++) {
+    out[k] = Math.cos((2 * Math.PI * k) / h);
+    out[h + k] = Math.sin((2 * Math.PI * k) / h);
+  }
+  for (let k = 0; k < w; k++) {
+    out[2 * h + k] = Math.cos((2 * Math.PI * k) / w);
+    out[2 * h + w + k] = Math.sin((2 * Math.PI * k) / w);
+  }
+  return out;
+}

@@ -10,7 +10,7 @@ import { f32, i32 } from '../engine/kernels';
 import { nodeShape, shapeSize } from '../model/types';
 import type { VizSettings } from './settings';
 import type { CompiledObjectives } from './terms';
-import { spectrumScale, spectrumWidth } from './fft';
+import { spectrumScale, spectrumWidth, twiddles } from './fft';
 import { colourMix } from './colour';
 import { adjointReach, drawTransforms, IDENTITY, transformMagnitudes } from './transforms';
 import { diversity } from './diversity';
@@ -250,9 +250,10 @@ export class VizRunner {
     this.front = [];
     if (fft) {
       const scale = this.upload(Float32Array.from(spectrumScale(H, W)), 'featureviz.spectrumScale');
-      this.front.push(k.dispatch({ label: 'featureviz.irfft', shader: 'featureviz/irfft_forward', uniforms: [batch * C, H, W, wf], buffers: [theta, scale, raw], threads: [count] }));
+      const tw = this.upload(Float32Array.from(twiddles(H, W)), 'featureviz.twiddles');
+      this.front.push(k.dispatch({ label: 'featureviz.irfft', shader: 'featureviz/irfft_forward', uniforms: [batch * C, H, W, wf], buffers: [theta, scale, tw, raw], threads: [count] }));
       this.back = [];
-      this.backFft = k.dispatch({ label: 'featureviz.irfftAdjoint', shader: 'featureviz/irfft_adjoint', uniforms: [batch * C, H, W, wf], buffers: [gRaw, scale, gTheta], threads: [batch * C * H * wf] });
+      this.backFft = k.dispatch({ label: 'featureviz.irfftAdjoint', shader: 'featureviz/irfft_adjoint', uniforms: [batch * C, H, W, wf], buffers: [gRaw, scale, tw, gTheta], threads: [batch * C * H * wf] });
     } else {
       this.back = [];
       this.backFft = null;
