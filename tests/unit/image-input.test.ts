@@ -1,10 +1,12 @@
 // Image input logic: format sniffing from real file headers, messages for empty, oversized,
 // non-image and SVG files that name the file, size limits, and MNIST-style centring of a
-// drawing (box of 20 px, centre of mass at the centre) checked against values worked out by hand.
+// drawing (box of 20 px, centre of mass at the centre), squaring and dark-background fitting
+// of uploads, all checked against values worked out by hand.
 import { describe, expect, it } from 'vitest';
 import { checkImageFile, checkImageSize, fitInside, MAX_IMAGE_SIDE, sniffImageType } from '../../src/lib/images/validate';
 import { centerDigit, centreOfMass, inkBounds } from '../../src/lib/images/digit';
 import { imageToInput } from '../../src/lib/images/preprocess';
+import { borderLuminance, darkBackground, toSquare } from '../../src/lib/images/fit';
 
 const bytes = (...parts: (number[] | string)[]) => Uint8Array.from(parts.flatMap((p) => (typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : p)));
 const HEADS = {
@@ -96,5 +98,54 @@ describe('centerDigit (MNIST-style)', () => {
 
   it('rejects a box larger than the field', () => {
     expect(() => centerDigit(drawing(10, 10, []), { size: 28, box: 30 })).toThrow(/box 30/);
+  });
+});
+
+describe('fitting uploads to the training images', () => {
+  // a w x h image whose pixel (x, y) has R = x, G = y, B = 7, opaque
+  const ramp = (w: number, h: number) => {
+    const data = new Uint8ClampedArray(w * h * 4);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data.set([x, y, 7, 255], 4 * (y * w + x));
+    return { data, width: w, height: h };
+  };
+  const px = (img: { data: Uint8ClampedArray; width: number }, x: number, y: number) => Array.from(img.data.subarray(4 * (y * img.width + x), 4 * (y * img.width + x) + 4));
+
+  it('pads to a square of the longer side with the picture centred', () => {
+    const sq = toSquare(ramp(6, 3), 'pad');
+    expect([sq.width, sq.height]).toEqual([6, 6]);
+    // (6 - 3) / 2 = 1.5 -> one row of fill above, two below
+    expect(px(sq, 0, 0)).toEqual([0, 0, 0, 255]);
+    expect(px(sq, 4, 1)).toEqual([4, 0, 7, 255]);
+    expect(px(sq, 5, 3)).toEqual([5, 2, 7, 255]);
+    expect(px(sq, 2, 4)).toEqual([0, 0, 0, 255]);
+    const tall = toSquare(ramp(2, 5), 'pad', [255, 255, 255, 255]);
+    expect(px(tall, 0, 0)).toEqual([255, 255, 255, 255]);
+    expect(px(tall, 1, 2)).toEqual([0, 2, 7, 255]);
+  });
+
+  it('centre-crops to a square of the shorter side', () => {
+    const sq = toSquare(ramp(7, 3), 'crop');
+    expect([sq.width, sq.height]).toEqual([3, 3]);
+    // (7 - 3) / 2 = 2: columns 2..4
+    expect(px(sq, 0, 0)).toEqual([2, 0, 7, 255]);
+    expect(px(sq, 2, 2)).toEqual([4, 2, 7, 255]);
+    const tall = toSquare(ramp(2, 6), 'crop');
+    expect(px(tall, 0, 0)).toEqual([0, 2, 7, 255]);
+    expect(px(tall, 1, 1)).toEqual([1, 3, 7, 255]);
+  });
+
+  it('inverts a picture on a light background, and leaves a dark one alone', () => {
+    const light = drawing(4, 4, [[0, 0, 4, 4]]); // all white
+    light.data.set([10, 20, 30, 255], 4 * 5); // one dark inner pixel
+    const { image, inverted } = darkBackground(light);
+    expect(inverted).toBe(true);
+    expect(Array.from(image.data.subarray(0, 4))).toEqual([0, 0, 0, 255]);
+    expect(Array.from(image.data.subarray(20, 24))).toEqual([245, 235, 225, 255]);
+    const dark = drawing(4, 4, [[1, 1, 3, 3]]);
+    expect(darkBackground(dark)).toEqual({ image: dark, inverted: false });
+    expect(borderLuminance(dark)).toBe(0);
+    // fully transparent pixels count as black on the border and come out black
+    const clear = { data: new Uint8ClampedArray(16 * 4), width: 4, height: 4 };
+    expect(darkBackground(clear).inverted).toBe(false);
   });
 });
