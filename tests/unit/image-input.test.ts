@@ -1,7 +1,6 @@
-// Image input logic: format sniffing from real file headers, messages for empty, oversized,
-// non-image and SVG files that name the file, size limits, and MNIST-style centring of a
-// drawing (box of 20 px, centre of mass at the centre), squaring and dark-background fitting
-// of uploads, all checked against values worked out by hand.
+// Image input logic against values worked out by hand: format sniffing from real file headers,
+// messages naming the file (empty, oversized, not an image, SVG), size limits, MNIST-style
+// centring of a drawing (20 px box, centre of mass at the centre), squaring and dark backgrounds.
 import { describe, expect, it } from 'vitest';
 import { checkImageFile, checkImageSize, fitInside, MAX_IMAGE_SIDE, sniffImageType } from '../../src/lib/images/validate';
 import { centerDigit, centreOfMass, inkBounds } from '../../src/lib/images/digit';
