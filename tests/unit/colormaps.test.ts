@@ -1,5 +1,5 @@
-// Colour scales and map pixel geometry: diverging is white at zero and symmetric in darkness,
-// both scales are monotone in luminance and clamp, NaN is neutral grey; pointer positions map
+// Colour scales and map pixel geometry: diverging is white at zero and darker with |t| on each
+// side, both scales are monotone in luminance and clamp, NaN is neutral grey; pointer positions map
 // to the exact pixel (checked against a brute-force search over pixel boxes), keys move a cursor.
 import { describe, expect, it } from 'vitest';
 import { colorFor, diverging, luminance, mapToRgba, NAN_RGB, sequential } from '../../src/lib/ui/maps/colormaps';
