@@ -1,0 +1,76 @@
+// The atlas file format: a good atlas parses (tiles by graph node, absent nodes null), every
+// kind of broken file is rejected with a message naming the field, fetchAtlas reads a folder
+// (no atlas -> null) through a stub fetch.
+
+import { describe, it, expect } from 'vitest';
+import { parseAtlas, atlasTile, fetchAtlas, AtlasFormatError, ATLAS_FORMAT } from '../../src/lib/featureviz/atlas';
+import { DEFAULT_VIZ_SETTINGS } from '../../src/lib/featureviz/settings';
+
+const tile = { channels: 1, height: 2, width: 3 };
+function good() {
+  return {
+    format: ATLAS_FORMAT, model: 'm', settings: DEFAULT_VIZ_SETTINGS, tile, nodeCount: 5,
+    units: [
+      { node: 1, layer: 'conv1', channel: 0, objective: 'channel:conv1:0', value: 3, datasetMean: 0.5, datasetMax: 2 },
+      { node: 3, layer: 'conv1', channel: 2, objective: 'channel:conv1:2', value: 4, datasetMean: -0.5, datasetMax: 1 },
+    ],
+  };
+}
+const pixels = Uint8Array.from({ length: 12 }, (_, i) => i * 20);
+
+describe('parseAtlas', () => {
+  it('reads a good atlas: tiles by graph node, absent nodes have none', () => {
+    const a = parseAtlas(good(), pixels.buffer);
+    expect(a.units.length).toBe(2);
+    expect(Array.from(a.unitOfNode)).toEqual([-1, 0, -1, 1, -1]);
+    expect(Array.from(atlasTile(a, 3)!)).toEqual([120, 140, 160, 180, 200, 220]);
+    expect(atlasTile(a, 0)).toBeNull();
+    expect(atlasTile(a, 99)).toBeNull();
+  });
+
+  it('rejects broken files with a message naming the problem', () => {
+    const cases: [(j: ReturnType<typeof good>) => unknown, RegExp, Uint8Array?][] = [
+      [() => null, /not an object/],
+      [(j) => ({ ...j, format: 'x' }), /format "x": expected cnn-microscope-atlas\/1/],
+      [(j) => ({ ...j, model: '' }), /no model name/],
+      [(j) => ({ ...j, tile: { channels: 1, height: 0, width: 3 } }), /tile: expected positive integers/],
+      [(j) => ({ ...j, nodeCount: 1.5 }), /nodeCount/],
+      [(j) => ({ ...j, settings: undefined }), /no settings/],
+      [(j) => ({ ...j, units: {} }), /units: expected an array/],
+      [(j) => ({ ...j, units: [j.units[0], { ...j.units[1], node: 7 }] }), /units\[1\]\.node 7: expected a node index 0\.\.4/],
+      [(j) => ({ ...j, units: [j.units[1], j.units[0]] }), /increasing node order/],
+      [(j) => ({ ...j, units: [j.units[0], { ...j.units[1], value: 'big' }] }), /units\[1\]\.value: expected a finite number/],
+      [(j) => ({ ...j, units: [{ ...j.units[0], layer: 3 }, j.units[1]] }), /units\[0\]: expected layer, channel and objective/],
+      [(j) => j, /atlas\.bin has 11 bytes, atlas\.json describes 2 tiles of 1x2x3 \(12 bytes\)/, pixels.subarray(0, 11)],
+    ];
+    for (const [edit, msg, bin] of cases) {
+      let err: unknown = null;
+      try { parseAtlas(edit(good()), bin ?? pixels); } catch (e) { err = e; }
+      expect(err, String(msg)).toBeInstanceOf(AtlasFormatError);
+      expect((err as Error).message).toMatch(msg);
+    }
+  });
+});
+
+describe('fetchAtlas', () => {
+  const stub = (files: Record<string, { status: number; body: string | Uint8Array }>) =>
+    (async (url: string) => {
+      const f = files[url] ?? { status: 404, body: '' };
+      return new Response(f.status === 404 ? null : (f.body as BodyInit), { status: f.status });
+    }) as unknown as typeof fetch;
+
+  it('reads atlas.json + atlas.bin from a folder, with or without the trailing slash', async () => {
+    const files = { 'w/m/atlas.json': { status: 200, body: JSON.stringify(good()) }, 'w/m/atlas.bin': { status: 200, body: pixels } };
+    const a = await fetchAtlas('w/m', stub(files));
+    expect(a!.units[1].objective).toBe('channel:conv1:2');
+    expect(Array.from(atlasTile(a!, 1)!)).toEqual([0, 20, 40, 60, 80, 100]);
+    expect((await fetchAtlas('w/m/', stub(files)))!.nodeCount).toBe(5);
+  });
+
+  it('returns null for a folder without an atlas; broken or missing parts are errors', async () => {
+    expect(await fetchAtlas('w/none/', stub({}))).toBeNull();
+    await expect(fetchAtlas('w/m/', stub({ 'w/m/atlas.json': { status: 200, body: '{oops' } }))).rejects.toThrow(/atlas\.json is not valid JSON/);
+    await expect(fetchAtlas('w/m/', stub({ 'w/m/atlas.json': { status: 500, body: 'x' } }))).rejects.toThrow(/atlas\.json: HTTP 500/);
+    await expect(fetchAtlas('w/m/', stub({ 'w/m/atlas.json': { status: 200, body: JSON.stringify(good()) } }))).rejects.toThrow(/atlas\.bin: HTTP 404/);
+  });
+});
