@@ -1,9 +1,12 @@
 // The built-in models the site ships (folders under static/weights/) and how a model
-// name from the URL is checked before it becomes part of a fetch path.
+// name from the URL is checked before it becomes part of a fetch path; which ones ship an atlas
+// (only those are asked for one, so a missing file never shows up as a failed request).
 
 export interface BuiltInModel {
   name: string;
   title: string;
+  /** The folder holds atlas.json + atlas.bin (`npm run atlas`): feature-visualization thumbnails. */
+  atlas?: boolean;
 }
 
 export const BUILT_IN_MODELS: BuiltInModel[] = [

@@ -3,6 +3,9 @@
 // ablation, wired so that each change re-runs only what depends on it.
 
 import { Microscope } from '$lib/ui/microscope.svelte';
+import { BUILT_IN_MODELS } from '$lib/ui/models';
+import { atlasTile, fetchAtlas, type Atlas } from '$lib/featureviz/atlas';
+import { pixelsToRgba } from '$lib/images/display';
 import type { CircuitGraph, ImageRef } from '$lib/worker/protocol';
 import type { Layout, Selection } from '$lib/state/url';
 import { AblationState } from './ablation.svelte';
@@ -28,6 +31,8 @@ export class MicroscopeView {
   graphError = $state<string | null>(null);
   layoutError = $state<string | null>(null);
   hover = $state.raw<Selection>(null);
+  /** Precomputed feature visualizations of the model's units, when its folder ships them. */
+  atlas = $state.raw<Atlas | null>(null);
 
   private layoutJob: RunningJob<Float32Array> | null = null;
   private layoutGeneration = 0;
@@ -59,6 +64,7 @@ export class MicroscopeView {
     this.positions = null;
     this.positionsLayout = null;
     this.graphError = null;
+    this.atlas = null;
     this.query.reset();
     this.inspector.clear();
     this.viz.clear();
@@ -68,6 +74,10 @@ export class MicroscopeView {
     const client = this.client;
     if (this.scope.phase !== 'ready' || !client) return;
     const folder = this.folder;
+    if (BUILT_IN_MODELS.find((m) => m.name === name)?.atlas) {
+      // thumbnails are a bonus: a missing or broken atlas only means none are shown
+      void fetchAtlas(folder).then((a) => folder === this.folder && (this.atlas = a), () => {});
+    }
     try {
       const g = await client.graph();
       if (folder !== this.folder) return;
@@ -120,6 +130,14 @@ export class MicroscopeView {
 
   select(pick: Selection): void {
     this.state.selection = pick;
+  }
+
+  /** A node's atlas thumbnail as RGBA, or null. */
+  thumbnail(node: number): { rgba: Uint8ClampedArray; width: number; height: number } | null {
+    const a = this.atlas;
+    const tile = a ? atlasTile(a, node) : null;
+    if (!a || !tile) return null;
+    return { rgba: pixelsToRgba(tile, a.tile.channels, a.tile.height, a.tile.width), width: a.tile.width, height: a.tile.height };
   }
 
   /** Output units are named by their class; others by layer and channel. */
