@@ -170,9 +170,26 @@ await check('hovering a map pixel outlines its exact receptive field on the inpu
   const layer = await page.$eval('[data-testid="node-panel"] [data-testid="inspector-map"]', (el) => el.dataset.layer);
   const rect = await page.$eval('[data-testid="receptive-field"]', (el) => ({ y0: +el.dataset.y0, x0: +el.dataset.x0, y1: +el.dataset.y1, x1: +el.dataset.x1 }));
   const expected = receptiveFieldOracle(layer, py, px);
-  assert(JSON.stringify(rect) === JSON.stringify(expected), `pixel (${py}, ${px}) of ${layer}: shown ${JSON.stringify(rect)}, expected ${JSON.stringify(expected)}`);
+  assert(['y0', 'x0', 'y1', 'x1'].every((k) => rect[k] === expected[k]), `pixel (${py}, ${px}) of ${layer}: shown ${JSON.stringify(rect)}, expected ${JSON.stringify(expected)}`);
   await shot(page, 'microscope-receptive-field');
   console.log(`      ${layer} (${py}, ${px}) -> rows ${rect.y0}-${rect.y1}, columns ${rect.x0}-${rect.x1}`);
+});
+
+await check('removing the filter (ablation) reports the prediction before and after; Restore all undoes it', async () => {
+  await page.click('[data-testid="ablate-node"]');
+  await page.waitForSelector('[data-testid="ablated-target"]', { timeout: GPU_TIMEOUT });
+  const row = await page.$$eval('[data-testid="ablation"] tbody tr:first-child td', (tds) => tds.map((td) => td.textContent.trim()));
+  // the full network's prediction from the ablation run agrees with the page's own classification of the image
+  const predicted = (await page.textContent('[data-testid="predicted-class"]')).trim();
+  const prob = (await page.textContent('.headline .prob')).trim();
+  const full = Number(row[0].slice(predicted.length).replace('%', ''));
+  assert(row[0].startsWith(predicted + ' ') && Math.abs(full - Number(prob.replace('%', ''))) <= 0.11, `ablation says the full network predicts "${row[0]}", the page "${predicted} ${prob}"`);
+  const target = await page.$$eval('[data-testid="ablation"] tbody tr:nth-child(2) td', (tds) => tds.map((td) => Number(td.textContent)));
+  assert(target.length === 2 && target.every(Number.isFinite), `target values ${target}`);
+  console.log(`      without ${await page.textContent('[data-testid="node-panel"] h2')}: ${row.join(' -> ')}, loss ${target.join(' -> ')}`);
+  await shot(page, 'microscope-ablation');
+  await page.click('[data-testid="ablation"] header button');
+  await page.waitForFunction(() => !document.querySelector('[data-testid="ablation"]'));
 });
 
 await check('clicking an edge shows its kernel and its input, pre-sum and output maps', async () => {

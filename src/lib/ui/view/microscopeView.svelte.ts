@@ -13,6 +13,7 @@ import { InspectorState } from './inspector.svelte';
 import { QueryRunner } from './queryRunner.svelte';
 import { ViewStore, UrlWriter } from './viewStore.svelte';
 import { Visualizer } from './visualizer.svelte';
+import { PreservationCheck } from './preservation.svelte';
 import { messageOf, type RunningJob, type ViewClient } from './viewClient';
 
 export class MicroscopeView {
@@ -22,6 +23,7 @@ export class MicroscopeView {
   readonly inspector = new InspectorState();
   readonly viz = new Visualizer();
   readonly ablation = new AblationState();
+  readonly preservation = new PreservationCheck();
 
   graph = $state.raw<CircuitGraph | null>(null);
   positions = $state.raw<Float32Array | null>(null);
@@ -69,6 +71,7 @@ export class MicroscopeView {
     this.inspector.clear();
     this.viz.clear();
     this.ablation.clear();
+    void this.preservation.cancel();
     this.folder = this.folderUrl(name);
     await this.scope.load(name, this.folder, image);
     const client = this.client;

@@ -5,7 +5,7 @@
 import type { RunningJob, Progress } from '$lib/worker/client';
 import type {
   AblationRequest, AblationResult, CircuitGraph, CircuitQuery, CircuitResult, EdgeInspection, ImageRef, Layout,
-  NodeInspection, VizFrame, VizRequest, VizResult,
+  NodeInspection, PreservationResult, VizFrame, VizRequest, VizResult,
 } from '$lib/worker/protocol';
 
 export type { RunningJob, Progress };
@@ -16,6 +16,7 @@ export interface ViewClient {
   inspectNode(node: number, image: ImageRef): Promise<NodeInspection>;
   inspectEdge(edge: number, image: ImageRef): Promise<EdgeInspection>;
   ablate(request: AblationRequest): Promise<AblationResult>;
+  preservation(query: CircuitQuery, onProgress?: (p: Progress) => void): RunningJob<PreservationResult>;
   layout(layout: Layout, nodeImportance?: Float32Array | null, onProgress?: (p: Progress) => void): RunningJob<Float32Array>;
   visualize(request: VizRequest, onFrame?: (frame: VizFrame) => void, onProgress?: (p: Progress) => void): RunningJob<VizResult>;
 }
