@@ -132,6 +132,7 @@ describe('circuits', () => {
     for (let n = fc.nodeStart; n < fc.nodeStart + fc.nodeCount; n++) expect(r.nodesKept[n]).toBe(0);
     for (let c = 0; c < conv3.nodeCount; c++) if (c !== 5) expect(r.nodesKept[conv3.nodeStart + c]).toBe(0);
 
+    expect(r.emptyReason).toBeNull();
     const again = await session.circuit({ ...query, cut: { kind: 'threshold', value: 0.5 }, perLayer: true });
     expect(again.cached).toBe(true);
     expect(again.ms).toBe(0);
@@ -147,6 +148,15 @@ describe('circuits', () => {
     expect(c.cached).toBe(true);
     expect(c.imagesLabel).toBe(`class Bag − all images (${(50 + 500).toLocaleString('en-US')} images)`);
     expect(c.targetNodes).toEqual([session.graph.layers.find((l) => l.name === 'fc')!.nodeStart + 8]);
+  });
+
+  it('an empty circuit says which layer the cut left empty', async () => {
+    // a global 1% cut by magnitude leaves some layer on the way empty
+    const r = await session.circuit({ target: 'loss', images: 'all', criterion: 'magnitude', cut: { kind: 'keep', value: 0.01 } });
+    const raw = extractCircuit(model, channelGraphOf(engine), { kind: 'loss' }, await computeScores(engine, { kind: 'loss' }, pixelImageSet('none', model.input, images.pixels, [], images.labels), 'magnitude'), { keep: 0.01, effective: false });
+    const gap = raw.layers.find((l) => l.kernelsKept === 0)!;
+    expect(r.kernelsKept).toBe(0);
+    expect(r.emptyReason).toBe(`the top 1% of kernels include no kernel of ${gap.layer}, so no path from the input reaches the target: keep more kernels, or normalize scores per layer.`);
   });
 
   it('rejects bad targets and image sets with a message naming them', async () => {

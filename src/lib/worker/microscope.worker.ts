@@ -74,10 +74,10 @@ function summarizeImages(images: ImageSet): ImagesSummary {
 /** A copy of the graph whose typed arrays can be transferred without detaching the session's. */
 function graphCopy(graph: CircuitGraph): { graph: CircuitGraph; buffers: ArrayBuffer[] } {
   const copy = structuredClone(graph);
-  const buffers: ArrayBuffer[] = [];
-  for (const v of Object.values(copy)) if (ArrayBuffer.isView(v)) buffers.push(v.buffer as ArrayBuffer);
-  for (const l of copy.layers) if (l.inputStarts) buffers.push(l.inputStarts.buffer as ArrayBuffer);
-  return { graph: copy, buffers };
+  const buffers = new Set<ArrayBuffer>();
+  for (const v of Object.values(copy)) if (ArrayBuffer.isView(v)) buffers.add(v.buffer as ArrayBuffer);
+  for (const l of copy.layers) if (l.inputStarts) buffers.add(l.inputStarts.buffer as ArrayBuffer);
+  return { graph: copy, buffers: [...buffers] };
 }
 
 function requireLoaded(): Loaded {

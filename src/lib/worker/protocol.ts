@@ -151,6 +151,11 @@ export interface CircuitResult {
   /** Time in the worker, ms; 0 when the scores came from the cache. */
   ms: number;
   cached: boolean;
+  /**
+   * When the circuit came out empty, why (e.g. the cut kept no kernel of some layer on the way,
+   * so no path reaches the target) and what to try; null otherwise.
+   */
+  emptyReason: string | null;
 }
 
 /** A 2D map for display: row-major height x width values. */

@@ -188,7 +188,19 @@ export class MicroscopeSession {
       layers: c.circuit.layers,
       ms: c.cached ? 0 : now() - t0,
       cached: c.cached,
+      emptyReason: c.circuit.kernelsKept === 0 ? this.whyEmpty(query, c) : null,
     };
+  }
+
+  /** Words for an empty circuit: the first layer on the way that the cut left without kernels. */
+  private whyEmpty(query: CircuitQuery, c: CutCircuit): string {
+    const cut = query.cut.kind === 'keep' ? { keep: query.cut.value } : { threshold: query.cut.value };
+    const raw = extractCircuit(this.model, this.index.channels, c.target, c.scores, { ...cut, perLayer: !!query.perLayer, effective: false });
+    const what = query.cut.kind === 'keep' ? `the top ${+(query.cut.value * 100).toFixed(3)}% of kernels` : `the kernels scoring at least ${query.cut.value}`;
+    const hint = query.perLayer ? 'keep more kernels' : 'keep more kernels, or normalize scores per layer';
+    const gap = raw.layers.find((l) => l.kernelsRelevant > 0 && l.kernelsKept === 0);
+    if (gap) return `${what} include no kernel of ${gap.layer}, so no path from the input reaches the target: ${hint}.`;
+    return `${what} include kernels of every layer on the way, but they do not join into a path from the input to the target: ${hint}.`;
   }
 
   /** The kernel mask (channel-graph order) of a query's circuit, for masked runs. */
