@@ -38,7 +38,7 @@ export function svgOf(i: ExportInput): string {
 export async function exportCircuit(kind: ExportKind, i: ExportInput): Promise<void> {
   const name = baseName(i);
   if (kind === 'svg') return download(svgOf(i), `${name}.svg`, 'image/svg+xml');
-  if (kind === 'png') return download(await circuitPng(svgOf(i), 3), `${name}.png`, 'image/png');
+  if (kind === 'png') return download(await circuitPng(svgOf(i), 2), `${name}.png`, 'image/png');
   const json = circuitJson({
     model: i.state.model,
     target: i.state.target,
