@@ -29,7 +29,7 @@ async function gpu() {
   const device = await testDevice();
   const pool = new BufferPool(device);
   const k = new Kernels(device, pool);
-  const upload = (data: Float32Array) => {
+  const upload = (data: Float32Array<ArrayBuffer>) => {
     const b = pool.acquire(data.byteLength, 'test');
     device.queue.writeBuffer(b, 0, data);
     return b;

@@ -59,7 +59,7 @@ async function main() {
     const chunk = objectives.slice(start, start + batch);
     const t1 = Date.now();
     const r = await visualizeBatch(engine, chunk, {
-      settings, frameEvery: 8,
+      settings, frameEvery: Number(a['frame-every'] ?? 8),
       onFrame: (step, steps) => {
         const el = (Date.now() - t1) / 1000;
         process.stderr.write(`\rvisualizing ${start + 1}..${start + chunk.length} of ${objectives.length}: step ${step}/${steps}, ${el.toFixed(0)} s, about ${((el / step) * (steps - step)).toFixed(0)} s left   `);
