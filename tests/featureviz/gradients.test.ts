@@ -56,7 +56,7 @@ describe('objective gradients vs PyTorch (alexnet-mini, RGB 3x35x35)', () => {
   });
 });
 
-describe('engine.backwardFrom', () => {
+describe('engine.backwardFrom and forwardFrom', () => {
   it('a given gradient at a layer backpropagates like the CPU reference, from the CPU or a GPU buffer', async () => {
     const device = await testDevice();
     const model = fixture.model;
@@ -87,6 +87,19 @@ describe('engine.backwardFrom', () => {
           engine.pool.release(buf);
           await expect(engine.readTargetValues()).rejects.toThrow(/no target values/);
         }
+        // forwardFrom: the same activations as forward() from the CPU, and 'until' stops early.
+        engine.forward(input, batch);
+        const want = await engine.read('fc2');
+        const inBuf = engine.pool.acquire(input.byteLength, 'test.input');
+        device.queue.writeBuffer(inBuf, 0, input);
+        engine.forward(new Float32Array(input.length), batch);
+        engine.forwardFrom(inBuf, batch);
+        expect(Array.from(await engine.read('fc2'))).toEqual(Array.from(want));
+        engine.forwardFrom(inBuf, batch, 'conv2');
+        expectClose(await engine.read('conv2'), fwd.values.get('conv2')!.data, TOL, 'forwardFrom until conv2');
+        expect(() => engine.forwardFrom(inBuf, batch, 'nope')).toThrow(/no node named "nope"/);
+        expect(() => engine.forwardFrom(inBuf, batch + 5)).toThrow(/GPU buffer of/);
+        engine.pool.release(inBuf);
         expect(() => engine.backwardFrom('nope', new Float32Array(1))).toThrow(/no layer named "nope"/);
         expect(() => engine.backwardFrom('conv2', new Float32Array(5))).toThrow(/expected \d+ values/);
       });
