@@ -4,28 +4,29 @@
 
 import type { Engine } from '../../engine/engine';
 import type { Target } from '../../engine/targets';
-import { nodeShape, shapeSize, type Model } from '../../model/types';
-import { buildGraph, edgeWeights, type CircuitGraph } from '../../graph/build';
+import { nodeShape, type Model } from '../../model/types';
+import { buildGraph, type CircuitGraph } from '../../graph/build';
 import { gridLayout, mdsLayout, sortedLayout } from '../../graph/layout';
 import type { ImageSet as StoredImages } from '../../images/imageSet';
 import { pixelImageSet, type ImageSet as ScoringSet } from '../../circuits/imageSet';
 import { channelGraphOf, computeScores, layerMasks, CRITERIA, type Scores } from '../../circuits/saliency';
 import { extractCircuit, type Circuit } from '../../circuits/circuit';
 import { combineScores } from '../../circuits/contrast';
-import { mapNodeOf } from '../../circuits/scoredLayers';
 import { targetValues, compareValues } from '../../circuits/preservation';
-import { buildGraphIndex, incomingEdges, kernelsToEdges, removalMask, type GraphIndex } from '../../circuits/graphIndex';
+import { buildGraphIndex, kernelsToEdges, removalMask, type GraphIndex } from '../../circuits/graphIndex';
 import {
   canonicalSet, canonicalTarget, imagesLabel, parseImages, parseTarget, setLabel, targetLabel, QuerySpecError,
   type ImageSetSpec, type ImageTerm,
 } from '../../circuits/querySpec';
 import { softmaxRows } from '../scores';
 import type {
-  AblationRequest, AblationResult, CircuitQuery, CircuitResult, EdgeInspection, ImageRef, KernelData, Layout, MapData,
-  NodeInspection, PreservationResult,
+  AblationRequest, AblationResult, CircuitQuery, CircuitResult, EdgeInspection, ImageRef, Layout, NodeInspection,
+  PreservationResult,
 } from '../protocol';
 import { circuitInGraphOrder } from './circuitMap';
-import { channelPlane, edgePreSum, kernelData, mapData, runDot } from './maps';
+import { checkEdge, checkNode, Inspector } from './inspection';
+import { normalizedImage, type NormalizedImage } from './imageRef';
+import { targetValueOf } from './targetValue';
 import { Lru } from './lru';
 
 /** How a long call reports progress and learns it was cancelled. */
@@ -51,13 +52,6 @@ interface CutCircuit {
   cached: boolean;
 }
 
-interface CurrentImage {
-  key: string;
-  pixels: Float32Array;
-  label: number | null;
-  maps: Map<string, Float32Array>;
-}
-
 const now = () => performance.now();
 const formatCount = (n: number) => n.toLocaleString('en-US');
 
@@ -68,7 +62,7 @@ export class MicroscopeSession {
   private readonly originalValues = new Lru<string, Float64Array>(4);
   private readonly mdsImagesPerClass: number;
   private classImportance: { values: Float32Array; edges: Float32Array } | null = null;
-  private current: CurrentImage | null = null;
+  private readonly inspector: Inspector;
 
   constructor(
     readonly engine: Engine,
@@ -83,6 +77,7 @@ export class MicroscopeSession {
     }
     this.graph = buildGraph(m);
     this.index = buildGraphIndex(m, this.graph, channelGraphOf(engine));
+    this.inspector = new Inspector(engine, this.graph, this.index);
     this.scoreCache = new Lru(options.scoreCacheSize ?? 16);
     this.mdsImagesPerClass = options.mdsImagesPerClass ?? 10;
   }
@@ -238,116 +233,20 @@ export class MicroscopeSession {
   // ----------------------------------------------------------------- one image
 
   /** The normalized pixels (and label) of an image reference; a clear error for bad ones. */
-  imageOf(ref: ImageRef): { key: string; pixels: Float32Array; label: number | null } {
-    const { channels, height, width, mean, std } = this.model.input;
-    const per = channels * height * width;
-    if (ref?.kind === 'set') {
-      const images = this.requireImages('an image from the set');
-      if (!Number.isInteger(ref.index) || ref.index < 0 || ref.index >= images.count) {
-        throw new RangeError(`image ${ref.index} does not exist: the set has ${images.count} images (0..${images.count - 1})`);
-      }
-      const raw = images.pixels.subarray(ref.index * per, (ref.index + 1) * per);
-      const pixels = new Float32Array(per);
-      const plane = height * width;
-      for (let t = 0; t < per; t++) {
-        const c = Math.floor(t / plane);
-        pixels[t] = (raw[t] / 255 - mean[c]) / std[c];
-      }
-      return { key: `set:${ref.index}`, pixels, label: images.labels[ref.index] };
-    }
-    if (ref?.kind === 'custom') {
-      const p = ref.pixels;
-      if (!(p instanceof Float32Array) || p.length !== per) {
-        throw new RangeError(`a custom image must be ${channels}x${height}x${width} = ${per} normalized values, got ${p instanceof Float32Array ? p.length : typeof p}`);
-      }
-      let hash = 2166136261;
-      const bits = new Uint32Array(p.buffer, p.byteOffset, p.length);
-      for (let i = 0; i < bits.length; i++) {
-        if (!Number.isFinite(p[i])) throw new RangeError(`a custom image has a non-finite value at ${i}`);
-        hash = Math.imul(hash ^ bits[i], 16777619) >>> 0;
-      }
-      return { key: `custom:${hash.toString(16)}:${p.length}`, pixels: Float32Array.from(p), label: null };
-    }
-    throw new TypeError('an image is {kind: "set", index} or {kind: "custom", pixels}');
-  }
-
-  /** One image's activations at the given nodes; the current image's read-backs are kept. */
-  private async activations(ref: ImageRef, nodes: string[]): Promise<Map<string, Float32Array>> {
-    const img = this.imageOf(ref);
-    if (this.current?.key !== img.key) this.current = { ...img, maps: new Map() };
-    const cur = this.current;
-    const missing = [...new Set(nodes)].filter((n) => !cur.maps.has(n));
-    if (missing.length) {
-      if (missing.includes(this.model.input.name)) cur.maps.set(this.model.input.name, cur.pixels);
-      const rest = missing.filter((n) => n !== this.model.input.name);
-      if (rest.length) {
-        this.engine.forward(cur.pixels, 1);
-        for (const n of rest) cur.maps.set(n, await this.engine.read(n));
-      }
-    }
-    return new Map(nodes.map((n) => [n, cur.maps.get(n)!]));
+  imageOf(ref: ImageRef): NormalizedImage {
+    return normalizedImage(this.model, this.images, ref);
   }
 
   checkNode(node: number): void {
-    if (!Number.isInteger(node) || node < 0 || node >= this.graph.nodeCount) throw new RangeError(`node ${node} does not exist (the graph has ${this.graph.nodeCount} nodes)`);
+    checkNode(this.graph, node);
   }
 
   checkEdge(edge: number): void {
-    if (!Number.isInteger(edge) || edge < 0 || edge >= this.graph.edgeCount) throw new RangeError(`edge ${edge} does not exist (the graph has ${this.graph.edgeCount} edges)`);
-  }
-
-  /** The model node whose output shows a graph node (after its nonlinearity), and its channel. */
-  nodeMapSource(node: number): { name: string; channel: number } {
-    const gl = this.graph.layers[this.graph.nodeLayer[node]];
-    const channel = this.graph.nodeChannel[node];
-    if (gl.op === 'input') return { name: this.model.input.name, channel };
-    return { name: mapNodeOf(this.model, gl.name), channel };
-  }
-
-  private nodeLabel(node: number): string {
-    const gl = this.graph.layers[this.graph.nodeLayer[node]];
-    const c = this.graph.nodeChannel[node];
-    if (gl.modelLayer >= 0 && this.model.layers[gl.modelLayer].name === this.model.output) return this.model.classes[c] ?? `${gl.name}:${c}`;
-    return `${gl.name}:${c}`;
-  }
-
-  private planeOf(values: Map<string, Float32Array>, name: string, channel: number): MapData {
-    const p = channelPlane(values.get(name)!, nodeShape(this.model, name), channel);
-    return mapData(p.data, p.height, p.width, name);
-  }
-
-  /** The weights of a graph edge shaped for display. */
-  kernelOf(edge: number): KernelData {
-    const gl = this.graph.layers[this.graph.edgeLayer[edge]];
-    const w = edgeWeights(this.model, this.graph, edge);
-    if (gl.op === 'conv2d') {
-      const s = this.model.layers[gl.modelLayer].paramShapes.weight;
-      return kernelData(w, s[2], s[3]);
-    }
-    if (gl.op === 'linear') {
-      const s = this.index.scoredOfLayer[this.graph.edgeLayer[edge]]!;
-      return w.length === s.taps ? kernelData(w, s.inMap[1], s.inMap[2]) : kernelData(w, 1, w.length);
-    }
-    return kernelData(w, 1, 1);
+    checkEdge(this.graph, edge);
   }
 
   async inspectNode(node: number, image: ImageRef): Promise<NodeInspection> {
-    this.checkNode(node);
-    const src = this.nodeMapSource(node);
-    const values = await this.activations(image, [src.name]);
-    const map = this.planeOf(values, src.name, src.channel);
-    let sum = 0;
-    for (const v of map.data) sum += v;
-    const incoming = [...incomingEdges(this.index, node)].map((e) => ({ edge: e, source: this.graph.edgeSource[e], kernel: this.kernelOf(e) }));
-    return {
-      node,
-      layer: this.graph.layers[this.graph.nodeLayer[node]].name,
-      channel: this.graph.nodeChannel[node],
-      label: this.nodeLabel(node),
-      map,
-      mean: map.data.length ? sum / map.data.length : 0,
-      incoming,
-    };
+    return this.inspector.inspectNode(node, this.imageOf(image));
   }
 
   /**
@@ -355,45 +254,7 @@ export class MicroscopeSession {
    * the pooled map), its pre-sum contribution, and the target node's map.
    */
   async inspectEdge(edge: number, image: ImageRef): Promise<EdgeInspection> {
-    this.checkEdge(edge);
-    const { graph, model } = this;
-    const gl = graph.layers[graph.edgeLayer[edge]];
-    const layer = model.layers[gl.modelLayer];
-    const o = graph.edgeOut[edge];
-    const i = graph.edgeIn[edge];
-    const target = graph.edgeTarget[edge];
-    const out = this.nodeMapSource(target);
-    const kernel = this.kernelOf(edge);
-    let input: MapData;
-    let preSum: MapData;
-    if (gl.op === 'conv2d') {
-      const s = this.index.scoredOfLayer[graph.edgeLayer[edge]]!;
-      const inName = layer.inputs[0];
-      const channel = Math.floor(o / (s.rows / s.groups)) * s.cols + i;
-      const values = await this.activations(image, [inName, out.name]);
-      input = this.planeOf(values, inName, channel);
-      const data = edgePreSum(input.data, input.height, input.width, kernel.weights, s.geometry, s.outMap[1], s.outMap[2]);
-      preSum = mapData(data, s.outMap[1], s.outMap[2], layer.name);
-      return { edge, source: graph.edgeSource[edge], target, kernel, input, preSum, output: this.planeOf(values, out.name, out.channel) };
-    }
-    if (gl.op === 'linear') {
-      const s = this.index.scoredOfLayer[graph.edgeLayer[edge]]!;
-      const inName = layer.inputs[0];
-      const values = await this.activations(image, [inName, out.name]);
-      const a = gl.inputStarts![i];
-      const b = gl.inputStarts![i + 1];
-      const run = values.get(inName)!.slice(a, b);
-      const shaped = run.length === s.taps ? [s.inMap[1], s.inMap[2]] : [1, run.length];
-      input = mapData(run, shaped[0], shaped[1], run.length === s.taps ? linearSourceNode(model, inName) : inName);
-      preSum = mapData(new Float32Array([runDot(kernel.weights, run)]), 1, 1, layer.name);
-      return { edge, source: graph.edgeSource[edge], target, kernel, input, preSum, output: this.planeOf(values, out.name, out.channel) };
-    }
-    // An add junction: the addend passes through unchanged.
-    const addend = layer.inputs[i];
-    const values = await this.activations(image, [addend, out.name]);
-    input = this.planeOf(values, addend, o);
-    preSum = mapData(input.data.slice(), input.height, input.width, layer.name);
-    return { edge, source: graph.edgeSource[edge], target, kernel, input, preSum, output: this.planeOf(values, out.name, out.channel) };
+    return this.inspector.inspectEdge(edge, this.imageOf(image));
   }
 
   // ----------------------------------------------------------------- ablation
@@ -498,53 +359,4 @@ export function combineTerms(parts: { weight: number; scores: Scores }[]): Score
   const nodes = new Map<string, Float32Array>();
   for (const name of first.nodes.keys()) nodes.set(name, combineScores(parts.map((p) => ({ weight: p.weight, values: p.scores.nodes.get(name)! }))));
   return { ...first, edges, nodes, images: parts.reduce((a, p) => a + p.scores.images, 0) };
-}
-
-/** The 3D map a linear layer reads through flatten and dropout, or its direct input. */
-function linearSourceNode(model: Model, name: string): string {
-  for (;;) {
-    const l = model.layers.find((x) => x.name === name);
-    if (l?.op === 'dropout') {
-      name = l.inputs[0];
-      continue;
-    }
-    if (l?.op === 'flatten' && nodeShape(model, l.inputs[0]).length === 3) return l.inputs[0];
-    return name;
-  }
-}
-
-/** A target's value for one image from its layer's output `y` (one image, `shape`). */
-export function targetValueOf(target: Target, y: Float32Array, shape: number[], label: number | null): number {
-  const plane = shape.length === 3 ? shape[1] * shape[2] : 1;
-  if (y.length !== shapeSize(shape)) throw new RangeError(`expected ${shapeSize(shape)} values, got ${y.length}`);
-  switch (target.kind) {
-    case 'featureMean': {
-      let s = 0;
-      for (let q = 0; q < plane; q++) s += y[target.channel * plane + q];
-      return s / plane;
-    }
-    case 'featureMax': {
-      let m = -Infinity;
-      for (let q = 0; q < plane; q++) m = Math.max(m, y[target.channel * plane + q]);
-      return m;
-    }
-    case 'featureAt':
-      return y[target.channel * plane + target.y * (shape[2] ?? 1) + target.x];
-    case 'direction': {
-      let s = 0;
-      for (let c = 0; c < target.weights.length; c++) for (let q = 0; q < plane; q++) s += target.weights[c] * y[c * plane + q];
-      return s / plane;
-    }
-    case 'classLogit':
-      return y[target.class];
-    case 'classProbability':
-    case 'loss': {
-      let m = -Infinity;
-      for (const v of y) m = Math.max(m, v);
-      let s = 0;
-      for (const v of y) s += Math.exp(v - m);
-      const c = target.kind === 'loss' ? (label ?? 0) : target.class;
-      return target.kind === 'loss' ? Math.log(s) + m - y[c] : Math.exp(y[c] - m) / s;
-    }
-  }
 }

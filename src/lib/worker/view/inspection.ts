@@ -1,0 +1,161 @@
+// Node and edge inspection on one image: a filter's map after its nonlinearity, its incoming
+// kernels, and an edge's input map, pre-sum contribution and output map, computed on the CPU
+// from read-back activations. The current image's read-backs are kept until the image changes.
+
+import type { Engine } from '../../engine/engine';
+import { nodeShape, type Model } from '../../model/types';
+import { edgeWeights, type CircuitGraph } from '../../graph/build';
+import { mapNodeOf } from '../../circuits/scoredLayers';
+import { incomingEdges, type GraphIndex } from '../../circuits/graphIndex';
+import type { EdgeInspection, KernelData, MapData, NodeInspection } from '../protocol';
+import { channelPlane, edgePreSum, kernelData, mapData, runDot } from './maps';
+import type { NormalizedImage } from './imageRef';
+
+export function checkNode(graph: CircuitGraph, node: number): void {
+  if (!Number.isInteger(node) || node < 0 || node >= graph.nodeCount) throw new RangeError(`node ${node} does not exist (the graph has ${graph.nodeCount} nodes)`);
+}
+
+export function checkEdge(graph: CircuitGraph, edge: number): void {
+  if (!Number.isInteger(edge) || edge < 0 || edge >= graph.edgeCount) throw new RangeError(`edge ${edge} does not exist (the graph has ${graph.edgeCount} edges)`);
+}
+
+interface CurrentImage extends NormalizedImage {
+  maps: Map<string, Float32Array>;
+}
+
+export class Inspector {
+  private current: CurrentImage | null = null;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly graph: CircuitGraph,
+    private readonly index: GraphIndex,
+  ) {}
+
+  /** One image's activations at the given nodes; the current image's read-backs are kept. */
+  private async activations(img: NormalizedImage, nodes: string[]): Promise<Map<string, Float32Array>> {
+    if (this.current?.key !== img.key) this.current = { ...img, maps: new Map() };
+    const cur = this.current;
+    const missing = [...new Set(nodes)].filter((n) => !cur.maps.has(n));
+    if (missing.length) {
+      if (missing.includes(this.engine.model.input.name)) cur.maps.set(this.engine.model.input.name, cur.pixels);
+      const rest = missing.filter((n) => n !== this.engine.model.input.name);
+      if (rest.length) {
+        this.engine.forward(cur.pixels, 1);
+        for (const n of rest) cur.maps.set(n, await this.engine.read(n));
+      }
+    }
+    return new Map(nodes.map((n) => [n, cur.maps.get(n)!]));
+  }
+
+  /** The model node whose output shows a graph node (after its nonlinearity), and its channel. */
+  nodeMapSource(node: number): { name: string; channel: number } {
+    const gl = this.graph.layers[this.graph.nodeLayer[node]];
+    const channel = this.graph.nodeChannel[node];
+    if (gl.op === 'input') return { name: this.engine.model.input.name, channel };
+    return { name: mapNodeOf(this.engine.model, gl.name), channel };
+  }
+
+  private nodeLabel(node: number): string {
+    const gl = this.graph.layers[this.graph.nodeLayer[node]];
+    const c = this.graph.nodeChannel[node];
+    if (gl.modelLayer >= 0 && this.engine.model.layers[gl.modelLayer].name === this.engine.model.output) return this.engine.model.classes[c] ?? `${gl.name}:${c}`;
+    return `${gl.name}:${c}`;
+  }
+
+  private planeOf(values: Map<string, Float32Array>, name: string, channel: number): MapData {
+    const p = channelPlane(values.get(name)!, nodeShape(this.engine.model, name), channel);
+    return mapData(p.data, p.height, p.width, name);
+  }
+
+  /** The weights of a graph edge shaped for display. */
+  kernelOf(edge: number): KernelData {
+    const gl = this.graph.layers[this.graph.edgeLayer[edge]];
+    const w = edgeWeights(this.engine.model, this.graph, edge);
+    if (gl.op === 'conv2d') {
+      const s = this.engine.model.layers[gl.modelLayer].paramShapes.weight;
+      return kernelData(w, s[2], s[3]);
+    }
+    if (gl.op === 'linear') {
+      const s = this.index.scoredOfLayer[this.graph.edgeLayer[edge]]!;
+      return w.length === s.taps ? kernelData(w, s.inMap[1], s.inMap[2]) : kernelData(w, 1, w.length);
+    }
+    return kernelData(w, 1, 1);
+  }
+
+  async inspectNode(node: number, image: NormalizedImage): Promise<NodeInspection> {
+    checkNode(this.graph, node);
+    const src = this.nodeMapSource(node);
+    const values = await this.activations(image, [src.name]);
+    const map = this.planeOf(values, src.name, src.channel);
+    let sum = 0;
+    for (const v of map.data) sum += v;
+    const incoming = [...incomingEdges(this.index, node)].map((e) => ({ edge: e, source: this.graph.edgeSource[e], kernel: this.kernelOf(e) }));
+    return {
+      node,
+      layer: this.graph.layers[this.graph.nodeLayer[node]].name,
+      channel: this.graph.nodeChannel[node],
+      label: this.nodeLabel(node),
+      map,
+      mean: map.data.length ? sum / map.data.length : 0,
+      incoming,
+    };
+  }
+
+  /** An edge on one image: the map its kernel reads, its pre-sum contribution, the target's map. */
+  async inspectEdge(edge: number, image: NormalizedImage): Promise<EdgeInspection> {
+    checkEdge(this.graph, edge);
+    const { graph } = this;
+    const model = this.engine.model;
+    const gl = graph.layers[graph.edgeLayer[edge]];
+    const layer = model.layers[gl.modelLayer];
+    const o = graph.edgeOut[edge];
+    const i = graph.edgeIn[edge];
+    const target = graph.edgeTarget[edge];
+    const out = this.nodeMapSource(target);
+    const kernel = this.kernelOf(edge);
+    let input: MapData;
+    let preSum: MapData;
+    if (gl.op === 'conv2d') {
+      const s = this.index.scoredOfLayer[graph.edgeLayer[edge]]!;
+      const inName = layer.inputs[0];
+      const channel = Math.floor(o / (s.rows / s.groups)) * s.cols + i;
+      const values = await this.activations(image, [inName, out.name]);
+      input = this.planeOf(values, inName, channel);
+      const data = edgePreSum(input.data, input.height, input.width, kernel.weights, s.geometry, s.outMap[1], s.outMap[2]);
+      preSum = mapData(data, s.outMap[1], s.outMap[2], layer.name);
+      return { edge, source: graph.edgeSource[edge], target, kernel, input, preSum, output: this.planeOf(values, out.name, out.channel) };
+    }
+    if (gl.op === 'linear') {
+      const s = this.index.scoredOfLayer[graph.edgeLayer[edge]]!;
+      const inName = layer.inputs[0];
+      const values = await this.activations(image, [inName, out.name]);
+      const a = gl.inputStarts![i];
+      const b = gl.inputStarts![i + 1];
+      const run = values.get(inName)!.slice(a, b);
+      const shaped = run.length === s.taps ? [s.inMap[1], s.inMap[2]] : [1, run.length];
+      input = mapData(run, shaped[0], shaped[1], run.length === s.taps ? linearSourceNode(model, inName) : inName);
+      preSum = mapData(new Float32Array([runDot(kernel.weights, run)]), 1, 1, layer.name);
+      return { edge, source: graph.edgeSource[edge], target, kernel, input, preSum, output: this.planeOf(values, out.name, out.channel) };
+    }
+    // An add junction: the addend passes through unchanged.
+    const addend = layer.inputs[i];
+    const values = await this.activations(image, [addend, out.name]);
+    input = this.planeOf(values, addend, o);
+    preSum = mapData(input.data.slice(), input.height, input.width, layer.name);
+    return { edge, source: graph.edgeSource[edge], target, kernel, input, preSum, output: this.planeOf(values, out.name, out.channel) };
+  }
+}
+
+/** The 3D map a linear layer reads through flatten and dropout, or its direct input. */
+function linearSourceNode(model: Model, name: string): string {
+  for (;;) {
+    const l = model.layers.find((x) => x.name === name);
+    if (l?.op === 'dropout') {
+      name = l.inputs[0];
+      continue;
+    }
+    if (l?.op === 'flatten' && nodeShape(model, l.inputs[0]).length === 3) return l.inputs[0];
+    return name;
+  }
+}
