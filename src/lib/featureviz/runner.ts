@@ -184,13 +184,7 @@ export class ObjectiveEvaluator {
   }
 }
 
-export interface StepFrame {
-  step: number;
-  /** Mean over the batch of the objective on this step's transformed images. */
-  objective: number;
-}
-
-/** The optimization of one batch; `run` performs the steps, `finish` the untransformed value. */
+/** The optimization of one batch: `stepOnce` per step, then `finalValues` on the untransformed image. */
 export class VizRunner {
   private readonly engine: Engine;
   private readonly settings: VizSettings;
@@ -207,6 +201,8 @@ export class VizRunner {
   private readonly front: Dispatch[];
   private readonly back: Dispatch[];
   private readonly addGrad: Dispatch;
+  private readonly backFft: Dispatch | null;
+  private readonly magnitudes: ReturnType<typeof transformMagnitudes>;
   private readonly rand: () => number;
   private readonly imageBytes: number;
 
@@ -277,9 +273,6 @@ export class VizRunner {
     this.owned.push(...k.takeOwned());
     this.evaluator = new ObjectiveEvaluator(engine, compiled, batch);
   }
-  private readonly backFft: Dispatch | null;
-  private readonly magnitudes: ReturnType<typeof transformMagnitudes>;
-
   private alloc(bytes: number, label: string): GPUBuffer {
     const b = this.engine.pool.acquire(bytes, label);
     this.owned.push(b);
