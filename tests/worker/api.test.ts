@@ -131,6 +131,9 @@ describe('worker API over Comlink', () => {
     expect(load.images).toBeNull();
     expect(load.imagesWarning).toMatch(/image set could not be loaded: images.json: HTTP 404/);
     await expect(api.circuit({ target: 'loss', images: 'all', criterion: 'actgrad', cut: { kind: 'keep', value: 0.1 } }, 'c-5')).rejects.toThrow(/has none \(images.json\)/);
+    await expect(api.circuit({ target: 'loss', images: 'image:3', criterion: 'magnitude', cut: { kind: 'keep', value: 0.1 } }, 'c-6')).rejects.toThrow(/a circuit query needs the model's image set/);
+    const custom = await api.inspectNode(5, { kind: 'custom', pixels: new Float32Array(784) });
+    expect(custom.map.height).toBe(28);
     const missing = await api.loadModel(`${ORIGIN}no-such-model/`, 'load-3');
     expect(missing.ok).toBe(false);
     await expect(connect().graph()).rejects.toThrow(/No model is loaded/);

@@ -149,6 +149,7 @@ export class MicroscopeSession {
     this.checkQuery(query);
     const model = this.model;
     const target = parseTarget(query.target, model);
+    this.requireImages('a circuit query');
     const terms = parseImages(query.images, model.classes, this.images?.count ?? 0);
     const parts: { weight: number; scores: Scores }[] = [];
     let cached = true;
