@@ -19,10 +19,12 @@ import { expectClose } from '../helpers/compare';
 import { builtinImageSet, normalizedImage } from './helpers';
 
 const ORIGIN = 'http://models.test/';
-/** Serves static/weights at ORIGIN; `hide` files answer 404. */
-function fileFetch(hide: string[] = []): typeof fetch {
+/** Serves static/weights at ORIGIN; `hide` files answer 404, `replace` files answer other bytes. */
+function fileFetch(hide: string[] = [], replace: Record<string, Uint8Array> = {}): typeof fetch {
   return async (input) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const swap = Object.keys(replace).find((name) => url.endsWith(name));
+    if (swap) return new Response(replace[swap]);
     const path = `${WEIGHTS_DIR}${url.slice(ORIGIN.length)}`;
     if (!url.startsWith(ORIGIN) || hide.some((h) => url.endsWith(h)) || !existsSync(path)) return new Response('not found', { status: 404 });
     const body = readFileSync(path);
@@ -31,12 +33,12 @@ function fileFetch(hide: string[] = []): typeof fetch {
 }
 
 const channels: MessageChannel[] = [];
-function connect(hide: string[] = []): Comlink.Remote<MicroscopeApi> {
+function connect(hide: string[] = [], replace: Record<string, Uint8Array> = {}): Comlink.Remote<MicroscopeApi> {
   const channel = new MessageChannel();
   channels.push(channel);
   const api = createMicroscopeApi({
     acquire: async () => ({ device: await testDevice(), adapterDescription: 'test device', isFallbackAdapter: true }),
-    fetch: fileFetch(hide),
+    fetch: fileFetch(hide, replace),
   });
   Comlink.expose(api, channel.port1 as unknown as Comlink.Endpoint);
   return Comlink.wrap<MicroscopeApi>(channel.port2 as unknown as Comlink.Endpoint);
@@ -134,6 +136,14 @@ describe('worker API over Comlink', () => {
     await expect(api.circuit({ target: 'loss', images: 'image:3', criterion: 'magnitude', cut: { kind: 'keep', value: 0.1 } }, 'c-6')).rejects.toThrow(/a circuit query needs the model's image set/);
     const custom = await api.inspectNode(5, { kind: 'custom', pixels: new Float32Array(784) });
     expect(custom.map.height).toBe(28);
+    // images of another size: the model loads, the warning says why there are no images
+    const small = { format: 'cnn-microscope-images/1', count: 1, channels: 1, height: 14, width: 14, labels: [0], classes: model.classes, splits: {} };
+    const mismatched = connect([], { 'images.json': new TextEncoder().encode(JSON.stringify(small)), 'images.bin': new Uint8Array(196) });
+    await mismatched.init();
+    const odd = await mismatched.loadModel(`${ORIGIN}fashion-small/`, 'load-4');
+    if (!odd.ok) throw new Error(odd.message);
+    expect(odd.images).toBeNull();
+    expect(odd.imagesWarning).toMatch(/does not fit the model: the image set has 1x14x14 images, the model "fashion-small" takes 1x28x28/);
     const missing = await api.loadModel(`${ORIGIN}no-such-model/`, 'load-3');
     expect(missing.ok).toBe(false);
     await expect(connect().graph()).rejects.toThrow(/No model is loaded/);

@@ -225,20 +225,24 @@ export function createMicroscopeApi(env: ApiEnvironment = {}): MicroscopeApi {
           try {
             images = await fetchImageSet(folderUrl, fetchWithProgress(job, []));
           } catch (err) {
+            if (job.cancelled) engine.destroy();
             job.throwIfCancelled();
             imagesWarning = `The model's image set could not be loaded: ${errorMessage(err)}`;
           }
           let session: MicroscopeSession;
           try {
-            session = new MicroscopeSession(engine, images);
-          } catch (err) {
-            if (!images) {
-              engine.destroy();
-              return { ok: false, reason: 'engine', message: errorMessage(err) } as const;
+            try {
+              session = new MicroscopeSession(engine, images);
+            } catch (err) {
+              if (!images) throw err;
+              // The model itself may be fine and only its images not fit it.
+              session = new MicroscopeSession(engine, null);
+              imagesWarning = `The model's image set does not fit the model: ${errorMessage(err)}`;
+              images = null;
             }
-            imagesWarning = `The model's image set does not fit the model: ${errorMessage(err)}`;
-            images = null;
-            session = new MicroscopeSession(engine, null);
+          } catch (err) {
+            engine.destroy();
+            return { ok: false, reason: 'engine', message: errorMessage(err) } as const;
           }
           if (job.cancelled) {
             engine.destroy();
