@@ -1,7 +1,7 @@
 // The circuit JSON export: it round-trips through JSON.parse, lists exactly the kept kernels
 // (matched back to graph edges by layer, out and in), keeps float32 scores exact, names the
 // settings and counts, and separates residual junctions from kernels; plus safe file names.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { parseModel } from '../../src/lib/model/load';
 import { buildGraph, type CircuitGraph } from '../../src/lib/graph/build';
@@ -138,6 +138,7 @@ describe('download', () => {
       };
       return a;
     };
+    vi.useFakeTimers();
     const g = globalThis as unknown as Record<string, unknown>;
     const saved = { document: g.document, create: URL.createObjectURL, revoke: URL.revokeObjectURL };
     g.document = { createElement: (tag: string) => (tag === 'a' ? link() : null), body };
@@ -149,12 +150,14 @@ describe('download', () => {
       expect(created[0].type).toBe('application/json');
       expect(await created[0].text()).toBe('{"a":1}');
       expect(body.children.size).toBe(0);
-      await new Promise((r) => setTimeout(r, 1100));
+      expect(revoked).toEqual([]); // still needed while the download starts
+      await vi.advanceTimersByTimeAsync(1000);
       expect(revoked).toEqual(['blob:test/1']);
     } finally {
       g.document = saved.document;
       URL.createObjectURL = saved.create;
       URL.revokeObjectURL = saved.revoke;
+      vi.useRealTimers();
     }
   });
 });

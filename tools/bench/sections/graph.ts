@@ -126,7 +126,7 @@ export function formatGraphTable(measured: GraphMeasurement[]): string {
 
 export const graphSection: BenchSection = {
   name: 'graph',
-  description: 'graph view in headless Chromium: frame time and threshold change at 10k/50k/250k edges, instanced vs pixi Graphics',
+  description: 'graph view in headless Chromium: frame time and threshold change per edge count (--graph-sizes), instanced and expanded vs pixi Graphics',
   async run(ctx: BenchContext) {
     const { graphSizes, graphFrames } = ctx.options;
     const stale = buildStaleness(ROOT);
