@@ -322,7 +322,10 @@ await check('] keeps more kernels, [ fewer; the URL follows', async () => {
 await check('a long query shows progress with time left and can be cancelled', async () => {
   await page.selectOption('[data-testid="criterion"]', 'snip');
   await page.waitForSelector('[data-testid="query-progress"]', { timeout: 10_000 });
-  await page.waitForTimeout(300);
+  // after a batch or two the rate is known and the time left shows
+  await page.waitForSelector('[data-testid="time-left"]', { timeout: 60_000 });
+  const left = await page.textContent('[data-testid="time-left"]');
+  assert(/(about \d+ (s|min)|less than a second) left/.test(left), `time left reads "${left}"`);
   await shot(page, 'microscope-progress');
   await page.click('[data-testid="cancel"]');
   await page.waitForSelector('[data-testid="query-cancelled"]', { timeout: 10_000 });
