@@ -20,7 +20,7 @@ import { builtinImageSet, normalizedImage } from './helpers';
 
 const ORIGIN = 'http://models.test/';
 /** Serves static/weights at ORIGIN; `hide` files answer 404, `replace` files answer other bytes. */
-function fileFetch(hide: string[] = [], replace: Record<string, Uint8Array> = {}): typeof fetch {
+function fileFetch(hide: string[] = [], replace: Record<string, Uint8Array<ArrayBuffer>> = {}): typeof fetch {
   return async (input) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const swap = Object.keys(replace).find((name) => url.endsWith(name));
@@ -33,7 +33,7 @@ function fileFetch(hide: string[] = [], replace: Record<string, Uint8Array> = {}
 }
 
 const channels: MessageChannel[] = [];
-function connect(hide: string[] = [], replace: Record<string, Uint8Array> = {}): Comlink.Remote<MicroscopeApi> {
+function connect(hide: string[] = [], replace: Record<string, Uint8Array<ArrayBuffer>> = {}): Comlink.Remote<MicroscopeApi> {
   const channel = new MessageChannel();
   channels.push(channel);
   const api = createMicroscopeApi({
