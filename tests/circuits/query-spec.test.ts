@@ -57,16 +57,23 @@ describe('targets', () => {
     expect(targetLabel(parseTarget('logit:5', model), classes)).toBe('logit of Sandal');
   });
 
+  it('every target error starts with the word target, every image set error names the image set', () => {
+    for (const bad of ['', 'los', 'logit:Hat', 'prob:99', 'node:x:1', 'node:conv2:99', 'node:conv2:1@9,99', 'node:conv2:1@x', 'node:input:0']) {
+      rejects(() => parseTarget(bad, model), 'target', /^(the )?target/);
+    }
+    for (const bad of ['', 'Hat', 'Bag - Hat', 'image:5000', 'class:', '2*', 'Bag -']) rejects(() => parseImages(bad, classes, 1000), 'images', /^(the )?image set/);
+  });
+
   it('rejects bad targets naming the problem', () => {
     rejects(() => parseTarget('', model), 'target', /empty/);
     rejects(() => parseTarget('los', model), 'target', /"los" is not one of/);
-    rejects(() => parseTarget('logit:Hat', model), 'target', /unknown class "Hat"/);
+    rejects(() => parseTarget('logit:Hat', model), 'target', /^target "logit:Hat": unknown class "Hat"/);
     rejects(() => parseTarget('logit:10', model), 'target', /class 10 does not exist.*10 classes/);
     rejects(() => parseTarget('node:conv9:1', model), 'target', /no layer named "conv9"/);
     rejects(() => parseTarget('node:conv2:16', model), 'target', /channel 16 is outside conv2's 16 channels/);
     rejects(() => parseTarget('node:conv2', model), 'target', /expected node:<layer>:<channel>/);
     rejects(() => parseTarget('node:conv2:1@14,0', model), 'target', /position \(14, 0\) is outside conv2's 14x14/);
-    rejects(() => parseTarget('node:conv2:1@a,b', model), 'target', /expected @<y>,<x>/);
+    rejects(() => parseTarget('node:conv2:1@a,b', model), 'target', /^target "node:conv2:1@a,b": position "a,b" is not @<y>,<x>/);
     rejects(() => parseTarget('node:input:0', model), 'target', /input "input" has no circuit/);
     rejects(() => parseTarget('node:conv2:1:max@1,1', model), 'target', /both a position and :max/);
     rejects(() => parseTarget('x'.repeat(600), model), 'target', /600 characters/);

@@ -67,8 +67,15 @@ export function parseTarget(spec: string, model: QueryModel): Target {
   if (s.length > MAX_LENGTH) throw new QuerySpecError('target', `the target is ${s.length} characters long (at most ${MAX_LENGTH})`);
   const lower = s.toLowerCase();
   if (lower === 'loss') return { kind: 'loss' };
-  if (lower.startsWith('logit:')) return { kind: 'classLogit', class: resolveClass(model.classes, s.slice(6), 'target') };
-  if (lower.startsWith('prob:')) return { kind: 'classProbability', class: resolveClass(model.classes, s.slice(5), 'target') };
+  const classOf = (raw: string) => {
+    try {
+      return resolveClass(model.classes, raw, 'target');
+    } catch (err) {
+      throw new QuerySpecError('target', `target ${shown(s)}: ${(err as Error).message}`);
+    }
+  };
+  if (lower.startsWith('logit:')) return { kind: 'classLogit', class: classOf(s.slice(6)) };
+  if (lower.startsWith('prob:')) return { kind: 'classProbability', class: classOf(s.slice(5)) };
   if (!lower.startsWith('node:')) {
     throw new QuerySpecError('target', `target ${shown(s)} is not one of loss, logit:<class>, prob:<class>, node:<layer>:<channel>`);
   }
@@ -77,7 +84,7 @@ export function parseTarget(spec: string, model: QueryModel): Target {
   const at = rest.indexOf('@');
   if (at >= 0) {
     const m = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(rest.slice(at + 1));
-    if (!m) throw new QuerySpecError('target', `position ${shown(rest.slice(at + 1))} in target ${shown(s)}: expected @<y>,<x>`);
+    if (!m) throw new QuerySpecError('target', `target ${shown(s)}: position ${shown(rest.slice(at + 1))} is not @<y>,<x>`);
     position = [Number(m[1]), Number(m[2])];
     rest = rest.slice(0, at);
   }
