@@ -38,6 +38,9 @@ describe('objective gradients vs PyTorch (alexnet-mini, RGB 3x35x35)', () => {
           const { grad, values } = await objectiveInputGradient(engine, objective, input, batch);
           expectClose(values, tensor(`${id}/values`), TOL, `${id} (${objective}) values`);
           expectClose(grad, tensor(`${id}/grad`), TOL, `${id} (${objective}) input gradient`);
+          // The optimizer's single backward pass seeded at every node gives the same gradient.
+          const one = await objectiveInputGradient(engine, objective, input, batch, { onePass: true });
+          expectClose(one.grad, tensor(`${id}/grad`), TOL, `${id} (${objective}) input gradient, one pass`);
           // objectiveValues (batched evaluation) agrees with the same fixture.
           expectClose(await objectiveValues(engine, objective, input, batch), tensor(`${id}/values`), TOL, `${id} objectiveValues`);
         }

@@ -3,7 +3,7 @@
 // For seeded random nodes and edges, the objective on its visualization vs its mean and max
 // over the evaluation images; prints a table and a summary line, --json writes the results.
 
-import { writeFileSync } from 'node:fs';
+import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { Engine } from '../../src/lib/engine/engine';
 import { buildGraph } from '../../src/lib/graph/build';
 import { seededUniform } from '../../src/lib/circuits/saliency';
@@ -15,6 +15,7 @@ import { parseArgs, nodeDevice } from './args';
 
 const HELP = `usage: npm run featureviz -- --model NAME [--nodes 20] [--edges 20] [--seed 1]
   [--steps 512] [--lr 0.05] [--param fft|pixel] [--no-transforms] [--batch 40] [--json FILE]
+  [--cache FILE] [--frame-every 8]
   Visualizes seeded random nodes and edges and compares the objective on each visualization
   with its mean and max over the model's evaluation images.`;
 
@@ -52,7 +53,13 @@ async function main() {
   console.log(`${model.name} on ${adapterDescription}: ${nodes.length} nodes, ${edges.length} edges, ${settings.param}, ${settings.steps} steps, lr ${settings.lr}, transforms ${settings.transforms}`);
   const t0 = Date.now();
   const evalSet = namedImageSet(model, imgs, 'all', 'evaluation');
-  const dataset = await objectiveValuesMany(engine, objectives, (s, n) => evalSet.images(s, n), evalSet.count);
+  // --cache FILE keeps the dataset values of these objectives between runs (same model and seed).
+  const key = JSON.stringify({ model: model.name, objectives, images: evalSet.count });
+  const cached = a.cache && existsSync(a.cache) ? JSON.parse(readFileSync(a.cache, 'utf8')) : null;
+  const dataset: Float64Array[] = cached?.key === key
+    ? cached.values.map((v: number[]) => Float64Array.from(v))
+    : await objectiveValuesMany(engine, objectives, (s, n) => evalSet.images(s, n), evalSet.count);
+  if (a.cache && cached?.key !== key) writeFileSync(a.cache, JSON.stringify({ key, values: dataset.map((d) => Array.from(d)) }));
   console.log(`dataset values over ${evalSet.count} evaluation images in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const vis = new Float64Array(objectives.length);
   for (let start = 0; start < objectives.length; start += batch) {

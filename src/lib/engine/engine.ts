@@ -241,6 +241,51 @@ export class Engine {
     this.lastBackward = { plan, key: `${layer}|${weightGrads}`, values: null };
   }
 
+  /**
+   * One backward pass seeded at several layers: dF/d(layer output) given for each (GPU
+   * buffers, [count, ...shape]); each seed is added to its layer's gradient once every
+   * consumer has contributed, just before that layer's own backward. Starts from the last
+   * seeded layer in model order; every other seeded layer must be upstream of it.
+   */
+  backwardFromMany(seeds: Map<string, GPUBuffer>, options: { weightGrads?: WeightGradMode } = {}): void {
+    const plan = this.requirePlan();
+    const order = new Map(this.model.layers.map((l, i) => [l.name, i]));
+    for (const n of seeds.keys()) if (!order.has(n)) throw new Error(`no layer named "${n}" in model "${this.model.name}"`);
+    if (seeds.size === 0) throw new Error('backwardFromMany needs at least one seed');
+    const layers = [...seeds.keys()].sort((a, b) => order.get(a)! - order.get(b)!);
+    const last = layers[layers.length - 1];
+    const weightGrads = options.weightGrads ?? 'none';
+    const bp = plan.backward(last, weightGrads);
+    const k = this.kernels;
+    const bytesOf = (n: string) => this.count * shapeSize(nodeShape(this.model, n)) * 4;
+    const inserts: { at: number; d: Dispatch }[] = [];
+    for (const n of layers.slice(0, -1)) {
+      const at = bp.layerStarts.get(n);
+      const grad = bp.grads.get(n);
+      if (at === undefined || !grad) throw new Error(`layer "${n}" is not upstream of "${last}": seed them separately (backwardFrom)`);
+      const seed = seeds.get(n)!;
+      const count = bytesOf(n) / 4;
+      if (seed.size < count * 4) throw new Error(`gradient at ${n}: expected ${count * 4} bytes, the buffer has ${seed.size}`);
+      inserts.push({ at, d: k.dispatch({ label: `${n}.addSeed`, shader: 'featureviz/add', uniforms: [count], buffers: [seed, grad], threads: [count] }) });
+    }
+    const top = seeds.get(last)!;
+    if (top.size < bytesOf(last)) throw new Error(`gradient at ${last}: expected ${bytesOf(last)} bytes, the buffer has ${top.size}`);
+    const dispatches: Dispatch[] = [];
+    inserts.sort((a, b) => a.at - b.at);
+    let j = 0;
+    bp.dispatches.forEach((d, i) => {
+      while (j < inserts.length && inserts[j].at === i) dispatches.push(inserts[j++].d);
+      dispatches.push(d);
+    });
+    const encoder = this.device.createCommandEncoder({ label: `backward from ${layers.join(', ')}` });
+    encoder.copyBufferToBuffer(top, 0, bp.grads.get(last)!, 0, bytesOf(last));
+    k.encode(encoder, dispatches, 'backward');
+    this.device.queue.submit([encoder.finish()]);
+    for (const b of k.takeOwned()) this.releaseLater(b);
+    this.dropBackward();
+    this.lastBackward = { plan, key: `${last}|${weightGrads}`, values: null };
+  }
+
   /** Forgets the last backward pass (its results belong to a batch no longer current). */
   private dropBackward(): void {
     if (this.lastBackward?.values) this.pool.release(this.lastBackward.values);

@@ -19,6 +19,8 @@ export interface BackwardPlan {
   /** Parameter gradients: key "layer.param"; [batch, ...] when per image. */
   paramGrads: Map<string, GPUBuffer>;
   dispatches: Dispatch[];
+  /** Index in `dispatches` where each layer's own backward begins (its gradient is complete there). */
+  layerStarts: Map<string, number>;
   owned: GPUBuffer[];
 }
 
@@ -122,7 +124,9 @@ export class Plan {
     const paramGrads = new Map<string, GPUBuffer>();
     const dispatches: Dispatch[] = [];
     const order = model.layers.filter((l) => relevant.has(l.name)).reverse();
+    const layerStarts = new Map<string, number>();
     for (const l of order) {
+      layerStarts.set(l.name, dispatches.length);
       const d = opDescriptor(l.op)!;
       const lb = this.layerBuffers.get(l.name)!;
       const gradInputs = l.inputs.map((i) => gradOf(i));
@@ -151,7 +155,7 @@ export class Plan {
       }
     }
     owned.push(...k.takeOwned());
-    return { targetLayer, weightGrads, grads, paramGrads, dispatches, owned };
+    return { targetLayer, weightGrads, grads, paramGrads, dispatches, layerStarts, owned };
   }
 
   /** Bytes of GPU memory this plan holds (activations, aux, cached backward plans). */

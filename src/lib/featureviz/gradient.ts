@@ -9,7 +9,7 @@ import { ObjectiveEvaluator } from './runner';
 
 /** dF/d(input) of one objective for `count` <= engine.maxBatch normalized images, and F per image. */
 export async function objectiveInputGradient(
-  engine: Engine, objective: string, images: Float32Array, count: number,
+  engine: Engine, objective: string, images: Float32Array, count: number, opts: { onePass?: boolean } = {},
 ): Promise<{ grad: Float32Array; values: Float64Array }> {
   const compiled = compileObjectives(engine.model, [parseObjective(objective, engine.model)]);
   if (count < 1 || count > engine.maxBatch) throw new RangeError(`count ${count}: expected 1..${engine.maxBatch}`);
@@ -18,6 +18,11 @@ export async function objectiveInputGradient(
     engine.forward(images, count, compiled.until);
     const div = await ev.evaluate(true);
     const totals = await ev.readTotals();
+    if (opts.onePass) {
+      // One backward pass seeded at every node (as the optimizer runs it).
+      engine.backwardFromMany(ev.seeds);
+      return { grad: (await engine.readGrad(engine.model.input.name))!, values: Float64Array.from(totals, (v) => v + div) };
+    }
     let grad: Float32Array | null = null;
     for (const node of compiled.seedNodes) {
       engine.backwardFrom(node, ev.seeds.get(node)!);

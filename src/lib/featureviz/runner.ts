@@ -205,6 +205,8 @@ export class VizRunner {
   private readonly magnitudes: ReturnType<typeof transformMagnitudes>;
   private readonly rand: () => number;
   private readonly imageBytes: number;
+  /** Whether one backward pass can carry every seed node's gradient (else one pass per node). */
+  private onePass = true;
 
   constructor(engine: Engine, compiled: CompiledObjectives, batch: number, settings: VizSettings) {
     this.engine = engine;
@@ -309,7 +311,21 @@ export class VizRunner {
     const div = await this.forward(false, true);
     const input = engine.model.input.name;
     const nodes = this.evaluator.compiled.seedNodes;
-    for (let i = 0; i < nodes.length; i++) {
+    if (nodes.length > 1 && this.onePass) {
+      // One backward pass seeded at every node (they are all upstream of the last one).
+      try {
+        engine.backwardFromMany(this.evaluator.seeds);
+      } catch (e) {
+        if (!/not upstream/.test((e as Error).message)) throw e;
+        this.onePass = false;
+      }
+      if (this.onePass) {
+        const enc = device.createCommandEncoder({ label: 'featureviz.gradInput' });
+        enc.copyBufferToBuffer(engine.gradBuffer(input)!, 0, this.gIn, 0, this.imageBytes);
+        device.queue.submit([enc.finish()]);
+      }
+    }
+    for (let i = 0; i < nodes.length && !(nodes.length > 1 && this.onePass); i++) {
       engine.backwardFrom(nodes[i], this.evaluator.seeds.get(nodes[i])!);
       const enc = device.createCommandEncoder({ label: 'featureviz.gradInput' });
       enc.copyBufferToBuffer(engine.gradBuffer(input)!, 0, i === 0 ? this.gIn : this.gTmp, 0, this.imageBytes);
