@@ -26,6 +26,8 @@ if (!existsSync(join(buildDir, 'index.html')) || !existsSync(CHROMIUM)) {
 mkdirSync(shotsDir, { recursive: true });
 const { server, origin } = await serveBuild(buildDir, '/microscope/');
 const modelJson = JSON.parse(readFileSync(join(buildDir, 'weights', MODEL, 'model.json'), 'utf8'));
+const atlasFile = join(buildDir, 'weights', MODEL, 'atlas.json');
+const atlasJson = existsSync(atlasFile) ? JSON.parse(readFileSync(atlasFile, 'utf8')) : null;
 
 // ------------------------------------------------------------ the oracle for receptive fields
 /** Input rectangle of pixel (y, x) of `layer`, walking model.json back by hand (conv, pool, relu, ...). */
@@ -156,6 +158,12 @@ await check('clicking a node opens its map and incoming kernels in the inspector
   const kernels = await page.$$eval('[data-testid="node-panel"] [data-testid="kernel-heatmap"]', (els) => els.length);
   assert(kernels >= 1, 'no incoming kernels shown');
   await page.waitForFunction((n) => location.search.includes(`select=node%3A${n}`) || location.search.includes(`select=node:${n}`), nodeId);
+  if (atlasJson) {
+    // the model ships an atlas: the node's precomputed visualization is shown, at the atlas's tile size
+    await page.waitForSelector('[data-testid="atlas-thumbnail"]', { timeout: 30_000 });
+    const tile = await page.$eval('[data-testid="atlas-thumbnail"]', (el) => [Number(el.dataset.height), Number(el.dataset.width)]);
+    assert(tile[0] === atlasJson.tile.height && tile[1] === atlasJson.tile.width, `thumbnail ${tile.join('x')}, atlas tiles ${atlasJson.tile.height}x${atlasJson.tile.width}`);
+  }
   await shot(page, 'microscope-node');
 });
 
@@ -317,6 +325,20 @@ await check('] keeps more kernels, [ fewer; the URL follows', async () => {
   await page.keyboard.press('[');
   const back = await waitForCircuit(page, { target: 'loss', images: 'all', criterion: 'actgrad', cut: { kind: 'keep', value: 0.1 }, perLayer: true });
   assert(back.length === firstKept.length && back.every((e, i) => e === firstKept[i]), 'back at 10% the circuit differs');
+});
+
+await check('ranked globally (per-layer off), the loss circuit at keep 10% is empty and the page says why', async () => {
+  await page.click('text=normalize scores per layer');
+  await waitForCircuit(page, { target: 'loss', images: 'all', criterion: 'actgrad', cut: { kind: 'keep', value: 0.1 }, perLayer: false });
+  const kept = await page.evaluate(() => window.microscope.kept().length);
+  const note = await page.$('[data-testid="empty-circuit"]');
+  if (kept === 0) assert(note && /keep more/i.test(await note.textContent()), 'an empty circuit without an explanation');
+  else assert(!note, `${kept} kernels kept, yet the page calls the circuit empty`);
+  console.log(`      global ranking keeps ${kept} kernels${kept === 0 ? `: ${(await note.textContent()).trim().slice(0, 120)}` : ''}`);
+  await page.waitForFunction(() => location.search.includes('perlayer=0'));
+  await page.click('text=normalize scores per layer');
+  const back = await waitForCircuit(page, { target: 'loss', images: 'all', criterion: 'actgrad', cut: { kind: 'keep', value: 0.1 }, perLayer: true });
+  assert(back.length === firstKept.length && back.every((e, i) => e === firstKept[i]), 'per-layer again: the circuit differs');
 });
 
 await check('a long query shows progress with time left and can be cancelled', async () => {

@@ -10,7 +10,7 @@ export interface BuiltInModel {
 }
 
 export const BUILT_IN_MODELS: BuiltInModel[] = [
-  { name: 'fashion-small', title: 'Fashion-MNIST · small CNN' },
+  { name: 'fashion-small', title: 'Fashion-MNIST · small CNN', atlas: true },
   { name: 'fashion-vgg', title: 'Fashion-MNIST · VGG-style' },
   { name: 'fashion-vgg-sparse', title: 'Fashion-MNIST · VGG, sparse kernels' },
   { name: 'fashion-inception', title: 'Fashion-MNIST · inception blocks' },
