@@ -200,6 +200,20 @@ await check('removing the filter (ablation) reports the prediction before and af
   await page.waitForFunction(() => !document.querySelector('[data-testid="ablation"]'));
 });
 
+await check('Visualize streams the optimization live, with progress, and Cancel stops it', async () => {
+  await page.click('[data-testid="node-panel"] [data-testid="visualize"]');
+  await page.waitForSelector('[data-testid="viz"] [data-testid="viz-image"]', { timeout: 60_000 });
+  const size = await page.$eval('[data-testid="viz-image"]', (el) => [Number(el.dataset.height), Number(el.dataset.width)]);
+  assert(size[0] === modelJson.input.height && size[1] === modelJson.input.width, `visualization ${size.join('x')}, input ${modelJson.input.height}x${modelJson.input.width}`);
+  const caption = await page.textContent('[data-testid="viz-image"] figcaption');
+  await shot(page, 'microscope-visualize');
+  if (/step \d+ of \d+/.test(caption)) {
+    await page.click('[data-testid="viz"] [data-testid="cancel"]');
+    await page.waitForSelector('[data-testid="viz"] [data-testid="visualize"]', { timeout: 10_000 });
+  }
+  console.log(`      ${caption.trim()}`);
+});
+
 await check('clicking an edge shows its kernel and its input, pre-sum and output maps', async () => {
   const [e] = await page.evaluate(() => window.microscope.clickableKeptEdges(1));
   assert(e !== undefined, 'no kept edge can be clicked on screen');
