@@ -37,6 +37,12 @@ describe('view state in the URL', () => {
     expect(warnings.join(' ')).not.toMatch(/[<>]/);
   });
 
+  it('takes a target at one map position (node:L:c@y,x) from a link', () => {
+    const { state, warnings } = parseViewState(`target=${encodeURIComponent('node:conv2:1@3,4')}`);
+    expect(warnings).toEqual([]);
+    expect(state.target).toBe('node:conv2:1@3,4');
+  });
+
   it('the image number and per-layer switch reject anything but their own syntax', () => {
     for (const bad of ['-1', '1.5', '1e3', '4294967296', 'x', '', ' 3', '0x1']) {
       const r = parseViewState(`image=${encodeURIComponent(bad)}`);

@@ -49,7 +49,7 @@ export const DEFAULT_STATE: ViewState = {
 
 const MODEL_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
 /** Targets and image expressions: letters, digits and a little punctuation; no markup characters. */
-const EXPRESSION = /^[\p{L}\p{N} _.:,+\-*/()']{1,200}$/u;
+const EXPRESSION = /^[\p{L}\p{N} _.:,@+\-*/()']{1,200}$/u;
 const ZOOM_MIN = 1e-6;
 const ZOOM_MAX = 1e6;
 const COORD_MAX = 1e9;
@@ -98,7 +98,7 @@ export function parseViewState(query: string | URLSearchParams): { state: ViewSt
     const v = get(key);
     if (v === null) continue;
     if (EXPRESSION.test(v) && v.trim() !== '') state[key] = v;
-    else bad(key, v, 'only letters, digits, spaces and _ . : , + - * / ( ) \' are allowed (at most 200)');
+    else bad(key, v, 'only letters, digits, spaces and _ . : , @ + - * / ( ) \' are allowed (at most 200)');
   }
   const criterion = get('criterion');
   if (criterion !== null) {
