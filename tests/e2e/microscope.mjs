@@ -2,8 +2,12 @@
 // circuit appears, nodes and edges open the inspector, a map pixel outlines its exact receptive
 // field (checked against an independent walk over model.json), the SVG export holds the kept
 // kernels, a permalink reproduces the same circuit, selection and viewport, hostile links are
-// shown as plain text, keyboard shortcuts work; no console errors, nothing leaves the origin.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+// shown as plain text, keyboard shortcuts work; JSON and PNG exports, an uploaded image and a
+// drawn digit are checked against the page's hook, PyTorch's logits and a PyTorch forward pass;
+// no console errors, nothing leaves the origin.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { deflateSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -59,6 +63,79 @@ function receptiveFieldOracle(layer, y, x) {
   return { y0: box[0], y1: box[1], x0: box[2], x1: box[3] };
 }
 
+
+// ------------------------------------------------------------ oracles for images and predictions
+/** A minimal PNG encoder (8-bit greyscale or RGB, no filter), so a test can upload its own file. */
+function encodePng(width, height, channels, pixels) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc(body), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = channels === 1 ? 0 : 2;
+  const raw = Buffer.alloc(height * (1 + width * channels));
+  for (let y = 0; y < height; y++) Buffer.from(pixels.subarray(y * width * channels, (y + 1) * width * channels)).copy(raw, y * (1 + width * channels) + 1);
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** PyTorch's softmax over its stored float32 logits for image i (static/weights/<model>/predictions.bin). */
+function torchStoredProbabilities(model, i) {
+  const meta = JSON.parse(readFileSync(join(buildDir, 'weights', model, 'predictions.json'), 'utf8'));
+  const bin = readFileSync(join(buildDir, 'weights', model, meta.logits.file));
+  const k = meta.classes;
+  const logits = Array.from({ length: k }, (_, c) => bin.readFloatLE(4 * (i * k + c)));
+  const m = Math.max(...logits);
+  const z = logits.reduce((a, v) => a + Math.exp(v - m), 0);
+  return { probabilities: logits.map((v) => Math.exp(v - m) / z), argmax: meta.argmax[i], logits };
+}
+
+/** A fresh PyTorch forward pass of the model (tools/python/mcnet.py reads model.json + weights.bin) on one normalized CHW input. */
+function torchForward(model, input) {
+  const code = [
+    'import sys, json, torch',
+    `sys.path.insert(0, ${JSON.stringify(join(root, 'tools', 'python'))})`,
+    'from mcnet import load_model',
+    'net = load_model(sys.argv[1])',
+    "i = net.meta['input']",
+    "x = torch.tensor(json.load(sys.stdin), dtype=torch.float32).reshape(1, i['channels'], i['height'], i['width'])",
+    'with torch.no_grad():',
+    '    print(json.dumps(torch.softmax(net(x).double(), 1)[0].tolist()))',
+  ].join('\n');
+  const r = spawnSync('/usr/bin/python3', ['-c', code, join(buildDir, 'weights', model)], {
+    input: JSON.stringify(input),
+    encoding: 'utf8',
+    env: { ...process.env, OMP_NUM_THREADS: '1' },
+  });
+  if (r.status !== 0) throw new Error(`PyTorch forward pass failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** The page's ranked probabilities match the oracle's: same order (ties aside) and values within tol. */
+function assertSamePrediction(ranked, oracle, tol, what) {
+  assert(ranked.length > 0, `${what}: no prediction`);
+  for (const r of ranked)
+    assert(Math.abs(r.probability - oracle[r.index]) <= tol, `${what}: class ${r.index} at ${r.probability}, PyTorch ${oracle[r.index]}`);
+  const best = oracle.indexOf(Math.max(...oracle));
+  assert(ranked[0].index === best || Math.abs(oracle[ranked[0].index] - oracle[best]) <= tol, `${what}: the page predicts class ${ranked[0].index}, PyTorch ${best}`);
+}
+
 // ------------------------------------------------------------ browser and page
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
@@ -103,6 +180,7 @@ const { context, page, errors, offOrigin } = await openPage();
 let firstKept = [];
 let nodeId = -1;
 let edgeId = -1;
+let svgViewBox = [];
 
 console.log('the default view');
 await check('the default URL shows the whole graph and a circuit (loss, all images, actgrad, keep 10%)', async () => {
@@ -253,6 +331,49 @@ await check('the SVG export downloads a file that parses as SVG with exactly the
   assert(missing.length === 0, `${missing.length} kept kernels are not drawn, e.g. ${missing[0]}`);
   assert(/\.svg$/.test(download.suggestedFilename()), `file name ${download.suggestedFilename()}`);
   numbers.svgBytes = text.length;
+  svgViewBox = (svg.getAttribute('viewBox') ?? '').trim().split(/[\s,]+/).map(Number);
+});
+
+await check('the JSON export parses, is tagged cnn-microscope-circuit/1 and lists exactly the kept kernels', async () => {
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), page.click('[data-testid="export-json"]')]);
+  const doc = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  assert(doc.format === 'cnn-microscope-circuit/1', `format tag ${JSON.stringify(doc.format)}`);
+  assert(/\.json$/.test(download.suggestedFilename()), `file name ${download.suggestedFilename()}`);
+  // the kept edges the page holds, as (layer, source node, target node), counted here from the hook
+  const expected = await page.evaluate(() => {
+    const h = window.microscope;
+    return h.kept().map((e) => {
+      const { source, target, layer } = h.edgeEnds(e);
+      return `${layer}:${source}:${target}`;
+    });
+  });
+  const addLayers = new Set(modelJson.layers.filter((l) => l.op === 'add').map((l) => l.name));
+  const kernelsExpected = expected.filter((k) => !addLayers.has(k.split(':')[0])).sort();
+  const inFile = doc.kernels.map((k) => `${k.layer}:${k.sourceNode}:${k.targetNode}`).sort();
+  assert(inFile.length === kernelsExpected.length, `${inFile.length} kernels in the JSON, the page keeps ${kernelsExpected.length}`);
+  assert(inFile.every((k, i) => k === kernelsExpected[i]), `the JSON's kernels differ from the kept edges, e.g. ${inFile.find((k, i) => k !== kernelsExpected[i])}`);
+  assert(doc.counts.kernelsKept === kernelsExpected.length, `counts.kernelsKept ${doc.counts.kernelsKept}, kept ${kernelsExpected.length}`);
+  // the layer's weight shape bounds every (out, in) pair
+  for (const k of doc.kernels) {
+    const l = modelJson.layers.find((x) => x.name === k.layer);
+    const shape = modelJson.tensors[l.params.weight].shape;
+    assert(k.out >= 0 && k.out < shape[0] && k.in >= 0 && k.in < shape[1], `kernel ${k.layer}[${k.out}, ${k.in}] outside the weight ${shape.join('x')}`);
+  }
+  numbers.jsonKernels = inFile.length;
+});
+
+await check('the PNG export is a PNG of the SVG viewBox times the export scale (2)', async () => {
+  assert(svgViewBox.length === 4 && svgViewBox.every(Number.isFinite), `the SVG's viewBox is ${svgViewBox.join(' ')}`);
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.click('[data-testid="export-png"]')]);
+  const png = readFileSync(await download.path());
+  assert(png.subarray(0, 8).equals(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10])), `not a PNG signature: ${png.subarray(0, 8).toString('hex')}`);
+  assert(png.toString('ascii', 12, 16) === 'IHDR', 'no IHDR chunk first');
+  const [w, h] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+  const [ew, eh] = [Math.floor(svgViewBox[2] * 2), Math.floor(svgViewBox[3] * 2)];
+  assert(w === ew && h === eh, `PNG is ${w}x${h}, the viewBox ${svgViewBox[2]}x${svgViewBox[3]} at 2x is ${ew}x${eh}`);
+  assert(/\.png$/.test(download.suggestedFilename()), `file name ${download.suggestedFilename()}`);
+  numbers.png = `${w}x${h}`;
+  numbers.pngBytes = png.length;
 });
 
 let permalink = '';
@@ -379,6 +500,48 @@ await check('? opens the shortcuts, Esc closes them', async () => {
   await page.waitForFunction(() => !document.querySelector('[data-testid="shortcuts"][open]'));
 });
 
+
+console.log('your own image');
+const uploadInput = '[data-testid="image-upload"] input[type="file"]';
+await check('a text file renamed .png gives a message naming the file; the page stays', async () => {
+  const bad = join(shotsDir, 'not-an-image.png');
+  writeFileSync(bad, 'these are notes, not pixels\n');
+  await page.setInputFiles(uploadInput, bad);
+  await page.waitForSelector('.custom [role="alert"]', { timeout: 10_000 });
+  const msg = await page.textContent('.custom [role="alert"]');
+  assert(msg.includes('not-an-image.png'), `the message does not name the file: ${msg}`);
+  assert(await page.$('[data-testid="graph"] canvas'), 'the graph went away');
+  console.log(`      ${msg.trim()}`);
+});
+
+await check('an uploaded PNG of a held-out image is classified as PyTorch classifies that image', async () => {
+  // a held-out image PyTorch classifies with a clear margin, so rounding cannot flip the class
+  const set = JSON.parse(readFileSync(join(buildDir, 'weights', MODEL, 'images.json'), 'utf8'));
+  const bin = readFileSync(join(buildDir, 'weights', MODEL, 'images.bin'));
+  let i = 0;
+  for (; i < set.count; i++) {
+    const l = torchStoredProbabilities(MODEL, i).logits.slice().sort((a, b) => b - a);
+    if (l[0] - l[1] > 2) break;
+  }
+  const n = set.channels * set.height * set.width;
+  const chw = bin.subarray(i * n, (i + 1) * n);
+  const file = join(shotsDir, `upload-${MODEL}-${i}.png`);
+  writeFileSync(file, encodePng(set.width, set.height, set.channels, set.channels === 1 ? chw : Buffer.from(Array.from({ length: n }, (_, k) => chw[(k % 3) * set.height * set.width + Math.floor(k / 3)]))));
+  await page.setInputFiles(uploadInput, file);
+  await page.waitForFunction(() => window.microscope.current()?.image === -1, null, { timeout: GPU_TIMEOUT });
+  const current = await page.evaluate(() => window.microscope.current());
+  const oracle = torchStoredProbabilities(MODEL, i);
+  assertSamePrediction(current.ranked, oracle.probabilities, 2e-3, `image #${i} uploaded`);
+  assert(current.ranked[0].index === oracle.argmax, `the page predicts class ${current.ranked[0].index}, PyTorch ${oracle.argmax}`);
+  assert(!(await page.$('.custom [role="alert"]')), 'the earlier error stayed after a good image');
+  const caption = await page.textContent('.current .caption');
+  assert(caption.includes(`upload-${MODEL}-${i}.png`), `the caption does not name the upload: ${caption}`);
+  await shot(page, 'microscope-upload');
+  console.log(`      image #${i}: ${modelJson.classes[current.ranked[0].index]} ${(current.ranked[0].probability * 100).toFixed(1)}% (PyTorch ${(oracle.probabilities[oracle.argmax] * 100).toFixed(1)}%)`);
+  await page.click('text=Back to the model\'s images');
+  await page.waitForFunction(() => window.microscope.current()?.image >= 0, null, { timeout: GPU_TIMEOUT });
+});
+
 await check('no console errors and no request off the page origin', async () => {
   assert(errors.length === 0, `console errors:\n${errors.join('\n')}`);
   assert(offOrigin().length === 0, `requests off ${origin}:\n${offOrigin().join('\n')}`);
@@ -396,6 +559,47 @@ await check('1920x1080: the default circuit and a node fit on screen', async () 
     assert(big.errors.length === 0, `console errors:\n${big.errors.join('\n')}`);
   } finally {
     await big.context.close();
+  }
+});
+
+console.log('drawing');
+await check('on ?model=digits a stroke on the draw pad updates the prediction, as PyTorch predicts the drawing', async () => {
+  const d = await openPage();
+  try {
+    await d.page.goto(`${origin}/?model=digits`);
+    await d.page.waitForSelector('[data-testid="draw-pad"] canvas', { timeout: GPU_TIMEOUT });
+    await d.page.waitForFunction(() => window.microscope?.current()?.image >= 0, null, { timeout: GPU_TIMEOUT });
+    const before = await d.page.evaluate(() => window.microscope.current());
+    const pad = await d.page.$eval('[data-testid="draw-pad"] canvas', (c) => {
+      const r = c.getBoundingClientRect();
+      return { x: r.left, y: r.top, w: r.width, h: r.height };
+    });
+    // a "7": across the top, then down to the left
+    const path = [[0.25, 0.2], [0.5, 0.2], [0.75, 0.2], [0.65, 0.45], [0.55, 0.65], [0.45, 0.85]];
+    await d.page.mouse.move(pad.x + path[0][0] * pad.w, pad.y + path[0][1] * pad.h);
+    await d.page.mouse.down();
+    for (const [u, v] of path.slice(1)) await d.page.mouse.move(pad.x + u * pad.w, pad.y + v * pad.h, { steps: 4 });
+    await d.page.mouse.up();
+    await d.page.waitForFunction(() => window.microscope.current()?.image === -1, null, { timeout: GPU_TIMEOUT });
+    await d.page.waitForFunction(() => !document.querySelector('.current .running')?.textContent, null, { timeout: GPU_TIMEOUT });
+    const after = await d.page.evaluate(() => window.microscope.current());
+    assert(after.input && after.input.length === 28 * 28, `the drawing's input has ${after.input?.length} values`);
+    const oracle = torchForward('digits', after.input);
+    const total = oracle.reduce((a, b) => a + b, 0);
+    assert(Math.abs(total - 1) < 1e-9, `PyTorch's probabilities sum to ${total}`);
+    assertSamePrediction(after.ranked, oracle, 1e-3, 'the drawing');
+    const shownSum = after.ranked.reduce((a, r) => a + r.probability, 0);
+    const torchTop = oracle.slice().sort((a, b) => b - a).slice(0, after.ranked.length).reduce((a, b) => a + b, 0);
+    assert(shownSum <= 1 + 1e-6 && Math.abs(shownSum - torchTop) < 2e-3, `the top ${after.ranked.length} shown sum to ${shownSum}, PyTorch's to ${torchTop}`);
+    const changed = before.ranked.some((r, k) => r.index !== after.ranked[k].index || Math.abs(r.probability - after.ranked[k].probability) > 1e-4);
+    assert(changed, 'the prediction did not change after the stroke');
+    const label = await d.page.textContent('.current .caption');
+    assert(/your drawing/.test(label), `the caption reads "${label}"`);
+    await shot(d.page, 'microscope-draw');
+    console.log(`      drawn: ${after.ranked[0].index} at ${(after.ranked[0].probability * 100).toFixed(1)}% (before: ${before.ranked[0].index}); PyTorch ${oracle.indexOf(Math.max(...oracle))}`);
+    assert(d.errors.length === 0, `console errors:\n${d.errors.join('\n')}`);
+  } finally {
+    await d.context.close();
   }
 });
 

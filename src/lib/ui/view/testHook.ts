@@ -26,6 +26,8 @@ export interface MicroscopeTestHook {
   edgeOnPage(e: number): { x: number; y: number } | null;
   /** Kept edges whose point edgeOnPage finds, up to `limit`. */
   clickableKeptEdges(limit: number): number[];
+  /** The prediction shown (image -1: the visitor's own), with that image's normalized input when it is the visitor's. */
+  current(): { image: number; ranked: { index: number; probability: number }[]; input: number[] | null } | null;
 }
 
 export function installTestHook(view: MicroscopeView, scene: () => GraphScene | null): void {
@@ -102,6 +104,16 @@ export function installTestHook(view: MicroscopeView, scene: () => GraphScene | 
         if (edgeOnPage(e)) out.push(e);
       }
       return out;
+    },
+    current: () => {
+      const p = view.scope.prediction;
+      if (!p) return null;
+      const custom = view.scope.custom;
+      return {
+        image: p.image,
+        ranked: p.ranked.map((r) => ({ index: r.index, probability: r.probability })),
+        input: p.image < 0 && custom ? Array.from(custom.input) : null,
+      };
     },
   };
   (window as unknown as { microscope: MicroscopeTestHook }).microscope = hook;
