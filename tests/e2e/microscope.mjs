@@ -130,8 +130,11 @@ function torchForward(model, input) {
 /** The page's ranked probabilities match the oracle's: same order (ties aside) and values within tol. */
 function assertSamePrediction(ranked, oracle, tol, what) {
   assert(ranked.length > 0, `${what}: no prediction`);
-  for (const r of ranked)
+  for (const r of ranked) {
     assert(Math.abs(r.probability - oracle[r.index]) <= tol, `${what}: class ${r.index} at ${r.probability}, PyTorch ${oracle[r.index]}`);
+    // saturated softmaxes: the small probabilities must agree in ratio too (float32 keeps them to about 1e-30)
+    if (oracle[r.index] > 1e-20) assert(Math.abs(Math.log(r.probability) - Math.log(oracle[r.index])) < 0.02, `${what}: class ${r.index} at ${r.probability}, PyTorch ${oracle[r.index]} (ratio ${r.probability / oracle[r.index]})`);
+  }
   const best = oracle.indexOf(Math.max(...oracle));
   assert(ranked[0].index === best || Math.abs(oracle[ranked[0].index] - oracle[best]) <= tol, `${what}: the page predicts class ${ranked[0].index}, PyTorch ${best}`);
 }
@@ -174,6 +177,24 @@ async function waitForCircuit(page, query = null) {
 }
 
 const shot = (page, name) => page.screenshot({ path: join(shotsDir, `${name}.png`) });
+
+/** Pixels of the graph's canvas in the ablation colour (purple, rgb 148 51 191), decoded from a real screenshot. */
+async function removalPixels(page) {
+  const png = await page.screenshot({ clip: await page.$eval('[data-testid="graph"] canvas', (c) => { const r = c.getBoundingClientRect(); return { x: r.left, y: r.top, width: r.width, height: r.height }; }) });
+  return page.evaluate(async (b64) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const c = document.createElement('canvas');
+    [c.width, c.height] = [img.width, img.height];
+    const ctx = c.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - 148) < 30 && Math.abs(d[i + 1] - 51) < 30 && Math.abs(d[i + 2] - 191) < 30) n++;
+    return n;
+  }, png.toString('base64'));
+}
 const numbers = {};
 
 const { context, page, errors, offOrigin } = await openPage();
@@ -261,7 +282,8 @@ await check('hovering a map pixel outlines its exact receptive field on the inpu
   console.log(`      ${layer} (${py}, ${px}) -> rows ${rect.y0}-${rect.y1}, columns ${rect.x0}-${rect.x1}`);
 });
 
-await check('removing the filter (ablation) reports the prediction before and after; Restore all undoes it', async () => {
+await check('removing the filter (ablation) reports the prediction before and after and marks it on the graph; Restore all undoes it', async () => {
+  const purpleBefore = await removalPixels(page);
   await page.click('[data-testid="ablate-node"]');
   await page.waitForSelector('[data-testid="ablated-target"]', { timeout: GPU_TIMEOUT });
   const row = await page.$$eval('[data-testid="ablation"] tbody tr:first-child td', (tds) => tds.map((td) => td.textContent.trim()));
@@ -274,8 +296,15 @@ await check('removing the filter (ablation) reports the prediction before and af
   assert(target.length === 2 && target.every(Number.isFinite), `target values ${target}`);
   console.log(`      without ${await page.textContent('[data-testid="node-panel"] h2')}: ${row.join(' -> ')}, loss ${target.join(' -> ')}`);
   await shot(page, 'microscope-ablation');
+  // the removed filter and its kernels are drawn in the removal colour, and only while removed
+  await page.waitForTimeout(300);
+  const purple = await removalPixels(page);
   await page.click('[data-testid="ablation"] header button');
   await page.waitForFunction(() => !document.querySelector('[data-testid="ablation"]'));
+  await page.waitForTimeout(300);
+  const purpleAfter = await removalPixels(page);
+  assert(purpleBefore < 20 && purple > 100 && purpleAfter < 20, `removal-coloured pixels: ${purpleBefore} before, ${purple} while removed, ${purpleAfter} after Restore all`);
+  numbers.removalPixels = purple;
 });
 
 await check('Visualize streams the optimization live, with progress, and Cancel stops it', async () => {
@@ -566,7 +595,7 @@ console.log('drawing');
 await check('on ?model=digits a stroke on the draw pad updates the prediction, as PyTorch predicts the drawing', async () => {
   const d = await openPage();
   try {
-    await d.page.goto(`${origin}/?model=digits`);
+    await d.page.goto(`${origin}/?model=digits&images=image:0`); // a one-image circuit, so the query is short
     await d.page.waitForSelector('[data-testid="draw-pad"] canvas', { timeout: GPU_TIMEOUT });
     await d.page.waitForFunction(() => window.microscope?.current()?.image >= 0, null, { timeout: GPU_TIMEOUT });
     const before = await d.page.evaluate(() => window.microscope.current());

@@ -1,5 +1,5 @@
-// The renderer's plain-data parts: the highlight reducer (kept mask and selection -> display
-// states), CPU picking (nearest node by grid, nearest edge by segment distance, brute-force
+// The renderer's plain-data parts: the highlight reducer (kept mask, ablation and selection ->
+// display states), CPU picking (nearest node by grid, nearest edge by segment distance, brute-force
 // oracle), and the synthetic benchmark graph's shape.
 import { describe, expect, it } from 'vitest';
 import { buildModel } from '../helpers/build-model';
@@ -8,7 +8,7 @@ import { gridLayout } from '../../src/lib/graph/layout';
 import { syntheticGraph } from '../../src/lib/graph/synthetic';
 import { incidence, reduce } from '../../src/lib/render/reducer';
 import { Picker } from '../../src/lib/render/picking';
-import { EDGE_FADED, EDGE_HIGHLIGHT, EDGE_KEPT, NODE_FADED, NODE_HIGHLIGHT, NODE_KEPT, NODE_SELECTED } from '../../src/lib/render/states';
+import { EDGE_FADED, EDGE_HIGHLIGHT, EDGE_KEPT, EDGE_REMOVED, NODE_FADED, NODE_HIGHLIGHT, NODE_KEPT, NODE_REMOVED, NODE_SELECTED } from '../../src/lib/render/states';
 import { rng } from '../helpers/random';
 
 // input 0; conv1 1-2; fc 3-4. Edges: 0->1, 0->2 (conv1); 1->3, 2->3, 1->4, 2->4 (fc)
@@ -43,6 +43,44 @@ describe('highlight reducer', () => {
     // ids out of range are ignored
     reduce(graph, { kept: null, selection: { kind: 'node', id: 99 }, hover: { kind: 'edge', id: 99 } }, edges, nodes);
     expect(Array.from(edges).every((s) => s === EDGE_KEPT)).toBe(true);
+  });
+
+  it('ablated edges, and every edge of an ablated node, are drawn as removed over any other state', () => {
+    const edges = new Float32Array(graph.edgeCount);
+    const nodes = new Float32Array(graph.nodeCount * 2);
+    const kept = Uint8Array.from([1, 0, 1, 0, 1, 0]);
+    // edge 3 (2->3) removed, node 1 removed: its edges 0 (0->1), 2 (1->3), 4 (1->4) go with it
+    const removed = { edges: Uint8Array.from([0, 0, 0, 1, 0, 0]), nodes: Uint8Array.from([0, 1, 0, 0, 0]) };
+    reduce(graph, { kept, removed, selection: { kind: 'node', id: 1 }, hover: { kind: 'edge', id: 5 } }, edges, nodes);
+    expect(Array.from(edges)).toEqual([EDGE_REMOVED, EDGE_FADED, EDGE_REMOVED, EDGE_REMOVED, EDGE_REMOVED, EDGE_HIGHLIGHT]);
+    expect([0, 1, 2, 3, 4].map((n) => nodes[2 * n])).toEqual([NODE_HIGHLIGHT, NODE_REMOVED, NODE_HIGHLIGHT, NODE_HIGHLIGHT, NODE_HIGHLIGHT]);
+    // sizes are untouched; nothing removed gives exactly the states without the field
+    expect([0, 1, 2, 3, 4].map((n) => nodes[2 * n + 1])).toEqual([1, 1, 1, 1, 1]);
+    const plain = new Float32Array(graph.edgeCount), plainNodes = new Float32Array(graph.nodeCount * 2);
+    reduce(graph, { kept, selection: null, hover: null }, plain, plainNodes);
+    reduce(graph, { kept, removed: { edges: null, nodes: null }, selection: null, hover: null }, edges, nodes);
+    expect(Array.from(edges)).toEqual(Array.from(plain));
+    expect(Array.from(nodes)).toEqual(Array.from(plainNodes));
+  });
+
+  it('on a random graph, an edge is removed exactly when it or one of its ends is; others keep their state', () => {
+    const g = syntheticGraph(400, 4, 6);
+    const r = rng(7);
+    const kept = Uint8Array.from({ length: g.edgeCount }, () => (r() < 0.3 ? 1 : 0));
+    const removed = { edges: Uint8Array.from({ length: g.edgeCount }, () => (r() < 0.01 ? 1 : 0)), nodes: Uint8Array.from({ length: g.nodeCount }, () => (r() < 0.02 ? 1 : 0)) };
+    const selection = { kind: 'node' as const, id: 17 };
+    const edges = new Float32Array(g.edgeCount), nodes = new Float32Array(g.nodeCount * 2);
+    const plain = new Float32Array(g.edgeCount), plainNodes = new Float32Array(g.nodeCount * 2);
+    reduce(g, { kept, removed, selection, hover: null }, edges, nodes);
+    reduce(g, { kept, selection, hover: null }, plain, plainNodes);
+    let removedCount = 0;
+    for (let e = 0; e < g.edgeCount; e++) {
+      const gone = removed.edges[e] === 1 || removed.nodes[g.edgeSource[e]] === 1 || removed.nodes[g.edgeTarget[e]] === 1;
+      if (gone) removedCount++;
+      expect(edges[e]).toBe(gone ? EDGE_REMOVED : plain[e]);
+    }
+    for (let n = 0; n < g.nodeCount; n++) expect(nodes[2 * n]).toBe(removed.nodes[n] ? NODE_REMOVED : plainNodes[2 * n]);
+    expect(removedCount).toBeGreaterThan(0);
   });
 
   it('incidence lists every edge at both of its ends', () => {

@@ -12,11 +12,12 @@ struct LocalUniforms { uTransformMatrix: mat3x3<f32>, uColor: vec4<f32>, uRound:
 struct EdgeUniforms { uPixel: f32, uWidth: f32, uFade: f32 };
 @group(2) @binding(0) var<uniform> edgeUniforms: EdgeUniforms;
 
-struct VOut { @builtin(position) position: vec4<f32>, @location(0) color: vec4<f32>, @location(1) across: vec2<f32> };
+struct VOut { @builtin(position) position: vec4<f32>, @location(0) color: vec4<f32>, @location(1) across: vec2<f32>, @location(2) dash: vec2<f32> };
 
-// state: 0 faded, 1 kept, 2 highlighted; value: importance in [0, 1]; sign of the kernel sum.
-// The quad is 1 px wider than the line; the fragment fades that fringe (antialiasing without
-// multisampling). Faded edges collapse to nothing when uFade is 0.
+// state: -1 removed by ablation, 0 faded, 1 kept, 2 highlighted; value: importance in [0, 1];
+// sign of the kernel sum. The quad is 1 px wider than the line; the fragment fades that fringe
+// (antialiasing without multisampling). Faded edges collapse to nothing when uFade is 0.
+// Removed edges are purple and dashed (dash: pixels along the edge, and 1 for dashed).
 @vertex
 fn mainVert(@location(0) aCorner: vec2<f32>, @location(1) aEnds: vec4<f32>, @location(2) aStyle: vec2<f32>, @location(3) aState: f32) -> VOut {
   let a = aEnds.xy;
@@ -29,24 +30,30 @@ fn mainVert(@location(0) aCorner: vec2<f32>, @location(1) aEnds: vec4<f32>, @loc
   var alpha = edgeUniforms.uFade;
   if (aState > 1.5) { px = px * 1.8 + 1.0; alpha = 0.95; }
   else if (aState > 0.5) { alpha = 0.3 + 0.65 * v; }
-  if (aState < 0.5 && edgeUniforms.uFade <= 0.0) { px = 0.0; }
+  else if (aState < -0.5) { px = max(px, 1.5); alpha = 0.9; }
+  if (aState > -0.5 && aState < 0.5 && edgeUniforms.uFade <= 0.0) { px = 0.0; }
   let halfWidth = 0.5 * px + 0.5 * step(0.001, px);
   let p = a + d * aCorner.x + n * aCorner.y * halfWidth * edgeUniforms.uPixel;
   let m = globalUniforms.uProjectionMatrix * globalUniforms.uWorldTransformMatrix * localUniforms.uTransformMatrix;
   var rgb = vec3<f32>(0.55, 0.58, 0.62);
   if (aStyle.y > 0.5) { rgb = vec3<f32>(0.84, 0.25, 0.18); }
   if (aStyle.y < -0.5) { rgb = vec3<f32>(0.15, 0.42, 0.85); }
+  var dashed = 0.0;
+  if (aState < -0.5) { rgb = vec3<f32>(0.58, 0.2, 0.75); dashed = 1.0; }
   var out: VOut;
   out.position = vec4<f32>((m * vec3<f32>(p, 1.0)).xy, 0.0, 1.0);
   out.color = vec4<f32>(rgb * alpha, alpha);
   out.across = vec2<f32>(aCorner.y * halfWidth, 0.5 * px);
+  out.dash = vec2<f32>(aCorner.x * len / edgeUniforms.uPixel, dashed);
   return out;
 }
 
 @fragment
-fn mainFrag(@location(0) color: vec4<f32>, @location(1) across: vec2<f32>) -> @location(0) vec4<f32> {
+fn mainFrag(@location(0) color: vec4<f32>, @location(1) across: vec2<f32>, @location(2) dash: vec2<f32>) -> @location(0) vec4<f32> {
   // coverage of this pixel by a line of width 2 * across.y, at distance |across.x| from its middle
-  let cover = clamp(across.y + 0.5 - abs(across.x), 0.0, 1.0) * min(1.0, 2.0 * across.y + 0.25);
+  var cover = clamp(across.y + 0.5 - abs(across.x), 0.0, 1.0) * min(1.0, 2.0 * across.y + 0.25);
+  // dashes of 5 px with 3 px gaps
+  if (dash.y > 0.5 && fract(dash.x / 8.0) > 0.625) { cover = 0.0; }
   return color * cover;
 }
 `;
@@ -64,6 +71,7 @@ uniform float uWidth;
 uniform float uFade;
 out vec4 vColor;
 out vec2 vAcross;
+out vec2 vDash;
 void main() {
   vec2 a = aEnds.xy;
   vec2 b = aEnds.zw;
@@ -75,25 +83,31 @@ void main() {
   float alpha = uFade;
   if (aState > 1.5) { px = px * 1.8 + 1.0; alpha = 0.95; }
   else if (aState > 0.5) { alpha = 0.3 + 0.65 * v; }
-  if (aState < 0.5 && uFade <= 0.0) px = 0.0;
+  else if (aState < -0.5) { px = max(px, 1.5); alpha = 0.9; }
+  if (aState > -0.5 && aState < 0.5 && uFade <= 0.0) px = 0.0;
   float halfWidth = 0.5 * px + 0.5 * step(0.001, px);
   vec2 p = a + d * aCorner.x + n * aCorner.y * halfWidth * uPixel;
   mat3 m = uProjectionMatrix * uWorldTransformMatrix * uTransformMatrix;
   vec3 rgb = vec3(0.55, 0.58, 0.62);
   if (aStyle.y > 0.5) rgb = vec3(0.84, 0.25, 0.18);
   if (aStyle.y < -0.5) rgb = vec3(0.15, 0.42, 0.85);
+  float dashed = 0.0;
+  if (aState < -0.5) { rgb = vec3(0.58, 0.2, 0.75); dashed = 1.0; }
   gl_Position = vec4((m * vec3(p, 1.0)).xy, 0.0, 1.0);
   vColor = vec4(rgb * alpha, alpha);
   vAcross = vec2(aCorner.y * halfWidth, 0.5 * px);
+  vDash = vec2(aCorner.x * len / uPixel, dashed);
 }`;
 
 const GLSL_FRAGMENT = /* glsl */ `#version 300 es
 precision mediump float;
 in vec4 vColor;
 in vec2 vAcross;
+in vec2 vDash;
 out vec4 finalColor;
 void main() {
   float cover = clamp(vAcross.y + 0.5 - abs(vAcross.x), 0.0, 1.0) * min(1.0, 2.0 * vAcross.y + 0.25);
+  if (vDash.y > 0.5 && fract(vDash.x / 8.0) > 0.625) cover = 0.0;
   finalColor = vColor * cover;
 }`;
 

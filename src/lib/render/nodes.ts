@@ -12,9 +12,10 @@ struct LocalUniforms { uTransformMatrix: mat3x3<f32>, uColor: vec4<f32>, uRound:
 struct NodeUniforms { uPixel: f32, uRadius: f32, uMinPx: f32, uMaxPx: f32 };
 @group(2) @binding(0) var<uniform> nodeUniforms: NodeUniforms;
 
-struct VOut { @builtin(position) position: vec4<f32>, @location(0) color: vec4<f32>, @location(1) uv: vec2<f32>, @location(2) px: f32 };
+struct VOut { @builtin(position) position: vec4<f32>, @location(0) color: vec4<f32>, @location(1) uv: vec2<f32>, @location(2) px: f32, @location(3) ring: f32 };
 
 fn look(state: f32) -> vec4<f32> {
+  if (state < -0.5) { return vec4<f32>(0.58, 0.2, 0.75, 1.0); }  // removed by ablation (a ring)
   if (state > 2.5) { return vec4<f32>(0.96, 0.55, 0.05, 1.0); }   // selected
   if (state > 1.5) { return vec4<f32>(0.11, 0.31, 0.85, 1.0); }   // highlighted
   if (state > 0.5) { return vec4<f32>(0.16, 0.19, 0.24, 1.0); }   // in the circuit
@@ -33,13 +34,16 @@ fn mainVert(@location(0) aCorner: vec2<f32>, @location(1) aCenter: vec2<f32>, @l
   out.color = vec4<f32>(c.rgb * c.a, c.a);
   out.uv = aCorner;
   out.px = r / nodeUniforms.uPixel;
+  out.ring = select(0.0, 1.0, aNode.x < -0.5);
   return out;
 }
 
 @fragment
-fn mainFrag(@location(0) color: vec4<f32>, @location(1) uv: vec2<f32>, @location(2) px: f32) -> @location(0) vec4<f32> {
+fn mainFrag(@location(0) color: vec4<f32>, @location(1) uv: vec2<f32>, @location(2) px: f32, @location(3) ring: f32) -> @location(0) vec4<f32> {
   let d = length(uv);
-  let edge = clamp((1.0 - d) * px + 0.5, 0.0, 1.0);
+  var edge = clamp((1.0 - d) * px + 0.5, 0.0, 1.0);
+  // a removed node is hollow: a ring about 40% of its radius thick
+  if (ring > 0.5) { edge = edge * clamp((d - 0.6) * px + 0.5, 0.0, 1.0); }
   return color * edge;
 }
 `;
@@ -58,7 +62,9 @@ uniform float uMaxPx;
 out vec4 vColor;
 out vec2 vUv;
 out float vPx;
+out float vRing;
 vec4 look(float state) {
+  if (state < -0.5) return vec4(0.58, 0.2, 0.75, 1.0);
   if (state > 2.5) return vec4(0.96, 0.55, 0.05, 1.0);
   if (state > 1.5) return vec4(0.11, 0.31, 0.85, 1.0);
   if (state > 0.5) return vec4(0.16, 0.19, 0.24, 1.0);
@@ -73,6 +79,7 @@ void main() {
   vColor = vec4(c.rgb * c.a, c.a);
   vUv = aCorner;
   vPx = r / uPixel;
+  vRing = aNode.x < -0.5 ? 1.0 : 0.0;
 }`;
 
 const GLSL_FRAGMENT = /* glsl */ `#version 300 es
@@ -80,10 +87,13 @@ precision mediump float;
 in vec4 vColor;
 in vec2 vUv;
 in float vPx;
+in float vRing;
 out vec4 finalColor;
 void main() {
   float d = length(vUv);
-  finalColor = vColor * clamp((1.0 - d) * vPx + 0.5, 0.0, 1.0);
+  float edge = clamp((1.0 - d) * vPx + 0.5, 0.0, 1.0);
+  if (vRing > 0.5) edge *= clamp((d - 0.6) * vPx + 0.5, 0.0, 1.0);
+  finalColor = vColor * edge;
 }`;
 
 /** Node radius: 0.32 world units (nodes are 1 apart), kept between these many pixels. */

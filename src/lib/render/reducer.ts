@@ -1,15 +1,23 @@
-// The highlight reducer: graph + kept mask + selection/hover -> display attributes (edge state,
-// node state and size), written into the renderer's attribute arrays. It never changes the
-// graph; the renderer only uploads what it returns.
+// The highlight reducer: graph + kept mask + ablation + selection/hover -> display attributes
+// (edge state, node state and size), written into the renderer's attribute arrays. It never
+// changes the graph; the renderer only uploads what it returns.
 
 import type { CircuitGraph } from '../graph/build';
-import { EDGE_FADED, EDGE_HIGHLIGHT, EDGE_KEPT, NODE_HIGHLIGHT, NODE_KEPT, NODE_SELECTED } from './states';
+import { EDGE_FADED, EDGE_HIGHLIGHT, EDGE_KEPT, EDGE_REMOVED, NODE_HIGHLIGHT, NODE_KEPT, NODE_REMOVED, NODE_SELECTED } from './states';
 
 export type Pick = { kind: 'node' | 'edge'; id: number } | null;
+
+/** What ablation took out: per edge and per node, 1 = removed (either may be null: nothing). */
+export interface Removed {
+  edges: Uint8Array | null;
+  nodes: Uint8Array | null;
+}
 
 export interface Highlight {
   /** Per edge, 1 = in the circuit; null keeps every edge. */
   kept: Uint8Array | null;
+  /** Ablated edges and nodes; a removed node's edges (in and out) count as removed. */
+  removed?: Removed | null;
   selection: Pick;
   hover: Pick;
 }
@@ -76,4 +84,18 @@ export function reduce(graph: CircuitGraph, h: Highlight, edgeState: Float32Arra
     nodeLook[2 * n] = nodeState[n];
     nodeLook[2 * n + 1] = graph.layers[graph.nodeLayer[n]].op === 'add' ? 0.6 : 1;
   }
+  markRemoved(graph, h.removed ?? null, inc, edgeState, nodeLook);
+}
+
+/** Ablation wins over every other state: removed edges, and removed nodes with all their edges. */
+function markRemoved(graph: CircuitGraph, removed: Removed | null, inc: Incidence, edgeState: Float32Array, nodeLook: Float32Array): void {
+  if (!removed) return;
+  const { edges, nodes } = removed;
+  if (edges) for (let e = 0; e < Math.min(edges.length, graph.edgeCount); e++) if (edges[e]) edgeState[e] = EDGE_REMOVED;
+  if (nodes)
+    for (let n = 0; n < Math.min(nodes.length, graph.nodeCount); n++) {
+      if (!nodes[n]) continue;
+      nodeLook[2 * n] = NODE_REMOVED;
+      for (let k = inc.offsets[n]; k < inc.offsets[n + 1]; k++) edgeState[inc.edges[k]] = EDGE_REMOVED;
+    }
 }

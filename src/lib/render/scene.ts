@@ -7,7 +7,7 @@ import type { CircuitGraph } from '../graph/build';
 import { EdgeLayer, type EdgeDrawing } from './edges';
 import { NODE_MAX_PX, NODE_MIN_PX, NODE_RADIUS, NodeLayer } from './nodes';
 import { Picker } from './picking';
-import { reduce, type Highlight, type Pick } from './reducer';
+import { reduce, type Highlight, type Pick, type Removed } from './reducer';
 
 export interface View {
   x: number;
@@ -218,6 +218,12 @@ export class GraphScene {
     this.restyle();
   }
 
+  /** What ablation removed (drawn distinctly): rewrites the state buffers only. */
+  setRemoved(removed: Removed | null): void {
+    this.highlight = { ...this.highlight, removed };
+    this.restyle();
+  }
+
   private restyle(): void {
     if (!this.graph) return;
     reduce(this.graph, this.highlight, this.edgeState, this.nodeLook);
@@ -253,9 +259,10 @@ export class GraphScene {
     for (let e = 0; e < g.edgeCount; e++) {
       const s = g.edgeSource[e], t = g.edgeTarget[e];
       const kept = this.edgeState[e] > 0.5;
+      const removed = this.edgeState[e] < -0.5;
       const v = this.style[2 * e];
-      const color = g.edgeSign[e] > 0 ? 0xd6402e : g.edgeSign[e] < 0 ? 0x266bd9 : 0x8c949e;
-      gr.moveTo(p[2 * s], p[2 * s + 1]).lineTo(p[2 * t], p[2 * t + 1]).stroke({ color, alpha: kept ? 0.3 + 0.65 * v : 0.07, width: 1, pixelLine: true });
+      const color = removed ? 0x9433bf : g.edgeSign[e] > 0 ? 0xd6402e : g.edgeSign[e] < 0 ? 0x266bd9 : 0x8c949e;
+      gr.moveTo(p[2 * s], p[2 * s + 1]).lineTo(p[2 * t], p[2 * t + 1]).stroke({ color, alpha: removed ? 0.9 : kept ? 0.3 + 0.65 * v : 0.07, width: 1, pixelLine: true });
     }
   }
 

@@ -20,6 +20,16 @@ export class AblationState {
     return (kind === 'node' ? this.removedNodes : this.removedEdges).includes(id);
   }
 
+  /** Per-edge and per-node masks (1 = removed) for drawing on the graph; null when nothing is removed. */
+  masks(edgeCount: number, nodeCount: number): { edges: Uint8Array; nodes: Uint8Array } | null {
+    if (!this.active) return null;
+    const edges = new Uint8Array(edgeCount);
+    const nodes = new Uint8Array(nodeCount);
+    for (const e of this.removedEdges) if (e >= 0 && e < edgeCount) edges[e] = 1;
+    for (const n of this.removedNodes) if (n >= 0 && n < nodeCount) nodes[n] = 1;
+    return { edges, nodes };
+  }
+
   /** Removes a node or edge, or puts it back. */
   toggle(kind: 'node' | 'edge', id: number): void {
     const list = kind === 'node' ? this.removedNodes : this.removedEdges;
