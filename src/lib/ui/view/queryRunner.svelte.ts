@@ -1,10 +1,9 @@
 // Runs circuit queries in the worker: one at a time (a new one cancels the old), progress with
 // time left, Cancel, and a small cache of results so going back to an earlier query is instant.
 
-import { isCancelled } from '$lib/worker/client';
 import type { CircuitQuery, CircuitResult } from '$lib/worker/protocol';
-import { EtaClock } from './eta';
-import { messageOf, type Progress, type RunningJob, type ViewClient } from './viewClient';
+import { JobRun } from './jobRun.svelte';
+import type { ViewClient } from './viewClient';
 
 const CACHE_SIZE = 24;
 
@@ -13,20 +12,14 @@ export function queryKey(q: CircuitQuery): string {
   return JSON.stringify([q.target, q.images, q.criterion, q.cut.kind, q.cut.value, !!q.perLayer]);
 }
 
-export class QueryRunner {
+export class QueryRunner extends JobRun<CircuitResult> {
   result = $state.raw<CircuitResult | null>(null);
-  running = $state(false);
-  progress = $state.raw<Progress | null>(null);
-  timeLeftMs = $state<number | null>(null);
-  error = $state<string | null>(null);
   /** Set when the last query was cancelled by the visitor. */
   cancelled = $state(false);
   /** Wall time of the last query seen from the page, ms (0 from the page's cache). */
   wallMs = $state(0);
 
-  private job: RunningJob<CircuitResult> | null = null;
   private pending: { key: string; promise: Promise<CircuitResult | null>; settled: boolean } | null = null;
-  private generation = 0;
   private readonly cache = new Map<string, CircuitResult>();
 
   /** Runs a query (or takes it from the cache); resolves to its result, or null if it failed or was superseded. */
@@ -42,7 +35,6 @@ export class QueryRunner {
 
   private async start(client: ViewClient, query: CircuitQuery, key: string): Promise<CircuitResult | null> {
     await this.stop();
-    const gen = ++this.generation;
     this.error = null;
     this.cancelled = false;
     const hit = this.cache.get(key);
@@ -53,43 +45,25 @@ export class QueryRunner {
       this.wallMs = 0;
       return hit;
     }
-    const clock = new EtaClock();
-    this.running = true;
-    this.progress = { phase: 'Starting the query', done: 0, total: 0 };
-    this.timeLeftMs = null;
     const t0 = performance.now();
-    try {
-      const job = client.circuit(query, (p) => {
-        if (gen !== this.generation) return;
-        this.progress = p;
-        this.timeLeftMs = clock.update(p);
-      });
-      this.job = job;
-      const r = await job.result;
-      if (gen !== this.generation) return null;
-      this.cache.set(key, r);
-      while (this.cache.size > CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
-      this.result = r;
-      this.wallMs = performance.now() - t0;
-      return r;
-    } catch (err) {
-      if (gen !== this.generation) return null;
-      if (isCancelled(err)) this.cancelled = true;
-      else this.error = messageOf(err);
-      return null;
-    } finally {
-      if (gen === this.generation) {
-        this.running = false;
-        this.job = null;
-        this.progress = null;
-        this.timeLeftMs = null;
-      }
-    }
+    let result: CircuitResult | null = null;
+    const outcome = await this.runJob(
+      (onProgress) => client.circuit(query, onProgress),
+      (r) => {
+        this.cache.set(key, r);
+        while (this.cache.size > CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
+        this.result = result = r;
+        this.wallMs = performance.now() - t0;
+      },
+      { phase: 'Starting the query', done: 0, total: 0 },
+    );
+    if (outcome === 'cancelled') this.cancelled = true;
+    return result;
   }
 
   /** Cancels the running query (the visitor's Cancel). */
   async cancel(): Promise<void> {
-    if (!this.job) return;
+    if (!this.inFlight) return;
     await this.stop();
     this.cancelled = true;
   }
@@ -103,14 +77,8 @@ export class QueryRunner {
     this.cancelled = false;
   }
 
-  private async stop(): Promise<void> {
-    const job = this.job;
+  private stop(): Promise<void> {
     if (this.pending) this.pending.settled = true;
-    this.generation++;
-    this.job = null;
-    this.running = false;
-    this.progress = null;
-    this.timeLeftMs = null;
-    if (job) await job.cancel().catch(() => false);
+    return this.stopJob();
   }
 }
