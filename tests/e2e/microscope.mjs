@@ -521,6 +521,19 @@ await check('a long query shows progress with time left and can be cancelled', a
   assert(kept.length === firstKept.length, 'the cached circuit did not come back');
 });
 
+await check('the preservation check runs on every held-out image of images.json and gives a correlation', async () => {
+  const evaluation = JSON.parse(readFileSync(join(buildDir, 'weights', MODEL, 'images.json'), 'utf8')).splits.evaluation.length;
+  await page.click('[data-testid="preservation"] button');
+  await page.waitForSelector('[data-testid="preservation-r"]', { timeout: GPU_TIMEOUT });
+  const text = (await page.textContent('[data-testid="preservation"]')).trim();
+  const r = Number(text.match(/r = (-?[\d.]+)/)?.[1]);
+  const images = Number(text.match(/on ([\d,]+) held-out images/)?.[1].replace(/,/g, ''));
+  assert(images === evaluation, `preservation on ${images} images, images.json holds ${evaluation} held-out ones`);
+  assert(Number.isFinite(r) && r >= -1 && r <= 1, `r reads "${text}"`);
+  numbers.preservationR = r;
+  console.log(`      ${text}`);
+});
+
 await check('? opens the shortcuts, Esc closes them', async () => {
   await page.evaluate(() => document.activeElement?.blur());
   await page.keyboard.press('?');
@@ -557,7 +570,7 @@ await check('an uploaded PNG of a held-out image is classified as PyTorch classi
   const file = join(shotsDir, `upload-${MODEL}-${i}.png`);
   writeFileSync(file, encodePng(set.width, set.height, set.channels, set.channels === 1 ? chw : Buffer.from(Array.from({ length: n }, (_, k) => chw[(k % 3) * set.height * set.width + Math.floor(k / 3)]))));
   await page.setInputFiles(uploadInput, file);
-  await page.waitForFunction(() => window.microscope.current()?.image === -1, null, { timeout: GPU_TIMEOUT });
+  await page.waitForFunction(() => window.microscope.current()?.image === -1 && !window.microscope.current().classifying, null, { timeout: GPU_TIMEOUT });
   const current = await page.evaluate(() => window.microscope.current());
   const oracle = torchStoredProbabilities(MODEL, i);
   assertSamePrediction(current.ranked, oracle.probabilities, 2e-3, `image #${i} uploaded`);
@@ -569,6 +582,67 @@ await check('an uploaded PNG of a held-out image is classified as PyTorch classi
   console.log(`      image #${i}: ${modelJson.classes[current.ranked[0].index]} ${(current.ranked[0].probability * 100).toFixed(1)}% (PyTorch ${(oracle.probabilities[oracle.argmax] * 100).toFixed(1)}%)`);
   await page.click('text=Back to the model\'s images');
   await page.waitForFunction(() => window.microscope.current()?.image >= 0, null, { timeout: GPU_TIMEOUT });
+});
+
+console.log('dark mode');
+/** WCAG contrast ratio of two CSS colours given as rgb()/rgba() strings. */
+function contrast(a, b) {
+  const lum = (c) => {
+    const [r, g, bl] = c.match(/[\d.]+/g).slice(0, 3).map((v) => {
+      const s = Number(v) / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+  return (x + 0.05) / (y + 0.05);
+}
+await check('in dark mode the upload button, Run query and the graph stay readable', async () => {
+  await page.emulateMedia({ colorScheme: 'dark' });
+  try {
+    await page.waitForTimeout(200);
+    const css = await page.evaluate(() => {
+      const st = (sel) => getComputedStyle(document.querySelector(sel));
+      const button = st('[data-testid="image-upload"] button');
+      return {
+        body: getComputedStyle(document.documentElement).backgroundColor,
+        buttonInk: button.color, buttonBg: button.backgroundColor,
+        hintInk: st('[data-testid="image-upload"] .hint').color, zoneBg: st('[data-testid="image-upload"]').backgroundColor,
+        graphInk: st('[data-testid="graph"]').color, graphBg: st('[data-testid="graph"]').backgroundColor,
+        runInk: getComputedStyle([...document.querySelectorAll('button')].find((b) => /Run query/.test(b.textContent))).color,
+        runBg: getComputedStyle([...document.querySelectorAll('button')].find((b) => /Run query/.test(b.textContent))).backgroundColor,
+      };
+    });
+    assert(contrast(css.body, 'rgb(0, 0, 0)') < 2, `the page is not dark in dark mode: background ${css.body}`);
+    assert(contrast(css.buttonInk, css.buttonBg) >= 4.5, `upload button ${css.buttonInk} on ${css.buttonBg}: contrast ${contrast(css.buttonInk, css.buttonBg).toFixed(2)}`);
+    assert(contrast(css.hintInk, css.zoneBg) >= 3, `upload hint ${css.hintInk} on ${css.zoneBg}: contrast ${contrast(css.hintInk, css.zoneBg).toFixed(2)}`);
+    assert(contrast(css.graphInk, css.graphBg) >= 4.5, `text on the graph ${css.graphInk} on ${css.graphBg}`);
+    assert(contrast(css.runInk, css.runBg) >= 4.5, `Run query ${css.runInk} on ${css.runBg}: contrast ${contrast(css.runInk, css.runBg).toFixed(2)}`);
+    // the drawn graph: a light canvas with dark nodes and labels on it, decoded from a screenshot
+    const png = await page.screenshot({ clip: await page.$eval('[data-testid="graph"] canvas', (c) => { const r = c.getBoundingClientRect(); return { x: r.left, y: r.top, width: r.width, height: r.height }; }) });
+    const counts = await page.evaluate(async (b64) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${b64}`;
+      await img.decode();
+      const c = document.createElement('canvas');
+      [c.width, c.height] = [img.width, img.height];
+      const ctx = c.getContext('2d');
+      ctx.drawImage(img, 0, 0);
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
+      let light = 0, dark = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        const y = (0.2126 * d[i] + 0.7152 * d[i + 1] + 0.0722 * d[i + 2]) / 255;
+        if (y > 0.9) light++;
+        else if (y < 0.3) dark++;
+      }
+      return { light, dark, all: d.length / 4 };
+    }, png.toString('base64'));
+    assert(counts.light > 0.5 * counts.all && counts.dark > 50, `graph canvas: ${counts.light} light and ${counts.dark} dark pixels of ${counts.all}`);
+    await shot(page, 'microscope-dark');
+    numbers.darkButtonContrast = Number(contrast(css.buttonInk, css.buttonBg).toFixed(2));
+  } finally {
+    await page.emulateMedia({ colorScheme: 'light' });
+  }
 });
 
 await check('no console errors and no request off the page origin', async () => {
@@ -609,8 +683,12 @@ await check('on ?model=digits a stroke on the draw pad updates the prediction, a
     await d.page.mouse.down();
     for (const [u, v] of path.slice(1)) await d.page.mouse.move(pad.x + u * pad.w, pad.y + v * pad.h, { steps: 4 });
     await d.page.mouse.up();
-    await d.page.waitForFunction(() => window.microscope.current()?.image === -1, null, { timeout: GPU_TIMEOUT });
-    await d.page.waitForFunction(() => !document.querySelector('.current .running')?.textContent, null, { timeout: GPU_TIMEOUT });
+    // the pad sends its last frame on the next animation frame; then the prediction must be of that frame
+    await d.page.waitForTimeout(250);
+    await d.page.waitForFunction(() => {
+      const c = window.microscope.current();
+      return c?.image === -1 && !c.classifying;
+    }, null, { timeout: GPU_TIMEOUT, polling: 100 });
     const after = await d.page.evaluate(() => window.microscope.current());
     assert(after.input && after.input.length === 28 * 28, `the drawing's input has ${after.input?.length} values`);
     const oracle = torchForward('digits', after.input);

@@ -26,8 +26,9 @@ export interface MicroscopeTestHook {
   edgeOnPage(e: number): { x: number; y: number } | null;
   /** Kept edges whose point edgeOnPage finds, up to `limit`. */
   clickableKeptEdges(limit: number): number[];
-  /** The prediction shown (image -1: the visitor's own), with that image's normalized input when it is the visitor's. */
-  current(): { image: number; ranked: { index: number; probability: number }[]; input: number[] | null } | null;
+  /** The prediction shown (image -1: the visitor's own), with that image's normalized input when it is the visitor's;
+   *  while `classifying`, a newer image may still be on its way. */
+  current(): { image: number; ranked: { index: number; probability: number }[]; input: number[] | null; classifying: boolean } | null;
 }
 
 export function installTestHook(view: MicroscopeView, scene: () => GraphScene | null): void {
@@ -113,6 +114,7 @@ export function installTestHook(view: MicroscopeView, scene: () => GraphScene | 
         image: p.image,
         ranked: p.ranked.map((r) => ({ index: r.index, probability: r.probability })),
         input: p.image < 0 && custom ? Array.from(custom.input) : null,
+        classifying: view.scope.classifying,
       };
     },
   };
