@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the microscope on a fresh Debian machine with Node 20: installs what
 # the tests need when it is missing (Debian chromium for SwiftShader WebGPU, libvulkan1,
-# npm packages), then type-checks, runs the unit and WGSL-on-adapter tests (vitest, Dawn
+# Debian's PyTorch, npm packages), then type-checks, runs the unit and WGSL-on-adapter tests (vitest, Dawn
 # in Node), builds the static site and runs the end-to-end tests in headless Chromium.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -10,8 +10,10 @@ ICD=/usr/lib/chromium/vk_swiftshader_icd.json
 need_apt=()
 [ -f "$ICD" ] && [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1' || need_apt+=(libvulkan1)
+# Debian's PyTorch: the end-to-end drawing check compares the page with a fresh PyTorch pass.
+/usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || need_apt+=(python3-torch python3-numpy)
 if [ ${#need_apt[@]} -gt 0 ]; then
-  echo "Installing ${need_apt[*]} (Debian packages: SwiftShader WebGPU for tests)..."
+  echo "Installing ${need_apt[*]} (Debian packages: SwiftShader WebGPU and PyTorch for tests)..."
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need_apt[@]}" \
