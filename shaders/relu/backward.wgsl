@@ -1,5 +1,6 @@
 // ReLU backward: dx = dy where x > 0, else 0 (as PyTorch: no gradient at exactly 0).
-// `accumulate` adds to dx (inputs with several consumers).
+// REDIRECT (feature visualization's first steps): dx = dy also where dy > 0, so an input
+// stuck below zero can still be pushed up; `accumulate` adds to dx (several consumers).
 
 struct Params { count: u32, accumulate: u32 }
 
@@ -14,7 +15,12 @@ override WG: u32 = 64;
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.z * nwg.x * WG;
   if (i >= p.count) { return; }
-  var v = select(0.0, dy[i], x[i] > 0.0);
+  let g = dy[i];
+#if ${REDIRECT}
+  var v = select(0.0, g, x[i] > 0.0 || g > 0.0);
+#else
+  var v = select(0.0, g, x[i] > 0.0);
+#endif
   if (p.accumulate != 0u) { v += dx[i]; }
   dx[i] = v;
 }

@@ -16,6 +16,9 @@ export interface EngineOptions {
   memoryBudget?: number;
 }
 
+/** Which cached backward plan the last backward pass used. */
+type BackwardKey = { layer: string; weightGrads: WeightGradMode; redirect: boolean };
+
 const TARGET_MODE: Record<Target['kind'], number> = {
   featureMean: 0, direction: 0, featureMax: 1, featureAt: 2, classLogit: 2, classProbability: 3, loss: 4,
 };
@@ -32,7 +35,7 @@ export class Engine {
   private readonly plans = new Map<number, Plan>();
   private current: Plan | null = null;
   private count = 0;
-  private lastBackward: { plan: Plan; key: string; values: GPUBuffer | null } | null = null;
+  private lastBackward: { plan: Plan; key: BackwardKey; values: GPUBuffer | null } | null = null;
   private labels: GPUBuffer | null = null;
   private destroyed = false;
 
@@ -157,11 +160,12 @@ export class Engine {
    * upstream node and the input. `labels` are needed for the loss. Per-image parameter
    * gradients are kept when weightGrads is 'perImage'.
    */
-  backward(target: Target, options: { labels?: ArrayLike<number>; weightGrads?: WeightGradMode } = {}): void {
+  backward(target: Target, options: { labels?: ArrayLike<number>; weightGrads?: WeightGradMode; redirectRelu?: boolean } = {}): void {
     const plan = this.requirePlan();
     const layer = targetLayer(target, this.model.output);
     const weightGrads = options.weightGrads ?? 'sum';
-    const bp = plan.backward(layer, weightGrads);
+    const redirect = options.redirectRelu ?? false;
+    const bp = plan.backward(layer, weightGrads, redirect);
     const shape = nodeShape(this.model, layer);
     const [channels, plane] = shape.length === 3 ? [shape[0], shape[1] * shape[2]] : [shape[0], 1];
     let channel = 0;
@@ -211,7 +215,7 @@ export class Engine {
       if (b !== values) this.releaseLater(b);
     }
     this.dropBackward();
-    this.lastBackward = { plan, key: `${layer}|${weightGrads}`, values };
+    this.lastBackward = { plan, key: { layer: layer, weightGrads, redirect }, values };
   }
 
   /**
@@ -219,12 +223,14 @@ export class Engine {
    * values, from the CPU or a GPU buffer) to every upstream node and the input: the generic
    * entry for objectives the built-in targets do not cover (sums, products, per-image
    * objectives). Parameter gradients are not computed unless asked for. No target values.
+   * `redirectRelu` makes every ReLU pass the redirected gradient (feature visualization).
    */
-  backwardFrom(layer: string, grad: Float32Array | GPUBuffer, options: { weightGrads?: WeightGradMode } = {}): void {
+  backwardFrom(layer: string, grad: Float32Array | GPUBuffer, options: { weightGrads?: WeightGradMode; redirectRelu?: boolean } = {}): void {
     const plan = this.requirePlan();
     if (!this.model.layers.some((l) => l.name === layer)) throw new Error(`no layer named "${layer}" in model "${this.model.name}"`);
     const weightGrads = options.weightGrads ?? 'none';
-    const bp = plan.backward(layer, weightGrads);
+    const redirect = options.redirectRelu ?? false;
+    const bp = plan.backward(layer, weightGrads, redirect);
     const bytes = this.count * shapeSize(nodeShape(this.model, layer)) * 4;
     const target = bp.grads.get(layer)!;
     const encoder = this.device.createCommandEncoder({ label: `backward from ${layer}` });
@@ -238,7 +244,7 @@ export class Engine {
     this.kernels.encode(encoder, bp.dispatches, 'backward');
     this.device.queue.submit([encoder.finish()]);
     this.dropBackward();
-    this.lastBackward = { plan, key: `${layer}|${weightGrads}`, values: null };
+    this.lastBackward = { plan, key: { layer: layer, weightGrads, redirect }, values: null };
   }
 
   /**
@@ -247,7 +253,7 @@ export class Engine {
    * consumer has contributed, just before that layer's own backward. Starts from the last
    * seeded layer in model order; every other seeded layer must be upstream of it.
    */
-  backwardFromMany(seeds: Map<string, GPUBuffer>, options: { weightGrads?: WeightGradMode } = {}): void {
+  backwardFromMany(seeds: Map<string, GPUBuffer>, options: { weightGrads?: WeightGradMode; redirectRelu?: boolean } = {}): void {
     const plan = this.requirePlan();
     const order = new Map(this.model.layers.map((l, i) => [l.name, i]));
     for (const n of seeds.keys()) if (!order.has(n)) throw new Error(`no layer named "${n}" in model "${this.model.name}"`);
@@ -255,7 +261,8 @@ export class Engine {
     const layers = [...seeds.keys()].sort((a, b) => order.get(a)! - order.get(b)!);
     const last = layers[layers.length - 1];
     const weightGrads = options.weightGrads ?? 'none';
-    const bp = plan.backward(last, weightGrads);
+    const redirect = options.redirectRelu ?? false;
+    const bp = plan.backward(last, weightGrads, redirect);
     const k = this.kernels;
     const bytesOf = (n: string) => this.count * shapeSize(nodeShape(this.model, n)) * 4;
     const inserts: { at: number; d: Dispatch }[] = [];
@@ -283,7 +290,7 @@ export class Engine {
     this.device.queue.submit([encoder.finish()]);
     for (const b of k.takeOwned()) this.releaseLater(b);
     this.dropBackward();
-    this.lastBackward = { plan, key: `${last}|${weightGrads}`, values: null };
+    this.lastBackward = { plan, key: { layer: last, weightGrads, redirect }, values: null };
   }
 
   /** Forgets the last backward pass (its results belong to a batch no longer current). */
@@ -319,7 +326,8 @@ export class Engine {
 
   private requireBackward() {
     if (!this.lastBackward || this.lastBackward.plan !== this.current) throw new Error('run backward() first');
-    return this.requirePlan().backward(...(this.lastBackward.key.split('|') as [string, WeightGradMode]));
+    const { layer, weightGrads, redirect } = this.lastBackward.key;
+    return this.requirePlan().backward(layer, weightGrads, redirect);
   }
 
   /** dF/d(node output) for the current batch (the input included); null if not upstream. */

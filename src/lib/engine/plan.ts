@@ -14,6 +14,8 @@ export type WeightGradMode = 'none' | 'sum' | 'perImage';
 export interface BackwardPlan {
   targetLayer: string;
   weightGrads: WeightGradMode;
+  /** Whether ReLUs pass the redirected gradient (feature visualization's first steps). */
+  redirectRelu: boolean;
   /** dF/d(output) buffers of the nodes upstream of the target (and the input). */
   grads: Map<string, GPUBuffer>;
   /** Parameter gradients: key "layer.param"; [batch, ...] when per image. */
@@ -83,18 +85,21 @@ export class Plan {
     return b;
   }
 
-  /** The backward plan from `targetLayer` to every upstream node and the input. */
-  backward(targetLayer: string, weightGrads: WeightGradMode): BackwardPlan {
-    const key = `${targetLayer}|${weightGrads}`;
+  /**
+   * The backward plan from `targetLayer` to every upstream node and the input; with
+   * `redirectRelu` every ReLU uses the redirected gradient (shaders/relu/backward.wgsl).
+   */
+  backward(targetLayer: string, weightGrads: WeightGradMode, redirectRelu = false): BackwardPlan {
+    const key = `${targetLayer}|${weightGrads}|${redirectRelu ? 'redirect' : 'plain'}`;
     let bp = this.backwards.get(key);
     if (!bp) {
-      bp = this.buildBackward(targetLayer, weightGrads);
+      bp = this.buildBackward(targetLayer, weightGrads, redirectRelu);
       this.backwards.set(key, bp);
     }
     return bp;
   }
 
-  private buildBackward(targetLayer: string, weightGrads: WeightGradMode): BackwardPlan {
+  private buildBackward(targetLayer: string, weightGrads: WeightGradMode, redirectRelu: boolean): BackwardPlan {
     const { model, k, batch } = this;
     const byName = new Map<string, Layer>(model.layers.map((l) => [l.name, l]));
     if (!byName.has(targetLayer)) throw new Error(`no layer named "${targetLayer}" in model "${model.name}"`);
@@ -137,7 +142,8 @@ export class Plan {
         if (seen.has(i)) accumulate[j] = true;
         seen.add(i);
       });
-      dispatches.push(...d.gpuBackward(k, { ...lb, gradOutput: grads.get(l.name)!, gradInputs, accumulate }, l.attrs));
+      const attrs = redirectRelu && l.op === 'relu' ? { ...l.attrs, redirect: true } : l.attrs;
+      dispatches.push(...d.gpuBackward(k, { ...lb, gradOutput: grads.get(l.name)!, gradInputs, accumulate }, attrs));
       l.inputs.forEach((i) => written.add(i));
       const wanted = weightGrads === 'sum' || (weightGrads === 'perImage' && d.perImageWeightGrads);
       if (wanted && d.gpuWeightGrads && Object.keys(lb.params).length > 0) {
@@ -155,7 +161,7 @@ export class Plan {
       }
     }
     owned.push(...k.takeOwned());
-    return { targetLayer, weightGrads, grads, paramGrads, dispatches, layerStarts, owned };
+    return { targetLayer, weightGrads, redirectRelu, grads, paramGrads, dispatches, layerStarts, owned };
   }
 
   /** Bytes of GPU memory this plan holds (activations, aux, cached backward plans). */
