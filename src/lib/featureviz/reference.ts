@@ -79,3 +79,14 @@ export function adamRef(s: AdamState, grad: ArrayLike<number>, t: number, lr: nu
     s.theta[i] += (lr * mh) / (Math.sqrt(vh) + eps);
   }
 }
+
+/** Per image of `per` values: the ordinary gradient if any of it is nonzero, else the redirected one. */
+export function keepOrdinaryRef(ordinary: ArrayLike<number>, redirected: ArrayLike<number>, batch: number, per: number): Float64Array {
+  const out = Float64Array.from(redirected);
+  for (let b = 0; b < batch; b++) {
+    let alive = false;
+    for (let i = 0; i < per; i++) if (ordinary[b * per + i] !== 0) alive = true;
+    if (alive) for (let i = 0; i < per; i++) out[b * per + i] = ordinary[b * per + i];
+  }
+  return out;
+}

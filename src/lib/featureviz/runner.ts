@@ -6,7 +6,7 @@
 
 import type { Engine } from '../engine/engine';
 import type { Dispatch, UniformValue } from '../engine/kernels';
-import { f32, i32 } from '../engine/kernels';
+import { f32, i32, DEFAULT_WORKGROUP } from '../engine/kernels';
 import { nodeShape, shapeSize } from '../model/types';
 import type { VizSettings } from './settings';
 import type { CompiledObjectives } from './terms';
@@ -197,6 +197,9 @@ export class VizRunner {
   private readonly netIn: GPUBuffer;
   private readonly gIn: GPUBuffer;
   private readonly gTmp: GPUBuffer;
+  /** The ordinary input gradient during redirected ReLU steps. */
+  private readonly gOrdinary: GPUBuffer;
+  private readonly keepOrdinary: Dispatch;
   private readonly history: GPUBuffer;
   private readonly front: Dispatch[];
   private readonly back: Dispatch[];
@@ -235,6 +238,7 @@ export class VizRunner {
     this.netIn = this.alloc(count * 4, 'featureviz.input');
     this.gIn = this.alloc(count * 4, 'featureviz.gradInput');
     this.gTmp = this.alloc(count * 4, 'featureviz.gradTmp');
+    this.gOrdinary = this.alloc(count * 4, 'featureviz.gradOrdinary');
     const gPix = this.alloc(count * 4, 'featureviz.gradPixels');
     const gRaw = this.alloc(count * 4, 'featureviz.gradRaw');
     const gTheta = fft ? this.alloc(thetaCount * 4, 'featureviz.gradTheta') : gRaw;
@@ -272,6 +276,7 @@ export class VizRunner {
     if (this.backFft) this.back.push(this.backFft);
     this.back.push(k.dispatch({ label: 'featureviz.adam', shader: 'featureviz/adam', uniforms: [thetaCount, f32(BETA1), f32(BETA2), f32(EPS)], buffers: [gTheta, this.step, theta, m, v], threads: [thetaCount] }));
     this.addGrad = k.dispatch({ label: 'featureviz.addGrad', shader: 'featureviz/add', uniforms: [count], buffers: [this.gTmp, this.gIn], threads: [count] });
+    this.keepOrdinary = k.dispatch({ label: 'featureviz.keepOrdinary', shader: 'featureviz/keep_ordinary', uniforms: [batch, C * H * W], buffers: [this.gOrdinary, this.gIn], threads: [batch * DEFAULT_WORKGROUP] });
     this.owned.push(...k.takeOwned());
     this.evaluator = new ObjectiveEvaluator(engine, compiled, batch);
   }
@@ -304,17 +309,16 @@ export class VizRunner {
     return this.evaluator.evaluate(withSeeds);
   }
 
-  /** One optimization step t (1-based). Returns the diversity part of the objective. */
-  async stepOnce(t: number): Promise<number> {
-    const { engine, batch } = this;
+  /** dF/d(network input) of the current forward pass into gIn, through ordinary or redirected ReLUs. */
+  private inputGradient(redirectRelu: boolean): void {
+    const { engine } = this;
     const device = engine.device;
-    const div = await this.forward(false, true);
     const input = engine.model.input.name;
     const nodes = this.evaluator.compiled.seedNodes;
     if (nodes.length > 1 && this.onePass) {
       // One backward pass seeded at every node (they are all upstream of the last one).
       try {
-        engine.backwardFromMany(this.evaluator.seeds);
+        engine.backwardFromMany(this.evaluator.seeds, { redirectRelu });
       } catch (e) {
         if (!/not upstream/.test((e as Error).message)) throw e;
         this.onePass = false;
@@ -326,11 +330,30 @@ export class VizRunner {
       }
     }
     for (let i = 0; i < nodes.length && !(nodes.length > 1 && this.onePass); i++) {
-      engine.backwardFrom(nodes[i], this.evaluator.seeds.get(nodes[i])!);
+      engine.backwardFrom(nodes[i], this.evaluator.seeds.get(nodes[i])!, { redirectRelu });
       const enc = device.createCommandEncoder({ label: 'featureviz.gradInput' });
       enc.copyBufferToBuffer(engine.gradBuffer(input)!, 0, i === 0 ? this.gIn : this.gTmp, 0, this.imageBytes);
       if (i > 0) engine.kernels.encode(enc, [this.addGrad], 'featureviz.addGrad');
       device.queue.submit([enc.finish()]);
+    }
+  }
+
+  /** One optimization step t (1-based). Returns the diversity part of the objective. */
+  async stepOnce(t: number): Promise<number> {
+    const { engine, batch } = this;
+    const device = engine.device;
+    const div = await this.forward(false, true);
+    if (t <= this.settings.redirectSteps) {
+      // Redirected ReLU steps (settings.ts): per image, the ordinary gradient where it is
+      // nonzero, else the redirected one (Lucid's rule; two backward passes per step).
+      this.inputGradient(false);
+      const enc = device.createCommandEncoder({ label: 'featureviz.keepOrdinary' });
+      enc.copyBufferToBuffer(this.gIn, 0, this.gOrdinary, 0, this.imageBytes);
+      device.queue.submit([enc.finish()]);
+      this.inputGradient(true);
+      engine.kernels.run([this.keepOrdinary], 'featureviz.keepOrdinary');
+    } else {
+      this.inputGradient(false);
     }
     const lr = this.settings.lr;
     device.queue.writeBuffer(this.step, 0, Float32Array.from([lr / (1 - BETA1 ** t), 1 / (1 - BETA2 ** t)]));

@@ -10,6 +10,13 @@ export interface VizSettings {
   /** Pad, jitter, random scale and rotation every step. */
   transforms: boolean;
   steps: number;
+  /**
+   * Steps (from the first) that may use the redirected ReLU gradient (a gradient that would
+   * raise a negative ReLU input goes through): per image, only where the ordinary gradient
+   * is zero everywhere, so units behind ReLUs that are all zero on the grey start still
+   * move. 0 turns it off; later steps use the ordinary gradient.
+   */
+  redirectSteps: number;
   lr: number;
   seed: number;
 }
@@ -19,6 +26,7 @@ export const DEFAULT_VIZ_SETTINGS: VizSettings = {
   decorrelate: true,
   transforms: true,
   steps: 512,
+  redirectSteps: 16,
   lr: 0.05,
   seed: 0,
 };
@@ -30,7 +38,9 @@ export function vizSettings(partial: Partial<VizSettings> = {}): VizSettings {
   const s = { ...DEFAULT_VIZ_SETTINGS, ...given };
   if (s.param !== 'pixel' && s.param !== 'fft') throw new RangeError(`parameterization "${String(s.param)}": expected pixel or fft`);
   if (!Number.isInteger(s.steps) || s.steps < 1 || s.steps > 10000) throw new RangeError(`steps ${s.steps}: expected an integer in 1..10000`);
+  if (!Number.isInteger(s.redirectSteps) || s.redirectSteps < 0 || s.redirectSteps > 10000)
+    throw new RangeError(`redirected ReLU steps ${s.redirectSteps}: expected an integer in 0..10000`);
   if (!(s.lr > 0 && s.lr <= 10)) throw new RangeError(`learning rate ${s.lr}: expected a number in (0, 10]`);
   if (!Number.isInteger(s.seed) || s.seed < 0 || s.seed > 0xffffffff) throw new RangeError(`seed ${s.seed}: expected an integer in 0..2^32-1`);
-  return { param: s.param, decorrelate: !!s.decorrelate, transforms: !!s.transforms, steps: s.steps, lr: s.lr, seed: s.seed };
+  return { param: s.param, decorrelate: !!s.decorrelate, transforms: !!s.transforms, steps: s.steps, redirectSteps: s.redirectSteps, lr: s.lr, seed: s.seed };
 }
