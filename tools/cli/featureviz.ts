@@ -1,5 +1,6 @@
 // Command line: the tool paper's feed-back check of feature visualizations, e.g.
 //   npm run featureviz -- --model fashion-vgg --nodes 20 --edges 20 --seed 1 --steps 512
+//   npm run featureviz -- --model fashion-vgg --objectives edge:fc1:90:43,channel:conv3_1:5
 // For seeded random nodes and edges, the objective on its visualization vs its mean and max
 // over the evaluation images; prints a table and a summary line, --json writes the results.
 
@@ -15,9 +16,10 @@ import { parseArgs, nodeDevice } from './args';
 
 const HELP = `usage: npm run featureviz -- --model NAME [--nodes 20] [--edges 20] [--seed 1]
   [--steps 512] [--lr 0.05] [--param fft|pixel] [--no-transforms] [--batch 40] [--json FILE]
-  [--cache FILE] [--frame-every 8]
-  Visualizes seeded random nodes and edges and compares the objective on each visualization
-  with its mean and max over the model's evaluation images.`;
+  [--cache FILE] [--frame-every 8] [--redirect-steps 16] [--objectives A,B,...]
+  Visualizes seeded random nodes and edges (or the given objectives) and compares the
+  objective on each visualization with its mean and max over the model's evaluation images.
+  --redirect-steps: first steps that may use the redirected ReLU gradient (0: never).`;
 
 /** k distinct items of xs, drawn with a seeded shuffle. */
 function pick<T>(xs: T[], k: number, rand: () => number): T[] {
@@ -40,17 +42,24 @@ async function main() {
   const settings = vizSettings({
     steps: a.steps ? Number(a.steps) : undefined, lr: a.lr ? Number(a.lr) : undefined,
     param: (a.param as 'fft' | 'pixel') ?? undefined, transforms: !a['no-transforms'], seed: Number(a['viz-seed'] ?? 0),
+    redirectSteps: a['redirect-steps'] !== undefined ? Number(a['redirect-steps']) : undefined,
   });
   const nNodes = Number(a.nodes ?? 20), nEdges = Number(a.edges ?? 20);
   const g = buildGraph(model);
   const rand = seededUniform(Number(a.seed ?? 1));
-  const nodes = pick(Array.from({ length: g.nodeCount }, (_, i) => nodeObjectiveOf(g, i)).filter((o): o is string => !!o), nNodes, rand);
-  const edges = pick(Array.from({ length: g.edgeCount }, (_, i) => edgeObjectiveOf(g, i)).filter((o): o is string => !!o), nEdges, rand);
+  const given = a.objectives !== undefined && a.objectives !== 'true' ? a.objectives.split(',').map((o) => o.trim()).filter((o) => o) : null;
+  if (a.objectives !== undefined && !given?.length) throw new Error('--objectives needs a comma-separated list of objective strings');
+  const nodes = given
+    ? given.filter((o) => !o.startsWith('edge:'))
+    : pick(Array.from({ length: g.nodeCount }, (_, i) => nodeObjectiveOf(g, i)).filter((o): o is string => !!o), nNodes, rand);
+  const edges = given
+    ? given.filter((o) => o.startsWith('edge:'))
+    : pick(Array.from({ length: g.edgeCount }, (_, i) => edgeObjectiveOf(g, i)).filter((o): o is string => !!o), nEdges, rand);
   const objectives = [...nodes, ...edges];
   const { device, adapterDescription } = await nodeDevice();
   const engine = Engine.create(device, model);
   const batch = Math.min(Number(a.batch ?? objectives.length), engine.maxBatch);
-  console.log(`${model.name} on ${adapterDescription}: ${nodes.length} nodes, ${edges.length} edges, ${settings.param}, ${settings.steps} steps, lr ${settings.lr}, transforms ${settings.transforms}`);
+  console.log(`${model.name} on ${adapterDescription}: ${nodes.length} nodes, ${edges.length} edges, ${settings.param}, ${settings.steps} steps, lr ${settings.lr}, transforms ${settings.transforms}, redirected ReLU for ${settings.redirectSteps} steps`);
   const t0 = Date.now();
   const evalSet = namedImageSet(model, imgs, 'all', 'evaluation');
   // --cache FILE keeps the dataset values of these objectives between runs (same model and seed).
