@@ -5,6 +5,7 @@ import { create, globals } from 'webgpu';
 import { acquireDevice } from '../../src/lib/engine/gpu';
 import type { Model } from '../../src/lib/model/types';
 import type { Target } from '../../src/lib/engine/targets';
+import { vizSettings, type VizSettings } from '../../src/lib/featureviz/settings';
 
 export function parseArgs(argv: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -62,4 +63,13 @@ export function progressPrinter(what: string) {
     process.stderr.write(`\r${what}: ${done}/${total} images, ${elapsed.toFixed(0)} s, about ${left.toFixed(0)} s left   `);
     if (done === total) process.stderr.write('\n');
   };
+}
+
+/** Visualization settings from --steps, --lr, --param, --no-transforms, --redirect-steps and a seed option. */
+export function vizSettingsFromArgs(a: Record<string, string>, seedOption: string): VizSettings {
+  const num = (key: string) => (a[key] !== undefined ? Number(a[key]) : undefined);
+  return vizSettings({
+    steps: num('steps'), lr: num('lr'), param: a.param as VizSettings['param'] | undefined,
+    transforms: !a['no-transforms'], seed: num(seedOption) ?? 0, redirectSteps: num('redirect-steps'),
+  });
 }

@@ -7,11 +7,10 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { Engine } from '../../src/lib/engine/engine';
 import { buildGraph } from '../../src/lib/graph/build';
 import { visualizeBatch, objectiveValuesMany } from '../../src/lib/featureviz/visualize';
-import { vizSettings } from '../../src/lib/featureviz/settings';
 import { nodeObjectiveOf } from '../../src/lib/featureviz/units';
 import { ATLAS_FORMAT, parseAtlas, type AtlasUnit } from '../../src/lib/featureviz/atlas';
 import { loadBuiltinModel, loadBuiltinImages, namedImageSet, WEIGHTS_DIR } from '../node/builtin';
-import { parseArgs, nodeDevice } from './args';
+import { parseArgs, vizSettingsFromArgs, nodeDevice } from './args';
 
 const HELP = `usage: npm run atlas -- --model NAME [--steps 512] [--lr 0.05] [--param fft|pixel] [--batch 48] [--out DIR]`;
 
@@ -23,10 +22,7 @@ async function main() {
   }
   const model = loadBuiltinModel(a.model);
   const imgs = loadBuiltinImages(a.model);
-  const settings = vizSettings({
-    steps: a.steps ? Number(a.steps) : undefined, lr: a.lr ? Number(a.lr) : undefined,
-    param: (a.param as 'fft' | 'pixel') ?? undefined, seed: Number(a.seed ?? 0),
-  });
+  const settings = vizSettingsFromArgs(a, 'seed');
   const out = a.out ?? `${WEIGHTS_DIR}${model.name}/`;
   const g = buildGraph(model);
   const units: { node: number; layer: string; channel: number; objective: string }[] = [];

@@ -9,10 +9,9 @@ import { Engine } from '../../src/lib/engine/engine';
 import { buildGraph } from '../../src/lib/graph/build';
 import { seededUniform } from '../../src/lib/circuits/saliency';
 import { visualizeBatch, objectiveValuesMany } from '../../src/lib/featureviz/visualize';
-import { vizSettings } from '../../src/lib/featureviz/settings';
 import { nodeObjectiveOf, edgeObjectiveOf } from '../../src/lib/featureviz/units';
 import { loadBuiltinModel, loadBuiltinImages, namedImageSet } from '../node/builtin';
-import { parseArgs, nodeDevice } from './args';
+import { parseArgs, vizSettingsFromArgs, nodeDevice } from './args';
 
 const HELP = `usage: npm run featureviz -- --model NAME [--nodes 20] [--edges 20] [--seed 1]
   [--steps 512] [--lr 0.05] [--param fft|pixel] [--no-transforms] [--batch 40] [--json FILE]
@@ -39,11 +38,7 @@ async function main() {
   }
   const model = loadBuiltinModel(a.model);
   const imgs = loadBuiltinImages(a.model);
-  const settings = vizSettings({
-    steps: a.steps ? Number(a.steps) : undefined, lr: a.lr ? Number(a.lr) : undefined,
-    param: (a.param as 'fft' | 'pixel') ?? undefined, transforms: !a['no-transforms'], seed: Number(a['viz-seed'] ?? 0),
-    redirectSteps: a['redirect-steps'] !== undefined ? Number(a['redirect-steps']) : undefined,
-  });
+  const settings = vizSettingsFromArgs(a, 'viz-seed');
   const nNodes = Number(a.nodes ?? 20), nEdges = Number(a.edges ?? 20);
   const g = buildGraph(model);
   const rand = seededUniform(Number(a.seed ?? 1));
