@@ -1,12 +1,14 @@
-// Per image: keep the ordinary input gradient where it is nonzero anywhere, else keep the
-// redirected one already in `grad` (Lucid's rule for the redirected ReLU gradient).
+// Per image: keep the ordinary input gradient when it is nonzero anywhere and the image's
+// objective is above 0, else keep the redirected one already in `grad` (Lucid's rule for the
+// redirected ReLU gradient, plus: a unit not yet active keeps being pushed to come alive).
 // One workgroup per image.
 
 struct Params { batch: u32, per: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> ordinary: array<f32>;
-@group(0) @binding(2) var<storage, read_write> grad: array<f32>;
+@group(0) @binding(2) var<storage, read> objective: array<f32>;
+@group(0) @binding(3) var<storage, read_write> grad: array<f32>;
 
 override WG: u32 = 64;
 
@@ -26,6 +28,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     }
   }
   workgroupBarrier();
-  if (atomicLoad(&alive) == 0u) { return; }
+  if (atomicLoad(&alive) == 0u || !(objective[b] > 0.0)) { return; }
   for (var i = lid; i < p.per; i += WG) { grad[base + i] = ordinary[base + i]; }
 }

@@ -57,24 +57,27 @@ describe('redirected ReLU gradient', () => {
     }
   }, 120_000);
 
-  it('keep_ordinary keeps an image\'s ordinary gradient unless it is all zero', async () => {
+  it('keep_ordinary keeps an image\'s ordinary gradient unless it is all zero or its objective is not above 0', async () => {
     const device = await testDevice();
     const pool = new BufferPool(device);
     const k = new Kernels(device, pool);
-    const batch = 4, per = 1000;
+    const batch = 5, per = 1000;
     const r = rng(freshSeed());
     const ordinary = randomArray(batch * per, r);
     const redirected = randomArray(batch * per, r);
+    const objective = Float32Array.from({ length: batch }, () => 0.1 + Math.abs(r()));
     ordinary.fill(0, 1 * per, 2 * per); // image 1: dead, takes the redirected gradient
+    objective[2] = -Math.abs(r()) - 0.01; // image 2: alive but below 0, takes the redirected gradient
     ordinary.fill(0, 3 * per, 4 * per - 1); // image 3: one nonzero value at its end keeps it ordinary
+    objective[4] = 0; // image 4: exactly 0 is not above 0
     const upload = (a: Float32Array<ArrayBuffer>) => {
       const b = pool.acquire(a.byteLength, 'test');
       device.queue.writeBuffer(b, 0, a);
       return b;
     };
-    const ob = upload(ordinary), gb = upload(redirected);
+    const ob = upload(ordinary), fb = upload(objective), gb = upload(redirected);
     await expectNoGpuErrors(device, async () => {
-      k.run([k.dispatch({ label: 'keep', shader: 'featureviz/keep_ordinary', uniforms: [batch, per], buffers: [ob, gb], threads: [batch * DEFAULT_WORKGROUP] })], 'test');
+      k.run([k.dispatch({ label: 'keep', shader: 'featureviz/keep_ordinary', uniforms: [batch, per], buffers: [ob, fb, gb], threads: [batch * DEFAULT_WORKGROUP] })], 'test');
     });
     const st = device.createBuffer({ size: batch * per * 4, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
     const e = device.createCommandEncoder();
@@ -83,9 +86,10 @@ describe('redirected ReLU gradient', () => {
     await st.mapAsync(GPUMapMode.READ);
     const got = new Float32Array(st.getMappedRange().slice(0));
     st.destroy();
-    const want = keepOrdinaryRef(ordinary, redirected, batch, per);
+    const want = keepOrdinaryRef(ordinary, objective, redirected, batch, per);
     expect(Array.from(got)).toEqual(Array.from(want, (v) => Math.fround(v)));
-    expect(got[per]).toBe(redirected[per]);
+    const taken = (img: number) => (got[img * per + 7] === ordinary[img * per + 7] ? 'ordinary' : 'redirected');
+    expect([0, 1, 2, 3, 4].map(taken)).toEqual(['ordinary', 'redirected', 'redirected', 'ordinary', 'redirected']);
     expect(got[3 * per]).toBe(0);
   });
 

@@ -38,14 +38,14 @@ describe('visualization', () => {
       frameEvery: 4, onFrame: (f) => frames.push(f), progress: (p) => phases.push(p),
     });
     expect(r.cached).toBe(false);
-    expect(r.objectiveString).toBe('channel:conv2:3');
+    expect(r.objectiveString).toBe('channel:relu2:3'); // the filter's map after its ReLU
     expect([r.width, r.height, r.rgba.length]).toEqual([28, 28, 28 * 28 * 4]);
     expect(r.settings.steps).toBe(12);
     expect(frames.map((f) => f.step)).toEqual([4, 8, 12]);
     expect(Array.from(frames.at(-1)!.rgba)).toEqual(Array.from(r.rgba));
     expect(phases[0]).toBe('Optimizing the image');
     // Independent check: the image the page shows, through the CPU network, has the objective.
-    const y = cpuForward(model, normalizedFromRgba(r.rgba), 1).values.get('conv2')!;
+    const y = cpuForward(model, normalizedFromRgba(r.rgba), 1).values.get('relu2')!;
     const plane = 14 * 14;
     const mean = y.data.subarray(3 * plane, 4 * plane).reduce((a, v) => a + v, 0) / plane;
     // 8-bit display rounding moves each pixel by at most 1/510

@@ -27,7 +27,7 @@ async function main() {
   const g = buildGraph(model);
   const units: { node: number; layer: string; channel: number; objective: string }[] = [];
   for (let n = 0; n < g.nodeCount; n++) {
-    const o = nodeObjectiveOf(g, n);
+    const o = nodeObjectiveOf(model, g, n);
     if (o) units.push({ node: n, layer: g.layers[g.nodeLayer[n]].name, channel: g.nodeChannel[n], objective: o });
   }
   const { device, adapterDescription } = await nodeDevice();

@@ -46,7 +46,7 @@ async function main() {
   if (a.objectives !== undefined && !given?.length) throw new Error('--objectives needs a comma-separated list of objective strings');
   const nodes = given
     ? given.filter((o) => !o.startsWith('edge:'))
-    : pick(Array.from({ length: g.nodeCount }, (_, i) => nodeObjectiveOf(g, i)).filter((o): o is string => !!o), nNodes, rand);
+    : pick(Array.from({ length: g.nodeCount }, (_, i) => nodeObjectiveOf(model, g, i)).filter((o): o is string => !!o), nNodes, rand);
   const edges = given
     ? given.filter((o) => o.startsWith('edge:'))
     : pick(Array.from({ length: g.edgeCount }, (_, i) => edgeObjectiveOf(g, i)).filter((o): o is string => !!o), nEdges, rand);

@@ -276,9 +276,10 @@ export class VizRunner {
     if (this.backFft) this.back.push(this.backFft);
     this.back.push(k.dispatch({ label: 'featureviz.adam', shader: 'featureviz/adam', uniforms: [thetaCount, f32(BETA1), f32(BETA2), f32(EPS)], buffers: [gTheta, this.step, theta, m, v], threads: [thetaCount] }));
     this.addGrad = k.dispatch({ label: 'featureviz.addGrad', shader: 'featureviz/add', uniforms: [count], buffers: [this.gTmp, this.gIn], threads: [count] });
-    this.keepOrdinary = k.dispatch({ label: 'featureviz.keepOrdinary', shader: 'featureviz/keep_ordinary', uniforms: [batch, C * H * W], buffers: [this.gOrdinary, this.gIn], threads: [batch * DEFAULT_WORKGROUP] });
     this.owned.push(...k.takeOwned());
     this.evaluator = new ObjectiveEvaluator(engine, compiled, batch);
+    this.keepOrdinary = k.dispatch({ label: 'featureviz.keepOrdinary', shader: 'featureviz/keep_ordinary', uniforms: [batch, C * H * W], buffers: [this.gOrdinary, this.evaluator.total, this.gIn], threads: [batch * DEFAULT_WORKGROUP] });
+    this.owned.push(...k.takeOwned());
   }
   private alloc(bytes: number, label: string): GPUBuffer {
     const b = this.engine.pool.acquire(bytes, label);
@@ -345,7 +346,7 @@ export class VizRunner {
     const div = await this.forward(false, true);
     if (t <= this.settings.redirectSteps) {
       // Redirected ReLU steps (settings.ts): per image, the ordinary gradient where it is
-      // nonzero, else the redirected one (Lucid's rule; two backward passes per step).
+      // nonzero and the objective above 0, else the redirected one (two backward passes).
       this.inputGradient(false);
       const enc = device.createCommandEncoder({ label: 'featureviz.keepOrdinary' });
       enc.copyBufferToBuffer(this.gIn, 0, this.gOrdinary, 0, this.imageBytes);

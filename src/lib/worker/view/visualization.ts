@@ -3,7 +3,8 @@
 // the result go out as RGBA, and finished images are cached (IndexedDB, or memory).
 
 import { visualize } from '../../featureviz/visualize';
-import { edgeObjective, nodeObjective } from '../../featureviz/objectives';
+import { edgeObjective } from '../../featureviz/objectives';
+import { filterObjective } from '../../featureviz/units';
 import { vizSettings } from '../../featureviz/settings';
 import { layerMasks } from '../../circuits/saliency';
 import { pixelsToRgba } from '../../images/display';
@@ -57,7 +58,7 @@ export class SessionVisualizer {
       this.session.checkNode(unit.node);
       const gl = graph.layers[graph.nodeLayer[unit.node]];
       if (gl.op === 'input') throw new RangeError(`node ${unit.node} is an input channel: there is nothing to visualize but the image`);
-      return nodeObjective(gl.name, graph.nodeChannel[unit.node]);
+      return filterObjective(this.session.model, gl.name, graph.nodeChannel[unit.node]);
     }
     if (unit?.kind === 'edge') {
       this.session.checkEdge(unit.edge);
