@@ -15,10 +15,11 @@ import { parseArgs, vizSettingsFromArgs, nodeDevice } from './args';
 
 const HELP = `usage: npm run featureviz -- --model NAME [--nodes 20] [--edges 20] [--seed 1]
   [--steps 512] [--lr 0.05] [--param fft|pixel] [--no-transforms] [--batch 40] [--json FILE]
-  [--cache FILE] [--frame-every 8] [--redirect-steps 16] [--objectives A,B,...]
+  [--cache FILE] [--frame-every 8] [--redirect-steps 16] [--warmup-steps 32] [--objectives A,B,...]
   Visualizes seeded random nodes and edges (or the given objectives) and compares the
   objective on each visualization with its mean and max over the model's evaluation images.
-  --redirect-steps: first steps that may use the redirected ReLU gradient (0: never).`;
+  --redirect-steps: first steps that may use the redirected ReLU gradient (0: never).
+  --warmup-steps: first steps that also ask for the map before a unit's ReLU (0: never).`;
 
 /** k distinct items of xs, drawn with a seeded shuffle. */
 function pick<T>(xs: T[], k: number, rand: () => number): T[] {

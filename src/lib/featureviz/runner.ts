@@ -190,6 +190,8 @@ export class VizRunner {
   private readonly settings: VizSettings;
   readonly batch: number;
   readonly evaluator: ObjectiveEvaluator;
+  /** The warm-up objective of the first warmupSteps steps (warmup.ts), if it differs. */
+  private readonly warmup: ObjectiveEvaluator | null;
   private readonly owned: GPUBuffer[] = [];
   readonly pixels: GPUBuffer;
   private readonly xf: GPUBuffer;
@@ -211,7 +213,7 @@ export class VizRunner {
   /** Whether one backward pass can carry every seed node's gradient (else one pass per node). */
   private onePass = true;
 
-  constructor(engine: Engine, compiled: CompiledObjectives, batch: number, settings: VizSettings) {
+  constructor(engine: Engine, compiled: CompiledObjectives, batch: number, settings: VizSettings, warmup: CompiledObjectives | null = null) {
     this.engine = engine;
     this.settings = settings;
     this.batch = batch;
@@ -278,6 +280,7 @@ export class VizRunner {
     this.addGrad = k.dispatch({ label: 'featureviz.addGrad', shader: 'featureviz/add', uniforms: [count], buffers: [this.gTmp, this.gIn], threads: [count] });
     this.owned.push(...k.takeOwned());
     this.evaluator = new ObjectiveEvaluator(engine, compiled, batch);
+    this.warmup = warmup && settings.warmupSteps > 0 ? new ObjectiveEvaluator(engine, warmup, batch) : null;
     this.keepOrdinary = k.dispatch({ label: 'featureviz.keepOrdinary', shader: 'featureviz/keep_ordinary', uniforms: [batch, C * H * W], buffers: [this.gOrdinary, this.evaluator.total, this.gIn], threads: [batch * DEFAULT_WORKGROUP] });
     this.owned.push(...k.takeOwned());
   }
@@ -301,25 +304,33 @@ export class VizRunner {
     this.engine.device.queue.writeBuffer(this.xf, 0, xf);
   }
 
-  /** Pixels and network input of the current parameters, forward, objective. */
-  private async forward(identity: boolean, withSeeds: boolean): Promise<number> {
+  /**
+   * Pixels and network input of the current parameters, forward, objective; with `seedsFrom`
+   * that evaluator's seeds too. Returns the objective's diversity part.
+   */
+  private async forward(identity: boolean, seedsFrom: ObjectiveEvaluator | null): Promise<number> {
     const { engine } = this;
     this.writeTransforms(identity);
     engine.kernels.run(this.front, 'featureviz.front');
-    engine.forwardFrom(this.netIn, this.batch, this.evaluator.compiled.until);
-    return this.evaluator.evaluate(withSeeds);
+    const order = (n: string) => engine.model.layers.findIndex((l) => l.name === n);
+    const until = [this.evaluator, seedsFrom].filter((e) => e).map((e) => e!.compiled.until)
+      .reduce((a, b) => (order(b) > order(a) ? b : a));
+    engine.forwardFrom(this.netIn, this.batch, until);
+    const div = await this.evaluator.evaluate(seedsFrom === this.evaluator);
+    if (seedsFrom && seedsFrom !== this.evaluator) await seedsFrom.evaluate(true);
+    return div;
   }
 
   /** dF/d(network input) of the current forward pass into gIn, through ordinary or redirected ReLUs. */
-  private inputGradient(redirectRelu: boolean): void {
+  private inputGradient(redirectRelu: boolean, from: ObjectiveEvaluator): void {
     const { engine } = this;
     const device = engine.device;
     const input = engine.model.input.name;
-    const nodes = this.evaluator.compiled.seedNodes;
+    const nodes = from.compiled.seedNodes;
     if (nodes.length > 1 && this.onePass) {
       // One backward pass seeded at every node (they are all upstream of the last one).
       try {
-        engine.backwardFromMany(this.evaluator.seeds, { redirectRelu });
+        engine.backwardFromMany(from.seeds, { redirectRelu });
       } catch (e) {
         if (!/not upstream/.test((e as Error).message)) throw e;
         this.onePass = false;
@@ -331,7 +342,7 @@ export class VizRunner {
       }
     }
     for (let i = 0; i < nodes.length && !(nodes.length > 1 && this.onePass); i++) {
-      engine.backwardFrom(nodes[i], this.evaluator.seeds.get(nodes[i])!, { redirectRelu });
+      engine.backwardFrom(nodes[i], from.seeds.get(nodes[i])!, { redirectRelu });
       const enc = device.createCommandEncoder({ label: 'featureviz.gradInput' });
       enc.copyBufferToBuffer(engine.gradBuffer(input)!, 0, i === 0 ? this.gIn : this.gTmp, 0, this.imageBytes);
       if (i > 0) engine.kernels.encode(enc, [this.addGrad], 'featureviz.addGrad');
@@ -343,18 +354,19 @@ export class VizRunner {
   async stepOnce(t: number): Promise<number> {
     const { engine, batch } = this;
     const device = engine.device;
-    const div = await this.forward(false, true);
+    const from = t <= this.settings.warmupSteps && this.warmup ? this.warmup : this.evaluator;
+    const div = await this.forward(false, from);
     if (t <= this.settings.redirectSteps) {
       // Redirected ReLU steps (settings.ts): per image, the ordinary gradient where it is
       // nonzero and the objective above 0, else the redirected one (two backward passes).
-      this.inputGradient(false);
+      this.inputGradient(false, from);
       const enc = device.createCommandEncoder({ label: 'featureviz.keepOrdinary' });
       enc.copyBufferToBuffer(this.gIn, 0, this.gOrdinary, 0, this.imageBytes);
       device.queue.submit([enc.finish()]);
-      this.inputGradient(true);
+      this.inputGradient(true, from);
       engine.kernels.run([this.keepOrdinary], 'featureviz.keepOrdinary');
     } else {
-      this.inputGradient(false);
+      this.inputGradient(false, from);
     }
     const lr = this.settings.lr;
     device.queue.writeBuffer(this.step, 0, Float32Array.from([lr / (1 - BETA1 ** t), 1 / (1 - BETA2 ** t)]));
@@ -367,7 +379,7 @@ export class VizRunner {
 
   /** The objective per image on the untransformed current image (diversity added to each). */
   async finalValues(): Promise<Float64Array> {
-    const div = await this.forward(true, false);
+    const div = await this.forward(true, null);
     const totals = await this.evaluator.readTotals();
     return Float64Array.from(totals, (v) => v + div);
   }
@@ -389,6 +401,7 @@ export class VizRunner {
 
   release(): void {
     this.evaluator.release();
+    this.warmup?.release();
     for (const b of this.owned) this.engine.pool.release(b);
     this.owned.length = 0;
   }

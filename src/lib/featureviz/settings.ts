@@ -17,6 +17,12 @@ export interface VizSettings {
    * move. 0 turns it off; later steps use the ordinary gradient.
    */
   redirectSteps: number;
+  /**
+   * Steps (from the first) that optimize the warm-up objective (warmup.ts): a unit read
+   * through a ReLU also asks for the map before the ReLU, so a unit that is all zero on the
+   * grey start gets a gradient. 0 turns it off.
+   */
+  warmupSteps: number;
   lr: number;
   seed: number;
 }
@@ -27,6 +33,7 @@ export const DEFAULT_VIZ_SETTINGS: VizSettings = {
   transforms: true,
   steps: 512,
   redirectSteps: 16,
+  warmupSteps: 32,
   lr: 0.05,
   seed: 0,
 };
@@ -40,7 +47,9 @@ export function vizSettings(partial: Partial<VizSettings> = {}): VizSettings {
   if (!Number.isInteger(s.steps) || s.steps < 1 || s.steps > 10000) throw new RangeError(`steps ${s.steps}: expected an integer in 1..10000`);
   if (!Number.isInteger(s.redirectSteps) || s.redirectSteps < 0 || s.redirectSteps > 10000)
     throw new RangeError(`redirected ReLU steps ${s.redirectSteps}: expected an integer in 0..10000`);
+  if (!Number.isInteger(s.warmupSteps) || s.warmupSteps < 0 || s.warmupSteps > 10000)
+    throw new RangeError(`warm-up steps ${s.warmupSteps}: expected an integer in 0..10000`);
   if (!(s.lr > 0 && s.lr <= 10)) throw new RangeError(`learning rate ${s.lr}: expected a number in (0, 10]`);
   if (!Number.isInteger(s.seed) || s.seed < 0 || s.seed > 0xffffffff) throw new RangeError(`seed ${s.seed}: expected an integer in 0..2^32-1`);
-  return { param: s.param, decorrelate: !!s.decorrelate, transforms: !!s.transforms, steps: s.steps, redirectSteps: s.redirectSteps, lr: s.lr, seed: s.seed };
+  return { param: s.param, decorrelate: !!s.decorrelate, transforms: !!s.transforms, steps: s.steps, redirectSteps: s.redirectSteps, warmupSteps: s.warmupSteps, lr: s.lr, seed: s.seed };
 }

@@ -7,6 +7,7 @@ import type { Engine } from '../engine/engine';
 import { vizSettings, type VizSettings } from './settings';
 import { hasDiversity, ObjectiveSyntaxError, parseObjective, type Objective } from './objectives';
 import { compileObjectives } from './terms';
+import { warmupObjective } from './warmup';
 import { ObjectiveEvaluator, VizRunner } from './runner';
 
 export interface VisualizeOptions {
@@ -61,13 +62,16 @@ export async function visualizeBatch(engine: Engine, objectives: string[], opts:
   const settings = vizSettings(opts.settings);
   const frameEvery = opts.frameEvery ?? 16;
   if (!Number.isInteger(frameEvery) || frameEvery < 1) throw new RangeError(`frameEvery ${frameEvery}: expected a positive integer`);
-  const compiled = compileObjectives(engine.model, prepare(engine, objectives, batch));
+  const parsed = prepare(engine, objectives, batch);
+  const compiled = compileObjectives(engine.model, parsed);
+  const warm = parsed.map((o) => warmupObjective(engine.model, o));
+  const warmup = warm.some((o) => o) ? compileObjectives(engine.model, parsed.map((o, n) => warm[n] ?? o)) : null;
   if (opts.signal?.aborted) throw cancelled();
   const masked = !!opts.circuitMasks;
   if (masked) engine.setEdgeMasks(opts.circuitMasks!);
   let runner: VizRunner | null = null;
   try {
-    runner = new VizRunner(engine, compiled, batch, settings);
+    runner = new VizRunner(engine, compiled, batch, settings, warmup);
     const { channels, height, width } = engine.model.input;
     const per = channels * height * width;
     const diversityParts: number[] = [];

@@ -1,0 +1,84 @@
+// The warm-up objective of the first steps: a unit read through a ReLU also asks for the map
+// before that ReLU. A channel (or an edge, whose pre-sum map is zero wherever the channel it
+// reads is) that is all zero on the grey start has no gradient; its pre-ReLU map has one
+// through the live part of the network, so the warm-up term brings it to life, and the true
+// objective takes over after the warm-up steps (settings.ts warmupSteps).
+
+import type { Layer, Model } from '../model/types';
+import type { Monomial, Objective, Term } from './objectives';
+import { linearRuns } from './objectives';
+
+/** The map an edge of layer `l` reads and its channel there; null when it reads the image. */
+export function edgeInputChannel(model: Model, l: Layer, o: number, i: number): { layer: string; channel: number } | null {
+  if (l.op === 'conv2d') {
+    if (l.inputs[0] === model.input.name) return null;
+    const [O, cinG] = l.paramShapes.weight;
+    const groups = (l.attrs as { groups?: number }).groups ?? 1;
+    return { layer: l.inputs[0], channel: Math.floor(o / (O / groups)) * cinG + i };
+  }
+  // A linear layer: one run per channel of the flattened map, else one feature per run.
+  const features = l.paramShapes.weight[1];
+  if (linearRuns(model, l).length - 1 !== features) {
+    let src = model.layers.find((x) => x.name === l.inputs[0]);
+    while (src && src.op !== 'flatten') src = model.layers.find((x) => x.name === src!.inputs[0]);
+    if (!src || src.inputs[0] === model.input.name) return null;
+    return { layer: src.inputs[0], channel: i };
+  }
+  return l.inputs[0] === model.input.name ? null : { layer: l.inputs[0], channel: i };
+}
+
+/** sum |W[o, i, ...]|: the weight that puts the channel's mean on the edge's own scale. */
+export function edgeWeightNorm(model: Model, l: Layer, o: number, i: number): number {
+  const W = l.params.weight;
+  let lo: number, hi: number;
+  if (l.op === 'linear') {
+    const runs = linearRuns(model, l), F = l.paramShapes.weight[1];
+    lo = o * F + runs[i]; hi = o * F + runs[i + 1];
+  } else {
+    const [, cinG, KH, KW] = l.paramShapes.weight;
+    lo = (o * cinG + i) * KH * KW; hi = lo + KH * KW;
+  }
+  let s = 0;
+  for (let k = lo; k < hi; k++) s += Math.abs(W[k]);
+  return s;
+}
+
+/**
+ * The map before the ReLU that `layer` reads through (looking through ReLUs, pooling, LRN and dropout,
+ * which keep a channel's place), or null when there is no ReLU on the way.
+ */
+export function preReluMap(model: Model, layer: string): string | null {
+  let l = model.layers.find((x) => x.name === layer);
+  let relu = false;
+  while (l && ['relu', 'maxpool', 'avgpool', 'adaptiveavgpool', 'lrn', 'dropout'].includes(l.op)) {
+    if (l.op === 'relu') relu = true;
+    const from = l.inputs[0];
+    if (from === model.input.name) return null;
+    l = model.layers.find((x) => x.name === from);
+  }
+  return relu && l ? l.name : null;
+}
+
+/**
+ * The objective plus, for every monomial that is one term, a warm-up term on the map before
+ * the ReLU it reads: w * channel:L:c adds |w| * channel:P:c, w * edge:L:o:i adds
+ * |w| * sum|W[o,i]| * channel:P:c for the channel the edge reads. Null when nothing is added.
+ */
+export function warmupObjective(model: Model, objective: Objective): Objective | null {
+  const added: Monomial[] = [];
+  for (const m of objective.monomials) {
+    const t = m.factors.length === 1 ? m.factors[0] : null;
+    let read: { layer: string; channel: number } | null = null, weight = Math.abs(m.weight);
+    if (t?.kind === 'channel') read = { layer: t.layer, channel: t.channel };
+    else if (t?.kind === 'edge') {
+      const l = model.layers.find((x) => x.name === t.layer)!;
+      read = edgeInputChannel(model, l, t.out, t.input);
+      weight *= edgeWeightNorm(model, l, t.out, t.input);
+    }
+    const pre = read && preReluMap(model, read.layer);
+    if (!read || !pre || !(weight > 0)) continue;
+    const channel: Term = { kind: 'channel', layer: pre, channel: read.channel };
+    added.push({ weight, factors: [channel] });
+  }
+  return added.length ? { monomials: [...objective.monomials, ...added] } : null;
+}
