@@ -41,7 +41,7 @@ describe('redirected ReLU gradient', () => {
     const engine = Engine.create(device, model);
     try {
       await expectNoGpuErrors(device, async () => {
-        const base = { param: 'pixel' as const, steps: 16, lr: 0.2, transforms: false };
+        const base = { param: 'pixel' as const, steps: 16, lr: 0.2, transforms: false, warmupSteps: 0 };
         const plain = await visualize(engine, OBJECTIVE, { settings: { ...base, redirectSteps: 0 } });
         expect(plain.history.every((h) => h === 0), `history ${plain.history}`).toBe(true);
         expect(plain.objective).toBe(0);
@@ -94,7 +94,7 @@ describe('redirected ReLU gradient', () => {
   });
 
   it('redirectSteps must be an integer in 0..10000', () => {
-    expect(vizSettings().redirectSteps).toBe(16);
+    expect(vizSettings().redirectSteps).toBe(0);
     expect(vizSettings({ redirectSteps: 0 }).redirectSteps).toBe(0);
     expect(() => vizSettings({ redirectSteps: -1 })).toThrow(/redirected ReLU steps -1/);
     expect(() => vizSettings({ redirectSteps: 2.5 })).toThrow(/redirected ReLU steps 2.5/);

@@ -64,14 +64,22 @@ describe('warm-up objective', () => {
     expect(preReluMap(model, 'fc2')).toBeNull();
   });
 
-  it('adds a term on the pre-ReLU map to lone channel and edge terms', () => {
+  it('adds a centre-neuron term on the pre-ReLU map to lone channel and edge terms', () => {
     const norm = edgeWeightNorm(model, layer('conv3'), 5, 7);
+    const [, ph, pw] = nodeShape(model, 'pool2');
+    const [, ch, cw] = nodeShape(model, 'conv2');
     const w = warmupObjective(model, parseObjective('-2*edge:conv3:5:7', model))!;
     expect(w.monomials).toHaveLength(2);
-    expect(w.monomials[1].factors).toEqual([{ kind: 'channel', layer: 'conv2', channel: 7 }]);
-    expect(w.monomials[1].weight).toBeCloseTo(2 * norm, 10);
-    expect(describeObjective(warmupObjective(model, parseObjective('edge:conv3:5:7 + logit:1', model))!)).toMatch(/^edge:conv3:5:7 \+ logit:1 \+ [0-9.e-]+\*channel:conv2:7$/);
-    expect(describeObjective(warmupObjective(model, parseObjective('0.5*channel:relu3:4', model))!)).toBe('0.5*channel:relu3:4 + 0.5*channel:conv3:4');
+    expect(w.monomials[0]).toEqual({ weight: -2, factors: [{ kind: 'edge', layer: 'conv3', out: 5, input: 7 }] });
+    expect(w.monomials[1].factors).toEqual([{ kind: 'neuron', layer: 'conv2', channel: 7, y: Math.floor(ch / 2), x: Math.floor(cw / 2) }]);
+    expect(w.monomials[1].weight).toBeCloseTo((2 * norm) / (ph * pw), 10);
+    const [, rh, rw] = nodeShape(model, 'relu3');
+    const c = warmupObjective(model, parseObjective('0.5*channel:relu3:4 + logit:1', model))!;
+    expect(c.monomials.slice(0, 2)).toEqual(parseObjective('0.5*channel:relu3:4 + logit:1', model).monomials);
+    expect(c.monomials[2]).toEqual({ weight: 0.5 / (rh * rw), factors: [{ kind: 'neuron', layer: 'conv3', channel: 4, y: Math.floor(rh / 2), x: Math.floor(rw / 2) }] });
+    // The warm-up objective prints and parses back like any other.
+    expect(parseObjective(describeObjective(c), model)).toEqual(c);
+    expect(warmupObjective(model, parseObjective('channel:relu4:3', model))!.monomials[1].factors[0]).toEqual({ kind: 'neuron', layer: 'fc1', channel: 3, y: 0, x: 0 });
     expect(warmupObjective(model, parseObjective('channel:conv3:4', model))).toBeNull(); // no ReLU read
     expect(warmupObjective(model, parseObjective('edge:conv3:5:7 * logit:1', model))).toBeNull();
     expect(warmupObjective(model, parseObjective('edge:conv1:2:0', model))).toBeNull(); // reads the image

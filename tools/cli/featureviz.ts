@@ -55,7 +55,7 @@ async function main() {
   const { device, adapterDescription } = await nodeDevice();
   const engine = Engine.create(device, model);
   const batch = Math.min(Number(a.batch ?? objectives.length), engine.maxBatch);
-  console.log(`${model.name} on ${adapterDescription}: ${nodes.length} nodes, ${edges.length} edges, ${settings.param}, ${settings.steps} steps, lr ${settings.lr}, transforms ${settings.transforms}, redirected ReLU for ${settings.redirectSteps} steps`);
+  console.log(`${model.name} on ${adapterDescription}: ${nodes.length} nodes, ${edges.length} edges, ${settings.param}, ${settings.steps} steps, lr ${settings.lr}, transforms ${settings.transforms}, redirected ReLU for ${settings.redirectSteps} steps, warm-up ${settings.warmupSteps} steps`);
   const t0 = Date.now();
   const evalSet = namedImageSet(model, imgs, 'all', 'evaluation');
   // --cache FILE keeps the dataset values of these objectives between runs (same model and seed).

@@ -32,7 +32,7 @@ export const DEFAULT_VIZ_SETTINGS: VizSettings = {
   decorrelate: true,
   transforms: true,
   steps: 512,
-  redirectSteps: 16,
+  redirectSteps: 0,
   warmupSteps: 32,
   lr: 0.05,
   seed: 0,

@@ -1,10 +1,11 @@
-// The warm-up objective of the first steps: a unit read through a ReLU also asks for the map
-// before that ReLU. A channel (or an edge, whose pre-sum map is zero wherever the channel it
-// reads is) that is all zero on the grey start has no gradient; its pre-ReLU map has one
-// through the live part of the network, so the warm-up term brings it to life, and the true
-// objective takes over after the warm-up steps (settings.ts warmupSteps).
+// The warm-up objective of the first steps: a unit read through a ReLU also asks for a neuron
+// of the map before that ReLU. A channel (or an edge, whose pre-sum map is zero wherever the
+// channel it reads is) that is all zero on the grey start has no gradient; the pre-ReLU neuron
+// has one through the live part of the network, so the warm-up term brings the channel to life,
+// and the true objective takes over after the warm-up steps (settings.ts warmupSteps).
 
 import type { Layer, Model } from '../model/types';
+import { nodeShape } from '../model/types';
 import type { Monomial, Objective, Term } from './objectives';
 import { linearRuns } from './objectives';
 
@@ -60,9 +61,12 @@ export function preReluMap(model: Model, layer: string): string | null {
 }
 
 /**
- * The objective plus, for every monomial that is one term, a warm-up term on the map before
- * the ReLU it reads: w * channel:L:c adds |w| * channel:P:c, w * edge:L:o:i adds
- * |w| * sum|W[o,i]| * channel:P:c for the channel the edge reads. Null when nothing is added.
+ * The objective plus, for every monomial that is one channel or edge term read through a
+ * ReLU, a warm-up term on the centre neuron of the map before that ReLU (a neuron comes alive
+ * within a few steps where a map mean rises slowly): w * channel:L:c adds
+ * (|w| / m) * neuron:P:c, w * edge:L:o:i adds (|w| sum|W[o,i]| / m) * neuron:P:c for the
+ * channel the edge reads, m being the read map's plane, so that the warm-up term's gradient is
+ * on the scale of one position of the true objective's. Null when nothing is added.
  */
 export function warmupObjective(model: Model, objective: Objective): Objective | null {
   const added: Monomial[] = [];
@@ -77,8 +81,11 @@ export function warmupObjective(model: Model, objective: Objective): Objective |
     }
     const pre = read && preReluMap(model, read.layer);
     if (!read || !pre || !(weight > 0)) continue;
-    const channel: Term = { kind: 'channel', layer: pre, channel: read.channel };
-    added.push({ weight, factors: [channel] });
+    const readShape = nodeShape(model, read.layer), preShape = nodeShape(model, pre);
+    const plane = readShape.length === 3 ? readShape[1] * readShape[2] : 1;
+    const [y, x] = preShape.length === 3 ? [Math.floor(preShape[1] / 2), Math.floor(preShape[2] / 2)] : [0, 0];
+    const neuron: Term = { kind: 'neuron', layer: pre, channel: read.channel, y, x };
+    added.push({ weight: weight / plane, factors: [neuron] });
   }
   return added.length ? { monomials: [...objective.monomials, ...added] } : null;
 }
