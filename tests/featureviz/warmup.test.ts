@@ -1,12 +1,21 @@
 // The warm-up objective (warmup.ts): which channel an edge reads, the weight of its term, and
 // which objectives get one. The channel is checked against the support of the edge's own
 // functional (terms.ts edgeWeights), which finds it through the convolution's index map.
+// On fashion-vgg, edge fc1:5<-0 reads pool3's channel 0, zero on the grey start and on every
+// evaluation image: it stays at exactly 0 without the warm-up and rises above 0 with it (the
+// value checked through the CPU reference network).
 
 import { describe, it, expect } from 'vitest';
 import { edgeInputChannel, edgeWeightNorm, preReluMap, warmupObjective } from '../../src/lib/featureviz/warmup';
 import { parseObjective, describeObjective } from '../../src/lib/featureviz/objectives';
 import { edgeWeights } from '../../src/lib/featureviz/terms';
 import { nodeShape } from '../../src/lib/model/types';
+import { visualize } from '../../src/lib/featureviz/visualize';
+import { vizSettings } from '../../src/lib/featureviz/settings';
+import { Engine } from '../../src/lib/engine/engine';
+import { cpuForward } from '../../src/lib/cpu/reference';
+import { loadBuiltinModel } from '../../tools/node/builtin';
+import { testDevice, expectNoGpuErrors } from '../helpers/gpu';
 import { loadFixture } from '../helpers/fixtures';
 import { rng, freshSeed } from '../helpers/random';
 
@@ -84,4 +93,42 @@ describe('warm-up objective', () => {
     expect(warmupObjective(model, parseObjective('edge:conv3:5:7 * logit:1', model))).toBeNull();
     expect(warmupObjective(model, parseObjective('edge:conv1:2:0', model))).toBeNull(); // reads the image
   });
+
+  it('edge:fc1:5:0 stays at 0 without the warm-up and comes alive with it', async () => {
+    const vgg = loadBuiltinModel('fashion-vgg');
+    const device = await testDevice();
+    const engine = Engine.create(device, vgg);
+    /** sum over pool3's channel 0 of W[5, k] x(k), through the CPU network. */
+    const cpuEdge = (image: Float32Array) => {
+      const { mean, std } = vgg.input;
+      const pool3 = cpuForward(vgg, Float32Array.from(image, (v) => (v - mean[0]) / std[0]), 1).values.get('pool3')!;
+      const run = pool3.shape[1] * pool3.shape[2], n = pool3.data.length;
+      const w = vgg.layers.find((l) => l.name === 'fc1')!.params.weight;
+      let s = 0;
+      for (let k = 0; k < run; k++) s += w[5 * n + k] * pool3.data[k];
+      return s;
+    };
+    try {
+      await expectNoGpuErrors(device, async () => {
+        const base = { param: 'pixel' as const, steps: 16, lr: 0.2, transforms: false };
+        const plain = await visualize(engine, 'edge:fc1:5:0', { settings: { ...base, warmupSteps: 0 } });
+        expect(plain.objective).toBe(0);
+        expect(cpuEdge(plain.image)).toBe(0);
+        const warm = await visualize(engine, 'edge:fc1:5:0', { settings: { ...base, warmupSteps: 8 } });
+        const cpu = cpuEdge(warm.image);
+        expect(Math.abs(cpu - warm.objective)).toBeLessThan(1e-4 * Math.max(1, Math.abs(cpu)));
+        console.log(`edge:fc1:5:0: ${plain.objective} without, ${warm.objective} with 8 warm-up steps (16 steps)`);
+        expect(warm.objective, `history ${warm.history}`).toBeGreaterThan(1e-3);
+      });
+    } finally {
+      engine.destroy();
+    }
+  }, 120_000);
+
+  it('warmupSteps must be an integer in 0..10000 (default 32)', () => {
+    expect(vizSettings().warmupSteps).toBe(32);
+    expect(vizSettings({ warmupSteps: 0 }).warmupSteps).toBe(0);
+    for (const bad of [-1, 2.5, NaN, 10001]) expect(() => vizSettings({ warmupSteps: bad })).toThrow(/warm-up steps/);
+  });
 });
+
