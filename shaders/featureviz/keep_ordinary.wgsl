@@ -1,7 +1,7 @@
-// Per image: keep the ordinary input gradient when it is nonzero anywhere and the image's
-// objective is above 0, else keep the redirected one already in `grad` (Lucid's rule for the
-// redirected ReLU gradient, plus: a unit not yet active keeps being pushed to come alive).
-// One workgroup per image.
+// Per image: keep the ordinary input gradient of the true objective when it is nonzero anywhere
+// (and, with POSITIVE, the image's objective is above 0), else keep the fallback already in
+// `grad`: the redirected ReLU gradient (POSITIVE: a unit not yet active keeps being pushed to
+// come alive), or the warm-up objective's gradient (without POSITIVE). One workgroup per image.
 
 struct Params { batch: u32, per: u32 }
 
@@ -28,6 +28,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     }
   }
   workgroupBarrier();
-  if (atomicLoad(&alive) == 0u || !(objective[b] > 0.0)) { return; }
+  if (atomicLoad(&alive) == 0u) { return; }
+  // Read in both variants, so the binding stays in the pipeline's layout.
+  let positive = ${POSITIVE};
+  if (positive && !(objective[b] > 0.0)) { return; }
   for (var i = lid; i < p.per; i += WG) { grad[base + i] = ordinary[base + i]; }
 }

@@ -57,7 +57,7 @@ describe('redirected ReLU gradient', () => {
     }
   }, 120_000);
 
-  it('keep_ordinary keeps an image\'s ordinary gradient unless it is all zero or its objective is not above 0', async () => {
+  it('keep_ordinary keeps an image\'s ordinary gradient unless it is all zero (or, with POSITIVE, its objective is not above 0)', async () => {
     const device = await testDevice();
     const pool = new BufferPool(device);
     const k = new Kernels(device, pool);
@@ -75,22 +75,28 @@ describe('redirected ReLU gradient', () => {
       device.queue.writeBuffer(b, 0, a);
       return b;
     };
-    const ob = upload(ordinary), fb = upload(objective), gb = upload(redirected);
-    await expectNoGpuErrors(device, async () => {
-      k.run([k.dispatch({ label: 'keep', shader: 'featureviz/keep_ordinary', uniforms: [batch, per], buffers: [ob, fb, gb], threads: [batch * DEFAULT_WORKGROUP] })], 'test');
-    });
-    const st = device.createBuffer({ size: batch * per * 4, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
-    const e = device.createCommandEncoder();
-    e.copyBufferToBuffer(gb, 0, st, 0, batch * per * 4);
-    device.queue.submit([e.finish()]);
-    await st.mapAsync(GPUMapMode.READ);
-    const got = new Float32Array(st.getMappedRange().slice(0));
-    st.destroy();
-    const want = keepOrdinaryRef(ordinary, objective, redirected, batch, per);
-    expect(Array.from(got)).toEqual(Array.from(want, (v) => Math.fround(v)));
-    const taken = (img: number) => (got[img * per + 7] === ordinary[img * per + 7] ? 'ordinary' : 'redirected');
-    expect([0, 1, 2, 3, 4].map(taken)).toEqual(['ordinary', 'redirected', 'redirected', 'ordinary', 'redirected']);
-    expect(got[3 * per]).toBe(0);
+    const ob = upload(ordinary), fb = upload(objective);
+    const run = async (positive: boolean) => {
+      const gb = upload(redirected);
+      await expectNoGpuErrors(device, async () => {
+        k.run([k.dispatch({ label: 'keep', shader: 'featureviz/keep_ordinary', defines: { POSITIVE: positive }, uniforms: [batch, per], buffers: [ob, fb, gb], threads: [batch * DEFAULT_WORKGROUP] })], 'test');
+      });
+      const st = device.createBuffer({ size: batch * per * 4, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+      const e = device.createCommandEncoder();
+      e.copyBufferToBuffer(gb, 0, st, 0, batch * per * 4);
+      device.queue.submit([e.finish()]);
+      await st.mapAsync(GPUMapMode.READ);
+      const got = new Float32Array(st.getMappedRange().slice(0));
+      st.destroy();
+      const want = keepOrdinaryRef(ordinary, objective, redirected, batch, per, positive);
+      expect(Array.from(got)).toEqual(Array.from(want, (v) => Math.fround(v)));
+      expect(got[3 * per]).toBe(0);
+      return [0, 1, 2, 3, 4].map((img) => (got[img * per + 7] === ordinary[img * per + 7] ? 'ordinary' : 'fallback'));
+    };
+    // Redirected ReLU steps: the objective must also be above 0.
+    expect(await run(true)).toEqual(['ordinary', 'fallback', 'fallback', 'ordinary', 'fallback']);
+    // Warm-up steps: any nonzero true gradient is kept.
+    expect(await run(false)).toEqual(['ordinary', 'fallback', 'ordinary', 'ordinary', 'ordinary']);
   });
 
   it('redirectSteps must be an integer in 0..10000', () => {

@@ -81,13 +81,13 @@ export function adamRef(s: AdamState, grad: ArrayLike<number>, t: number, lr: nu
 }
 
 /**
- * Per image of `per` values: the ordinary gradient if any of it is nonzero and the image's
- * objective is above 0, else the redirected one.
+ * Per image of `per` values: the ordinary gradient if any of it is nonzero (and, with
+ * `positive`, the image's objective is above 0), else the fallback.
  */
-export function keepOrdinaryRef(ordinary: ArrayLike<number>, objective: ArrayLike<number>, redirected: ArrayLike<number>, batch: number, per: number): Float64Array {
-  const out = Float64Array.from(redirected);
+export function keepOrdinaryRef(ordinary: ArrayLike<number>, objective: ArrayLike<number>, fallback: ArrayLike<number>, batch: number, per: number, positive: boolean): Float64Array {
+  const out = Float64Array.from(fallback);
   for (let b = 0; b < batch; b++) {
-    if (!(objective[b] > 0)) continue;
+    if (positive && !(objective[b] > 0)) continue;
     let alive = false;
     for (let i = 0; i < per; i++) if (ordinary[b * per + i] !== 0) alive = true;
     if (alive) for (let i = 0; i < per; i++) out[b * per + i] = ordinary[b * per + i];

@@ -202,6 +202,8 @@ export class VizRunner {
   /** The ordinary input gradient during redirected ReLU steps. */
   private readonly gOrdinary: GPUBuffer;
   private readonly keepOrdinary: Dispatch;
+  /** Per image: the true objective's gradient where it is nonzero, else the warm-up's. */
+  private readonly keepAlive: Dispatch;
   private readonly history: GPUBuffer;
   private readonly front: Dispatch[];
   private readonly back: Dispatch[];
@@ -281,7 +283,12 @@ export class VizRunner {
     this.owned.push(...k.takeOwned());
     this.evaluator = new ObjectiveEvaluator(engine, compiled, batch);
     this.warmup = warmup && settings.warmupSteps > 0 ? new ObjectiveEvaluator(engine, warmup, batch) : null;
-    this.keepOrdinary = k.dispatch({ label: 'featureviz.keepOrdinary', shader: 'featureviz/keep_ordinary', uniforms: [batch, C * H * W], buffers: [this.gOrdinary, this.evaluator.total, this.gIn], threads: [batch * DEFAULT_WORKGROUP] });
+    const keep = (positive: boolean) => k.dispatch({
+      label: 'featureviz.keepOrdinary', shader: 'featureviz/keep_ordinary', defines: { POSITIVE: positive },
+      uniforms: [batch, C * H * W], buffers: [this.gOrdinary, this.evaluator.total, this.gIn], threads: [batch * DEFAULT_WORKGROUP],
+    });
+    this.keepOrdinary = keep(true);
+    this.keepAlive = keep(false);
     this.owned.push(...k.takeOwned());
   }
   private alloc(bytes: number, label: string): GPUBuffer {
@@ -305,19 +312,19 @@ export class VizRunner {
   }
 
   /**
-   * Pixels and network input of the current parameters, forward, objective; with `seedsFrom`
-   * that evaluator's seeds too. Returns the objective's diversity part.
+   * Pixels and network input of the current parameters, forward, the objective (with its
+   * seeds when `seeds`) and, with `warmup`, the warm-up objective's seeds. Returns the
+   * objective's diversity part.
    */
-  private async forward(identity: boolean, seedsFrom: ObjectiveEvaluator | null): Promise<number> {
+  private async forward(identity: boolean, seeds: boolean, warmup: ObjectiveEvaluator | null = null): Promise<number> {
     const { engine } = this;
     this.writeTransforms(identity);
     engine.kernels.run(this.front, 'featureviz.front');
     const order = (n: string) => engine.model.layers.findIndex((l) => l.name === n);
-    const until = [this.evaluator, seedsFrom].filter((e) => e).map((e) => e!.compiled.until)
-      .reduce((a, b) => (order(b) > order(a) ? b : a));
-    engine.forwardFrom(this.netIn, this.batch, until);
-    const div = await this.evaluator.evaluate(seedsFrom === this.evaluator);
-    if (seedsFrom && seedsFrom !== this.evaluator) await seedsFrom.evaluate(true);
+    const a = this.evaluator.compiled.until, b = warmup?.compiled.until ?? a;
+    engine.forwardFrom(this.netIn, this.batch, order(b) > order(a) ? b : a);
+    const div = await this.evaluator.evaluate(seeds);
+    if (warmup) await warmup.evaluate(true);
     return div;
   }
 
@@ -354,19 +361,20 @@ export class VizRunner {
   async stepOnce(t: number): Promise<number> {
     const { engine, batch } = this;
     const device = engine.device;
-    const from = t <= this.settings.warmupSteps && this.warmup ? this.warmup : this.evaluator;
-    const div = await this.forward(false, from);
-    if (t <= this.settings.redirectSteps) {
-      // Redirected ReLU steps (settings.ts): per image, the ordinary gradient where it is
-      // nonzero and the objective above 0, else the redirected one (two backward passes).
-      this.inputGradient(false, from);
+    const warmup = t <= this.settings.warmupSteps ? this.warmup : null;
+    const redirect = t <= this.settings.redirectSteps;
+    const div = await this.forward(false, true, warmup);
+    this.inputGradient(false, this.evaluator);
+    if (warmup || redirect) {
+      // Warm-up and redirected ReLU steps (settings.ts), two backward passes: per image, the
+      // true objective's ordinary gradient where it is nonzero, else the warm-up objective's
+      // (through redirected ReLUs during redirect steps); with redirection alone, the ordinary
+      // gradient where it is nonzero and the objective above 0, else the redirected one.
       const enc = device.createCommandEncoder({ label: 'featureviz.keepOrdinary' });
       enc.copyBufferToBuffer(this.gIn, 0, this.gOrdinary, 0, this.imageBytes);
       device.queue.submit([enc.finish()]);
-      this.inputGradient(true, from);
-      engine.kernels.run([this.keepOrdinary], 'featureviz.keepOrdinary');
-    } else {
-      this.inputGradient(false, from);
+      this.inputGradient(redirect, warmup ?? this.evaluator);
+      engine.kernels.run([warmup ? this.keepAlive : this.keepOrdinary], 'featureviz.keepOrdinary');
     }
     const lr = this.settings.lr;
     device.queue.writeBuffer(this.step, 0, Float32Array.from([lr / (1 - BETA1 ** t), 1 / (1 - BETA2 ** t)]));
@@ -379,7 +387,7 @@ export class VizRunner {
 
   /** The objective per image on the untransformed current image (diversity added to each). */
   async finalValues(): Promise<Float64Array> {
-    const div = await this.forward(true, null);
+    const div = await this.forward(true, false);
     const totals = await this.evaluator.readTotals();
     return Float64Array.from(totals, (v) => v + div);
   }
