@@ -37,9 +37,15 @@ describe('full-size AlexNet-shaped model', () => {
         engine.backward({ kind: 'loss' }, { labels: [3], weightGrads: 'none' });
         const cpuB = cpuBackward(model, cpu, { kind: 'loss' }, [3]);
         // Among ~1.5M ReLU inputs a few lie within f32 rounding of zero and flip, moving
-        // single gradient entries: hence 2e-3 here, where the fixtures hold 1e-4.
+        // single gradient entries (up to ~4e-3 of the largest seen): so the whole gradient is
+        // held to 1e-3 in relative L2 (a wrong index or kernel gives O(1)) and single entries
+        // to 2e-2 of the scale, where the fixtures hold 1e-4.
         for (const node of ['input', 'conv1', 'conv3', 'fc7']) {
-          expectClose((await engine.readGrad(node))!, cpuB.grads.get(node)!.data, 2e-3, `gradient at ${node} (seed ${seed})`);
+          const got = (await engine.readGrad(node))!, want = cpuB.grads.get(node)!.data;
+          expectClose(got, want, 2e-2, `gradient at ${node} (seed ${seed})`);
+          let d2 = 0, w2 = 0;
+          for (let i = 0; i < want.length; i++) { d2 += (got[i] - want[i]) ** 2; w2 += want[i] ** 2; }
+          expect(Math.sqrt(d2 / w2), `relative L2 error of the gradient at ${node} (seed ${seed})`).toBeLessThan(1e-3);
         }
       });
     } finally {
