@@ -192,6 +192,8 @@ export class VizRunner {
   readonly evaluator: ObjectiveEvaluator;
   /** The warm-up objective of the first warmupSteps steps (warmup.ts), if it differs. */
   private readonly warmup: ObjectiveEvaluator | null;
+  /** Where the forward pass can stop during warm-up steps: the later of both objectives' last nodes. */
+  private readonly warmupUntil: string;
   private readonly owned: GPUBuffer[] = [];
   readonly pixels: GPUBuffer;
   private readonly xf: GPUBuffer;
@@ -283,6 +285,9 @@ export class VizRunner {
     this.owned.push(...k.takeOwned());
     this.evaluator = new ObjectiveEvaluator(engine, compiled, batch);
     this.warmup = warmup && settings.warmupSteps > 0 ? new ObjectiveEvaluator(engine, warmup, batch) : null;
+    const order = (n: string) => engine.model.layers.findIndex((l) => l.name === n);
+    const a = compiled.until, b = this.warmup?.compiled.until ?? a;
+    this.warmupUntil = order(b) > order(a) ? b : a;
     const keep = (positive: boolean) => k.dispatch({
       label: 'featureviz.keepOrdinary', shader: 'featureviz/keep_ordinary', defines: { POSITIVE: positive },
       uniforms: [batch, C * H * W], buffers: [this.gOrdinary, this.evaluator.total, this.gIn], threads: [batch * DEFAULT_WORKGROUP],
@@ -320,9 +325,7 @@ export class VizRunner {
     const { engine } = this;
     this.writeTransforms(identity);
     engine.kernels.run(this.front, 'featureviz.front');
-    const order = (n: string) => engine.model.layers.findIndex((l) => l.name === n);
-    const a = this.evaluator.compiled.until, b = warmup?.compiled.until ?? a;
-    engine.forwardFrom(this.netIn, this.batch, order(b) > order(a) ? b : a);
+    engine.forwardFrom(this.netIn, this.batch, warmup ? this.warmupUntil : this.evaluator.compiled.until);
     const div = await this.evaluator.evaluate(seeds);
     if (warmup) await warmup.evaluate(true);
     return div;

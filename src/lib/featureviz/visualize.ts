@@ -64,7 +64,7 @@ export async function visualizeBatch(engine: Engine, objectives: string[], opts:
   if (!Number.isInteger(frameEvery) || frameEvery < 1) throw new RangeError(`frameEvery ${frameEvery}: expected a positive integer`);
   const parsed = prepare(engine, objectives, batch);
   const compiled = compileObjectives(engine.model, parsed);
-  const warm = parsed.map((o) => warmupObjective(engine.model, o));
+  const warm = settings.warmupSteps > 0 ? parsed.map((o) => warmupObjective(engine.model, o)) : [];
   const warmup = warm.some((o) => o) ? compileObjectives(engine.model, parsed.map((o, n) => warm[n] ?? o)) : null;
   if (opts.signal?.aborted) throw cancelled();
   const masked = !!opts.circuitMasks;
