@@ -178,8 +178,11 @@ async function waitForCircuit(page, query = null) {
 
 const shot = (page, name) => page.screenshot({ path: join(shotsDir, `${name}.png`) });
 
-/** Pixels of the graph's canvas in the ablation colour (purple, rgb 148 51 191), decoded from a real screenshot. */
-async function removalPixels(page) {
+/**
+ * Pixel counts of the graph's canvas, decoded from a real screenshot: in the ablation colour
+ * (purple, rgb 148 51 191), light (luminance > 0.9), dark (< 0.3), and all.
+ */
+async function graphPixelStats(page) {
   const png = await page.screenshot({ clip: await page.$eval('[data-testid="graph"] canvas', (c) => { const r = c.getBoundingClientRect(); return { x: r.left, y: r.top, width: r.width, height: r.height }; }) });
   return page.evaluate(async (b64) => {
     const img = new Image();
@@ -190,11 +193,17 @@ async function removalPixels(page) {
     const ctx = c.getContext('2d');
     ctx.drawImage(img, 0, 0);
     const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - 148) < 30 && Math.abs(d[i + 1] - 51) < 30 && Math.abs(d[i + 2] - 191) < 30) n++;
-    return n;
+    let purple = 0, light = 0, dark = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      if (Math.abs(d[i] - 148) < 30 && Math.abs(d[i + 1] - 51) < 30 && Math.abs(d[i + 2] - 191) < 30) purple++;
+      const y = (0.2126 * d[i] + 0.7152 * d[i + 1] + 0.0722 * d[i + 2]) / 255;
+      if (y > 0.9) light++;
+      else if (y < 0.3) dark++;
+    }
+    return { purple, light, dark, all: d.length / 4 };
   }, png.toString('base64'));
 }
+const removalPixels = async (page) => (await graphPixelStats(page)).purple;
 const numbers = {};
 
 const { context, page, errors, offOrigin } = await openPage();
@@ -619,24 +628,7 @@ await check('in dark mode the upload button, Run query and the graph stay readab
     assert(contrast(css.graphInk, css.graphBg) >= 4.5, `text on the graph ${css.graphInk} on ${css.graphBg}`);
     assert(contrast(css.runInk, css.runBg) >= 4.5, `Run query ${css.runInk} on ${css.runBg}: contrast ${contrast(css.runInk, css.runBg).toFixed(2)}`);
     // the drawn graph: a light canvas with dark nodes and labels on it, decoded from a screenshot
-    const png = await page.screenshot({ clip: await page.$eval('[data-testid="graph"] canvas', (c) => { const r = c.getBoundingClientRect(); return { x: r.left, y: r.top, width: r.width, height: r.height }; }) });
-    const counts = await page.evaluate(async (b64) => {
-      const img = new Image();
-      img.src = `data:image/png;base64,${b64}`;
-      await img.decode();
-      const c = document.createElement('canvas');
-      [c.width, c.height] = [img.width, img.height];
-      const ctx = c.getContext('2d');
-      ctx.drawImage(img, 0, 0);
-      const d = ctx.getImageData(0, 0, c.width, c.height).data;
-      let light = 0, dark = 0;
-      for (let i = 0; i < d.length; i += 4) {
-        const y = (0.2126 * d[i] + 0.7152 * d[i + 1] + 0.0722 * d[i + 2]) / 255;
-        if (y > 0.9) light++;
-        else if (y < 0.3) dark++;
-      }
-      return { light, dark, all: d.length / 4 };
-    }, png.toString('base64'));
+    const counts = await graphPixelStats(page);
     assert(counts.light > 0.5 * counts.all && counts.dark > 50, `graph canvas: ${counts.light} light and ${counts.dark} dark pixels of ${counts.all}`);
     await shot(page, 'microscope-dark');
     numbers.darkButtonContrast = Number(contrast(css.buttonInk, css.buttonBg).toFixed(2));
