@@ -94,6 +94,26 @@ describe('visualize on fashion-small', () => {
     }
   });
 
+  it('polish steps optimize the untransformed image', async () => {
+    const device = await testDevice();
+    const engine = Engine.create(device, model);
+    try {
+      const run = (transforms: boolean, polishSteps: number) =>
+        visualize(engine, 'channel:conv2:3', { settings: { steps: 6, seed: 3, transforms, polishSteps } });
+      // Polishing every step is a run without transforms; polishing the last 2 of 6 changes only those.
+      const off = await run(false, 0), allPolish = await run(true, 6);
+      expect(Array.from(allPolish.image)).toEqual(Array.from(off.image));
+      const plain = await run(true, 0), last2 = await run(true, 2);
+      expect(last2.history.slice(0, 4)).toEqual(plain.history.slice(0, 4));
+      let diff = 0;
+      for (let i = 0; i < plain.image.length; i++) diff = Math.max(diff, Math.abs(plain.image[i] - last2.image[i]));
+      expect(diff).toBeGreaterThan(1e-4);
+      for (const bad of [-1, 1.5, 10001]) await expect(run(true, bad)).rejects.toThrow(/polish steps/);
+    } finally {
+      engine.destroy();
+    }
+  });
+
   it('bad input is refused with a clear message', async () => {
     const device = await testDevice();
     const engine = Engine.create(device, model, { maxBatch: 4 });

@@ -6,7 +6,7 @@
 // value checked through the CPU reference network).
 
 import { describe, it, expect } from 'vitest';
-import { edgeInputChannel, edgeWeightNorm, preReluMap, warmupObjective } from '../../src/lib/featureviz/warmup';
+import { edgeInputChannel, edgeBestPosition, preReluMap, warmupObjective } from '../../src/lib/featureviz/warmup';
 import { parseObjective, describeObjective } from '../../src/lib/featureviz/objectives';
 import { edgeWeights } from '../../src/lib/featureviz/terms';
 import { nodeShape } from '../../src/lib/model/types';
@@ -53,16 +53,52 @@ describe('warm-up objective', () => {
     expect(edgeInputChannel(model, layer('fc2'), 2, 5)).toEqual({ layer: 'relu4', channel: 5 });
   });
 
-  it('the warm-up weight is sum |W[o, i]|', () => {
-    const l = layer('conv2');
-    const [, cinG, KH, KW] = l.paramShapes.weight;
-    const W = l.params.weight;
-    let want = 0;
-    for (let ky = 0; ky < KH; ky++) for (let kx = 0; kx < KW; kx++) want += Math.abs(W[((4 * cinG + 2) * KH + ky) * KW + kx]);
-    expect(edgeWeightNorm(model, l, 4, 2)).toBeCloseTo(want, 10);
+  it("an edge's best position: the largest coefficient of its pre-sum map's mean, per read position", () => {
+    // Coefficient of read position q, straight from the definition: the mean over output
+    // positions of the pre-sum map of a one-hot input at q (a direct convolution here).
+    const direct = (l: typeof model.layers[number], o: number, i: number, qy: number, qx: number) => {
+      const [, cinG, KH, KW] = l.paramShapes.weight;
+      const [, OH, OW] = l.shape;
+      const a = l.attrs as { stride: number[]; padding: number[]; dilation: number[] };
+      let s = 0;
+      for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++)
+        for (let ky = 0; ky < KH; ky++) for (let kx = 0; kx < KW; kx++)
+          if (oy * a.stride[0] - a.padding[0] + ky * a.dilation[0] === qy && ox * a.stride[1] - a.padding[1] + kx * a.dilation[1] === qx)
+            s += l.params.weight[((o * cinG + i) * KH + ky) * KW + kx];
+      return s / (OH * OW);
+    };
+    const r = rng(freshSeed());
+    for (const name of ['conv2', 'conv3']) {
+      const l = layer(name);
+      const [, H, W] = nodeShape(model, l.inputs[0]);
+      for (let n = 0; n < 4; n++) {
+        const o = Math.floor(r() * l.paramShapes.weight[0]), i = Math.floor(r() * l.paramShapes.weight[1]);
+        for (const sign of [1, -1]) {
+          const best = edgeBestPosition(model, l, o, i, sign);
+          expect(best.coefficient).toBeCloseTo(sign * direct(l, o, i, best.y, best.x), 10);
+          for (let qy = 0; qy < H; qy++) for (let qx = 0; qx < W; qx++)
+            expect(sign * direct(l, o, i, qy, qx)).toBeLessThanOrEqual(best.coefficient + 1e-12);
+        }
+      }
+    }
+    // A linear edge through flatten: the largest weight of its run, placed on the read map.
     const fc = layer('fc1');
-    const ew = edgeWeights(model, fc, 3, 1).weights;
-    expect(edgeWeightNorm(model, fc, 3, 1)).toBeCloseTo(ew.reduce((a, v) => a + Math.abs(v), 0), 10);
+    const [, ah, aw] = nodeShape(model, 'avgpool');
+    const run = fc.params.weight.slice(3 * fc.paramShapes.weight[1] + ah * aw, 3 * fc.paramShapes.weight[1] + 2 * ah * aw);
+    const k = run.indexOf(Math.max(...run));
+    expect(edgeBestPosition(model, fc, 3, 1, 1)).toEqual({ y: Math.floor(k / aw), x: k % aw, coefficient: run[k] });
+  });
+
+  it('a fashion-vgg kernel whose weights sum below 0 gains only at the border', () => {
+    const vgg = loadBuiltinModel('fashion-vgg');
+    const l = vgg.layers.find((x) => x.name === 'conv3_2')!;
+    const W = l.params.weight, [, cin] = l.paramShapes.weight;
+    const sum = W.slice((19 * cin + 26) * 9, (19 * cin + 27) * 9).reduce((a, v) => a + v, 0);
+    expect(sum).toBeLessThan(0);
+    const best = edgeBestPosition(vgg, l, 19, 26, 1);
+    const [, H, Wd] = nodeShape(vgg, 'relu3_1');
+    expect(best.coefficient).toBeGreaterThan(0);
+    expect(best.y === 0 || best.x === 0 || best.y === H - 1 || best.x === Wd - 1).toBe(true);
   });
 
   it('the map before the ReLU, through pooling and LRN', () => {
@@ -73,15 +109,19 @@ describe('warm-up objective', () => {
     expect(preReluMap(model, 'fc2')).toBeNull();
   });
 
-  it('adds a centre-neuron term on the pre-ReLU map to lone channel and edge terms', () => {
-    const norm = edgeWeightNorm(model, layer('conv3'), 5, 7);
+  it('adds a pre-ReLU neuron term to lone channel and edge terms', () => {
+    const best = edgeBestPosition(model, layer('conv3'), 5, 7, 1);
     const [, ph, pw] = nodeShape(model, 'pool2');
     const [, ch, cw] = nodeShape(model, 'conv2');
-    const w = warmupObjective(model, parseObjective('-2*edge:conv3:5:7', model))!;
+    const w = warmupObjective(model, parseObjective('2*edge:conv3:5:7', model))!;
     expect(w.monomials).toHaveLength(2);
-    expect(w.monomials[0]).toEqual({ weight: -2, factors: [{ kind: 'edge', layer: 'conv3', out: 5, input: 7 }] });
-    expect(w.monomials[1].factors).toEqual([{ kind: 'neuron', layer: 'conv2', channel: 7, y: Math.floor(ch / 2), x: Math.floor(cw / 2) }]);
-    expect(w.monomials[1].weight).toBeCloseTo((2 * norm) / (ph * pw), 10);
+    expect(w.monomials[0]).toEqual({ weight: 2, factors: [{ kind: 'edge', layer: 'conv3', out: 5, input: 7 }] });
+    // pool2 is conv2 pooled: the position scales by the planes' ratio.
+    expect(w.monomials[1].factors).toEqual([{ kind: 'neuron', layer: 'conv2', channel: 7, y: Math.floor((best.y * ch) / ph), x: Math.floor((best.x * cw) / pw) }]);
+    expect(w.monomials[1].weight).toBeCloseTo(2 * best.coefficient, 10);
+    // Every coefficient of this edge is >= 0, so its negative is best met by silence: no term.
+    expect(edgeBestPosition(model, layer('conv3'), 5, 7, -1).coefficient).toBeLessThanOrEqual(0);
+    expect(warmupObjective(model, parseObjective('-2*edge:conv3:5:7', model))).toBeNull();
     const [, rh, rw] = nodeShape(model, 'relu3');
     const c = warmupObjective(model, parseObjective('0.5*channel:relu3:4 + logit:1', model))!;
     expect(c.monomials.slice(0, 2)).toEqual(parseObjective('0.5*channel:relu3:4 + logit:1', model).monomials);

@@ -366,7 +366,8 @@ export class VizRunner {
     const device = engine.device;
     const warmup = t <= this.settings.warmupSteps ? this.warmup : null;
     const redirect = t <= this.settings.redirectSteps;
-    const div = await this.forward(false, true, warmup);
+    const polish = t > this.settings.steps - this.settings.polishSteps;
+    const div = await this.forward(polish, true, warmup);
     this.inputGradient(false, this.evaluator);
     if (warmup || redirect) {
       // Warm-up and redirected ReLU steps (settings.ts), two backward passes: per image, the

@@ -23,6 +23,11 @@ export interface VizSettings {
    * grey start gets a gradient. 0 turns it off.
    */
   warmupSteps: number;
+  /**
+   * Last steps that optimize the untransformed image (transforms off): the image found under
+   * transformation robustness settles on a maximum of the objective as it is shown. 0: none.
+   */
+  polishSteps: number;
   lr: number;
   seed: number;
 }
@@ -34,6 +39,7 @@ export const DEFAULT_VIZ_SETTINGS: VizSettings = {
   steps: 512,
   redirectSteps: 0,
   warmupSteps: 32,
+  polishSteps: 0,
   lr: 0.05,
   seed: 0,
 };
@@ -49,7 +55,9 @@ export function vizSettings(partial: Partial<VizSettings> = {}): VizSettings {
     throw new RangeError(`redirected ReLU steps ${s.redirectSteps}: expected an integer in 0..10000`);
   if (!Number.isInteger(s.warmupSteps) || s.warmupSteps < 0 || s.warmupSteps > 10000)
     throw new RangeError(`warm-up steps ${s.warmupSteps}: expected an integer in 0..10000`);
+  if (!Number.isInteger(s.polishSteps) || s.polishSteps < 0 || s.polishSteps > 10000)
+    throw new RangeError(`polish steps ${s.polishSteps}: expected an integer in 0..10000`);
   if (!(s.lr > 0 && s.lr <= 10)) throw new RangeError(`learning rate ${s.lr}: expected a number in (0, 10]`);
   if (!Number.isInteger(s.seed) || s.seed < 0 || s.seed > 0xffffffff) throw new RangeError(`seed ${s.seed}: expected an integer in 0..2^32-1`);
-  return { param: s.param, decorrelate: !!s.decorrelate, transforms: !!s.transforms, steps: s.steps, redirectSteps: s.redirectSteps, warmupSteps: s.warmupSteps, lr: s.lr, seed: s.seed };
+  return { param: s.param, decorrelate: !!s.decorrelate, transforms: !!s.transforms, steps: s.steps, redirectSteps: s.redirectSteps, warmupSteps: s.warmupSteps, polishSteps: s.polishSteps, lr: s.lr, seed: s.seed };
 }

@@ -8,6 +8,7 @@ import type { Layer, Model } from '../model/types';
 import { nodeShape } from '../model/types';
 import type { Monomial, Objective, Term } from './objectives';
 import { linearRuns } from './objectives';
+import { edgeWeights } from './terms';
 
 /** The map an edge of layer `l` reads and its channel there; null when it reads the image. */
 export function edgeInputChannel(model: Model, l: Layer, o: number, i: number): { layer: string; channel: number } | null {
@@ -28,20 +29,30 @@ export function edgeInputChannel(model: Model, l: Layer, o: number, i: number): 
   return l.inputs[0] === model.input.name ? null : { layer: l.inputs[0], channel: i };
 }
 
-/** sum |W[o, i, ...]|: the weight that puts the channel's mean on the edge's own scale. */
-export function edgeWeightNorm(model: Model, l: Layer, o: number, i: number): number {
-  const W = l.params.weight;
-  let lo: number, hi: number;
+/**
+ * The position of the read channel where the edge's objective, a linear functional of that
+ * channel (terms.ts edgeWeights), has its largest coefficient times `sign`, and that
+ * coefficient. An interior position of a conv edge has (1/m) sum W[o, i]; near the border only
+ * the taps that fall inside count, so a kernel whose weights sum below 0 may still gain from a
+ * border position. A coefficient <= 0 everywhere means the edge is best silenced.
+ */
+export function edgeBestPosition(model: Model, l: Layer, o: number, i: number, sign: number): { y: number; x: number; coefficient: number } {
+  const { node, weights } = edgeWeights(model, l, o, i);
+  let lo: number, hi: number, width: number;
   if (l.op === 'linear') {
-    const runs = linearRuns(model, l), F = l.paramShapes.weight[1];
-    lo = o * F + runs[i]; hi = o * F + runs[i + 1];
+    const runs = linearRuns(model, l);
+    lo = runs[i]; hi = runs[i + 1];
+    const read = edgeInputChannel(model, l, o, i);
+    const s = read ? nodeShape(model, read.layer) : [];
+    width = s.length === 3 && hi - lo === s[1] * s[2] ? s[2] : hi - lo;
   } else {
-    const [, cinG, KH, KW] = l.paramShapes.weight;
-    lo = (o * cinG + i) * KH * KW; hi = lo + KH * KW;
+    const s = nodeShape(model, node);
+    const read = edgeInputChannel(model, l, o, i)!;
+    lo = read.channel * s[1] * s[2]; hi = lo + s[1] * s[2]; width = s[2];
   }
-  let s = 0;
-  for (let k = lo; k < hi; k++) s += Math.abs(W[k]);
-  return s;
+  let best = lo;
+  for (let f = lo; f < hi; f++) if (sign * weights[f] > sign * weights[best]) best = f;
+  return { y: Math.floor((best - lo) / width), x: (best - lo) % width, coefficient: sign * weights[best] };
 }
 
 /**
@@ -62,30 +73,42 @@ export function preReluMap(model: Model, layer: string): string | null {
 
 /**
  * The objective plus, for every monomial that is one channel or edge term read through a
- * ReLU, a warm-up term on the centre neuron of the map before that ReLU (a neuron comes alive
- * within a few steps where a map mean rises slowly): w * channel:L:c adds
- * (|w| / m) * neuron:P:c, w * edge:L:o:i adds (|w| sum|W[o,i]| / m) * neuron:P:c for the
- * channel the edge reads, m being the read map's plane, so that the warm-up term's gradient is
- * on the scale of one position of the true objective's. Null when nothing is added.
+ * ReLU, a warm-up term on a neuron of the map before that ReLU (a neuron comes alive within a
+ * few steps where a map mean rises slowly), weighted like one position of the true objective:
+ * w * channel:L:c adds (|w| / m) * neuron:P:c at the centre, m being the plane of L;
+ * w * edge:L:o:i adds |w| c * neuron:P:c' at the position of the read channel c' where the
+ * edge's functional has its largest coefficient c times sign(w) (edgeBestPosition), and
+ * nothing when c <= 0, since such an edge is best left silent. Null when nothing is added.
  */
 export function warmupObjective(model: Model, objective: Objective): Objective | null {
   const added: Monomial[] = [];
   for (const m of objective.monomials) {
     const t = m.factors.length === 1 ? m.factors[0] : null;
-    let read: { layer: string; channel: number } | null = null, weight = Math.abs(m.weight);
-    if (t?.kind === 'channel') read = { layer: t.layer, channel: t.channel };
-    else if (t?.kind === 'edge') {
+    let read: { layer: string; channel: number } | null = null, weight = 0, at: [number, number] | null = null;
+    if (t?.kind === 'channel') {
+      read = { layer: t.layer, channel: t.channel };
+      const s = nodeShape(model, t.layer);
+      weight = Math.abs(m.weight) / (s.length === 3 ? s[1] * s[2] : 1);
+    } else if (t?.kind === 'edge') {
       const l = model.layers.find((x) => x.name === t.layer)!;
       read = edgeInputChannel(model, l, t.out, t.input);
-      weight *= edgeWeightNorm(model, l, t.out, t.input);
+      if (read) {
+        const best = edgeBestPosition(model, l, t.out, t.input, Math.sign(m.weight));
+        weight = Math.abs(m.weight) * best.coefficient;
+        at = [best.y, best.x];
+      }
     }
     const pre = read && preReluMap(model, read.layer);
     if (!read || !pre || !(weight > 0)) continue;
     const readShape = nodeShape(model, read.layer), preShape = nodeShape(model, pre);
-    const plane = readShape.length === 3 ? readShape[1] * readShape[2] : 1;
-    const [y, x] = preShape.length === 3 ? [Math.floor(preShape[1] / 2), Math.floor(preShape[2] / 2)] : [0, 0];
+    let y = 0, x = 0;
+    if (preShape.length === 3 && at && readShape.length === 3) {
+      // The read map's position, scaled to the pre-ReLU map (pooling may lie between them).
+      y = Math.min(preShape[1] - 1, Math.floor((at[0] * preShape[1]) / readShape[1]));
+      x = Math.min(preShape[2] - 1, Math.floor((at[1] * preShape[2]) / readShape[2]));
+    } else if (preShape.length === 3) [y, x] = [Math.floor(preShape[1] / 2), Math.floor(preShape[2] / 2)];
     const neuron: Term = { kind: 'neuron', layer: pre, channel: read.channel, y, x };
-    added.push({ weight: weight / plane, factors: [neuron] });
+    added.push({ weight, factors: [neuron] });
   }
   return added.length ? { monomials: [...objective.monomials, ...added] } : null;
 }
