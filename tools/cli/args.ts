@@ -65,11 +65,11 @@ export function progressPrinter(what: string) {
   };
 }
 
-/** Visualization settings from --steps, --lr, --param, --no-transforms, --redirect-steps, --warmup-steps, --polish-steps and a seed option. */
+/** Visualization settings from --steps, --lr, --param, --no-transforms, --redirect-steps, --warmup-steps, --polish and a seed option. */
 export function vizSettingsFromArgs(a: Record<string, string>, seedOption: string): VizSettings {
   const num = (key: string) => (a[key] !== undefined ? Number(a[key]) : undefined);
   return vizSettings({
     steps: num('steps'), lr: num('lr'), param: a.param as VizSettings['param'] | undefined,
-    transforms: !a['no-transforms'], seed: num(seedOption) ?? 0, redirectSteps: num('redirect-steps'), warmupSteps: num('warmup-steps'), polishSteps: num('polish-steps'),
+    transforms: !a['no-transforms'], seed: num(seedOption) ?? 0, redirectSteps: num('redirect-steps'), warmupSteps: num('warmup-steps'), polish: num('polish'),
   });
 }

@@ -14,13 +14,13 @@ import { loadBuiltinModel, loadBuiltinImages, namedImageSet } from '../node/buil
 import { parseArgs, vizSettingsFromArgs, nodeDevice } from './args';
 
 const HELP = `usage: npm run featureviz -- --model NAME [--nodes 20] [--edges 20] [--seed 1]
-  [--steps 512] [--lr 0.05] [--param fft|pixel] [--no-transforms] [--batch 40] [--json FILE]
-  [--cache FILE] [--frame-every 8] [--redirect-steps 16] [--warmup-steps 32] [--polish-steps 32] [--objectives A,B,...]
+  [--steps 160] [--lr 0.15] [--param fft|pixel] [--no-transforms] [--batch 40] [--json FILE]
+  [--cache FILE] [--frame-every 8] [--redirect-steps 16] [--warmup-steps 32] [--polish 0.4] [--objectives A,B,...]
   Visualizes seeded random nodes and edges (or the given objectives) and compares the
   objective on each visualization with its mean and max over the model's evaluation images.
   --redirect-steps: first steps that may use the redirected ReLU gradient (0: never).
   --warmup-steps: first steps that also ask for the map before a unit's ReLU (0: never).
-  --polish-steps: last steps that optimize the untransformed image (0: none).`;
+  --polish: the fraction of the steps, at the end, on the untransformed image (0: none).`;
 
 /** k distinct items of xs, drawn with a seeded shuffle. */
 function pick<T>(xs: T[], k: number, rand: () => number): T[] {
@@ -56,7 +56,7 @@ async function main() {
   const { device, adapterDescription } = await nodeDevice();
   const engine = Engine.create(device, model);
   const batch = Math.min(Number(a.batch ?? objectives.length), engine.maxBatch);
-  console.log(`${model.name} on ${adapterDescription}: ${nodes.length} nodes, ${edges.length} edges, ${settings.param}, ${settings.steps} steps, lr ${settings.lr}, transforms ${settings.transforms}, redirected ReLU for ${settings.redirectSteps} steps, warm-up ${settings.warmupSteps} steps, polish ${settings.polishSteps} steps`);
+  console.log(`${model.name} on ${adapterDescription}: ${nodes.length} nodes, ${edges.length} edges, ${settings.param}, ${settings.steps} steps, lr ${settings.lr}, transforms ${settings.transforms}, redirected ReLU for ${settings.redirectSteps} steps, warm-up ${settings.warmupSteps} steps, polish ${settings.polish} of the steps`);
   const t0 = Date.now();
   const evalSet = namedImageSet(model, imgs, 'all', 'evaluation');
   // --cache FILE keeps the dataset values of these objectives between runs (same model and seed).

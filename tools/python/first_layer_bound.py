@@ -7,9 +7,9 @@ black or white. Cutting the output positions into BxB blocks and maximizing each
 over all vertices of its receptive field gives a bound no image can beat (pixels shared
 between blocks may take a different value in each). Usage:
   OMP_NUM_THREADS=1 /usr/bin/python3 tools/python/first_layer_bound.py static/weights/fashion-vgg \
-      channel:relu1_1:10 edge:conv1_2:11:7 [--block 2]
+      channel:relu1_1:10 edge:conv1_2:11:7 [--block 2] [--json]
 """
-import argparse, itertools, sys, os
+import argparse, json, sys, os
 import torch
 import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(__file__))
@@ -82,14 +82,19 @@ def main():
     p.add_argument('model')
     p.add_argument('objectives', nargs='+')
     p.add_argument('--block', type=int, default=2)
+    p.add_argument('--json', action='store_true', help='print {objective: bound} as JSON')
     args = p.parse_args()
     net = mcnet.load_model(args.model)
     inp = net.meta['input']
     lo = (0 - inp['mean'][0]) / inp['std'][0]
     hi = (1 - inp['mean'][0]) / inp['std'][0]
     layers = net.layers
-    for o in args.objectives:
-        print(f'{o}: no image in [0, 1] reaches more than {bound(net, layers, o, args.block, lo, hi):.4f} ({args.block}x{args.block} blocks)')
+    bounds = {o: bound(net, layers, o, args.block, lo, hi) for o in args.objectives}
+    if args.json:
+        print(json.dumps(bounds))
+        return
+    for o, v in bounds.items():
+        print(f'{o}: no image in [0, 1] reaches more than {v:.4f} ({args.block}x{args.block} blocks)')
 
 
 if __name__ == '__main__':

@@ -8,7 +8,7 @@ import type { Engine } from '../engine/engine';
 import type { Dispatch, UniformValue } from '../engine/kernels';
 import { f32, i32, DEFAULT_WORKGROUP } from '../engine/kernels';
 import { nodeShape, shapeSize } from '../model/types';
-import type { VizSettings } from './settings';
+import { polishStepsOf, type VizSettings } from './settings';
 import type { CompiledObjectives } from './terms';
 import { spectrumScale, spectrumWidth, twiddles } from './fft';
 import { colourMix } from './colour';
@@ -366,7 +366,7 @@ export class VizRunner {
     const device = engine.device;
     const warmup = t <= this.settings.warmupSteps ? this.warmup : null;
     const redirect = t <= this.settings.redirectSteps;
-    const polish = t > this.settings.steps - this.settings.polishSteps;
+    const polish = t > this.settings.steps - polishStepsOf(this.settings);
     const div = await this.forward(polish, true, warmup);
     this.inputGradient(false, this.evaluator);
     if (warmup || redirect) {

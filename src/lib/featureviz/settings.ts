@@ -1,5 +1,6 @@
-// Feature-visualization settings and their defaults (Lucid/Lucent's: Fourier parameterization
-// with colour decorrelation, transformation robustness, Adam at lr 0.05 for 512 steps).
+// Feature-visualization settings and their defaults: Lucid/Lucent's Fourier parameterization
+// with colour decorrelation and transformation robustness, then Adam at lr 0.15 for 160 steps
+// whose last 40% see the untransformed image (the feed-back check's settings, docs/featureviz.md).
 // Shared by the optimizer, the worker API, the atlas command and the cache key.
 
 export interface VizSettings {
@@ -24,10 +25,11 @@ export interface VizSettings {
    */
   warmupSteps: number;
   /**
-   * Last steps that optimize the untransformed image (transforms off): the image found under
-   * transformation robustness settles on a maximum of the objective as it is shown. 0: none.
+   * The fraction of the steps, at the end, that optimize the untransformed image (transforms
+   * off): the image found under transformation robustness settles on a maximum of the
+   * objective as it is shown. 0: none; 1: no transforms at all. See polishStepsOf.
    */
-  polishSteps: number;
+  polish: number;
   lr: number;
   seed: number;
 }
@@ -36,11 +38,11 @@ export const DEFAULT_VIZ_SETTINGS: VizSettings = {
   param: 'fft',
   decorrelate: true,
   transforms: true,
-  steps: 512,
+  steps: 160,
   redirectSteps: 0,
   warmupSteps: 32,
-  polishSteps: 0,
-  lr: 0.05,
+  polish: 0.4,
+  lr: 0.15,
   seed: 0,
 };
 
@@ -55,9 +57,13 @@ export function vizSettings(partial: Partial<VizSettings> = {}): VizSettings {
     throw new RangeError(`redirected ReLU steps ${s.redirectSteps}: expected an integer in 0..10000`);
   if (!Number.isInteger(s.warmupSteps) || s.warmupSteps < 0 || s.warmupSteps > 10000)
     throw new RangeError(`warm-up steps ${s.warmupSteps}: expected an integer in 0..10000`);
-  if (!Number.isInteger(s.polishSteps) || s.polishSteps < 0 || s.polishSteps > 10000)
-    throw new RangeError(`polish steps ${s.polishSteps}: expected an integer in 0..10000`);
+  if (!(s.polish >= 0 && s.polish <= 1)) throw new RangeError(`polish ${s.polish}: expected a fraction of the steps in [0, 1]`);
   if (!(s.lr > 0 && s.lr <= 10)) throw new RangeError(`learning rate ${s.lr}: expected a number in (0, 10]`);
   if (!Number.isInteger(s.seed) || s.seed < 0 || s.seed > 0xffffffff) throw new RangeError(`seed ${s.seed}: expected an integer in 0..2^32-1`);
-  return { param: s.param, decorrelate: !!s.decorrelate, transforms: !!s.transforms, steps: s.steps, redirectSteps: s.redirectSteps, warmupSteps: s.warmupSteps, polishSteps: s.polishSteps, lr: s.lr, seed: s.seed };
+  return { param: s.param, decorrelate: !!s.decorrelate, transforms: !!s.transforms, steps: s.steps, redirectSteps: s.redirectSteps, warmupSteps: s.warmupSteps, polish: s.polish, lr: s.lr, seed: s.seed };
+}
+
+/** How many of the last steps optimize the untransformed image. */
+export function polishStepsOf(s: VizSettings): number {
+  return Math.round(s.polish * s.steps);
 }
