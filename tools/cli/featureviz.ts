@@ -1,5 +1,5 @@
 // Command line: the tool paper's feed-back check of feature visualizations, e.g.
-//   npm run featureviz -- --model fashion-vgg --nodes 20 --edges 20 --seed 1 --steps 512
+//   npm run featureviz -- --model fashion-vgg --nodes 20 --edges 20 --seed 1
 //   npm run featureviz -- --model fashion-vgg --objectives edge:fc1:90:43,channel:conv3_1:5
 // For seeded random nodes and edges, the objective on its visualization vs its mean and max
 // over the evaluation images; prints a table and a summary line, --json writes the results.
