@@ -7,7 +7,8 @@ import type { Model } from '../../src/lib/model/types';
 import type { Target } from '../../src/lib/engine/targets';
 import { vizSettings, type VizSettings } from '../../src/lib/featureviz/settings';
 
-export function parseArgs(argv: string[]): Record<string, string> {
+/** --key value pairs; with `known`, an option outside it is refused (a typo would be ignored). */
+export function parseArgs(argv: string[], known?: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -17,8 +18,13 @@ export function parseArgs(argv: string[]): Record<string, string> {
     else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) out[a.slice(2)] = argv[++i];
     else out[a.slice(2)] = 'true';
   }
+  const unknown = known ? Object.keys(out).filter((k) => !known.includes(k) && k !== 'help') : [];
+  if (unknown.length) throw new Error(`unknown option --${unknown[0]}: expected ${known!.map((k) => `--${k}`).join(', ')}`);
   return out;
 }
+
+/** The options vizSettingsFromArgs reads (besides its seed option). */
+export const VIZ_OPTIONS = ['steps', 'lr', 'param', 'no-transforms', 'redirect-steps', 'warmup-steps', 'polish'];
 
 let instance: unknown = null;
 export async function nodeDevice(): Promise<{ device: GPUDevice; adapterDescription: string }> {

@@ -10,12 +10,12 @@ import { visualizeBatch, objectiveValuesMany } from '../../src/lib/featureviz/vi
 import { nodeObjectiveOf } from '../../src/lib/featureviz/units';
 import { ATLAS_FORMAT, parseAtlas, type AtlasUnit } from '../../src/lib/featureviz/atlas';
 import { loadBuiltinModel, loadBuiltinImages, namedImageSet, WEIGHTS_DIR } from '../node/builtin';
-import { parseArgs, vizSettingsFromArgs, nodeDevice } from './args';
+import { parseArgs, vizSettingsFromArgs, nodeDevice, VIZ_OPTIONS } from './args';
 
 const HELP = `usage: npm run atlas -- --model NAME [--steps 160] [--lr 0.15] [--polish 0.4] [--param fft|pixel] [--batch 48] [--out DIR]`;
 
 async function main() {
-  const a = parseArgs(process.argv.slice(2));
+  const a = parseArgs(process.argv.slice(2), ['model', 'batch', 'out', 'seed', ...VIZ_OPTIONS]);
   if (a.help || !a.model) {
     console.log(HELP);
     process.exit(a.help ? 0 : 2);

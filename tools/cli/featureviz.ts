@@ -11,7 +11,7 @@ import { seededUniform } from '../../src/lib/circuits/saliency';
 import { visualizeBatch, objectiveValuesMany } from '../../src/lib/featureviz/visualize';
 import { nodeObjectiveOf, edgeObjectiveOf } from '../../src/lib/featureviz/units';
 import { loadBuiltinModel, loadBuiltinImages, namedImageSet } from '../node/builtin';
-import { parseArgs, vizSettingsFromArgs, nodeDevice } from './args';
+import { parseArgs, vizSettingsFromArgs, nodeDevice, VIZ_OPTIONS } from './args';
 
 const HELP = `usage: npm run featureviz -- --model NAME [--nodes 20] [--edges 20] [--seed 1]
   [--steps 160] [--lr 0.15] [--param fft|pixel] [--no-transforms] [--batch 40] [--json FILE]
@@ -33,7 +33,7 @@ function pick<T>(xs: T[], k: number, rand: () => number): T[] {
 }
 
 async function main() {
-  const a = parseArgs(process.argv.slice(2));
+  const a = parseArgs(process.argv.slice(2), ['model', 'nodes', 'edges', 'seed', 'viz-seed', 'batch', 'json', 'cache', 'frame-every', 'objectives', ...VIZ_OPTIONS]);
   if (a.help || !a.model) {
     console.log(HELP);
     process.exit(a.help ? 0 : 2);
