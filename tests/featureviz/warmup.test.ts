@@ -87,6 +87,7 @@ describe('warm-up objective', () => {
     const run = fc.params.weight.slice(3 * fc.paramShapes.weight[1] + ah * aw, 3 * fc.paramShapes.weight[1] + 2 * ah * aw);
     const k = run.indexOf(Math.max(...run));
     expect(edgeBestPosition(model, fc, 3, 1, 1)).toEqual({ y: Math.floor(k / aw), x: k % aw, coefficient: run[k] });
+    expect(() => edgeBestPosition(model, layer('conv1'), 2, 0, 1)).toThrow(/conv1:2:0 reads the image/);
   });
 
   it('a fashion-vgg kernel whose weights sum below 0 gains only at the border', () => {

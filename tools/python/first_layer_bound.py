@@ -20,15 +20,29 @@ def position_weights(net, layers, objective):
     """(conv layer name, channel, a[H, W]) for a channel of a first-layer conv's ReLU or an edge reading one."""
     kind, *rest = objective.split(':')
     byname = {l['name']: l for l in layers}
+
+    def first_conv(relu):
+        """The conv behind `relu`, which must be a ReLU of a stride-1, same-padded conv of the image."""
+        r = byname.get(relu)
+        conv = byname.get(r['inputs'][0]) if r and r['op'] == 'relu' else None
+        a = (conv or {}).get('attrs', {})
+        if not conv or conv['op'] != 'conv2d' or conv['inputs'][0] != net.meta['input']['name'] \
+                or list(a.get('stride', [1, 1])) != [1, 1] or a.get('padding', [0])[0] != a.get('kernel', [3])[0] // 2:
+            raise SystemExit(f'{objective}: {relu} must be the ReLU of a stride-1, same-padded conv of the image')
+        return conv['name']
+
     if kind == 'channel':
         relu, c = rest[0], int(rest[1])
-        conv = byname[relu]['inputs'][0]
+        conv = first_conv(relu)
         H, W = net.shapes[conv][1:]
         return conv, c, torch.full((H, W), 1.0 / (H * W), dtype=torch.float64)
     if kind == 'edge':
         layer, o, i = rest[0], int(rest[1]), int(rest[2])
-        relu = byname[layer]['inputs'][0]
-        conv = byname[relu]['inputs'][0]
+        a = byname.get(layer, {}).get('attrs', {})
+        if layer not in byname or byname[layer]['op'] != 'conv2d' or list(a.get('stride', [1, 1])) != [1, 1] \
+                or a.get('padding', [0])[0] != a.get('kernel', [3])[0] // 2 or a.get('groups', 1) != 1:
+            raise SystemExit(f'{objective}: {layer} must be a stride-1, same-padded, ungrouped conv')
+        conv = first_conv(byname[layer]['inputs'][0])
         Wt = net.mods.state_dict()[layer.replace('.', '_') + '.weight'].double()[o, i]
         H, W = net.shapes[conv][1:]
         # coefficient of input position q: (1/m) sum of the taps that read it (stride 1, same padding)

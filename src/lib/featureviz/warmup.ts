@@ -37,19 +37,14 @@ export function edgeInputChannel(model: Model, l: Layer, o: number, i: number): 
  * border position. A coefficient <= 0 everywhere means the edge is best silenced.
  */
 export function edgeBestPosition(model: Model, l: Layer, o: number, i: number, sign: number): { y: number; x: number; coefficient: number } {
-  const { node, weights } = edgeWeights(model, l, o, i);
-  let lo: number, hi: number, width: number;
-  if (l.op === 'linear') {
-    const runs = linearRuns(model, l);
-    lo = runs[i]; hi = runs[i + 1];
-    const read = edgeInputChannel(model, l, o, i);
-    const s = read ? nodeShape(model, read.layer) : [];
-    width = s.length === 3 && hi - lo === s[1] * s[2] ? s[2] : hi - lo;
-  } else {
-    const s = nodeShape(model, node);
-    const read = edgeInputChannel(model, l, o, i)!;
-    lo = read.channel * s[1] * s[2]; hi = lo + s[1] * s[2]; width = s[2];
-  }
+  const { weights } = edgeWeights(model, l, o, i);
+  // The channel's coefficients: a linear layer's input run, or the conv input's channel plane.
+  const read = edgeInputChannel(model, l, o, i);
+  if (!read && l.op === 'conv2d') throw new RangeError(`edge ${l.name}:${o}:${i} reads the image, which has no ReLU to warm up`);
+  const shape = read ? nodeShape(model, read.layer) : [];
+  const plane = shape.length === 3 ? shape[1] * shape[2] : 1;
+  const [lo, hi] = l.op === 'linear' ? linearRuns(model, l).slice(i, i + 2) : [read!.channel * plane, (read!.channel + 1) * plane];
+  const width = shape.length === 3 && hi - lo === plane ? shape[2] : hi - lo;
   let best = lo;
   for (let f = lo; f < hi; f++) if (sign * weights[f] > sign * weights[best]) best = f;
   return { y: Math.floor((best - lo) / width), x: (best - lo) % width, coefficient: sign * weights[best] };
@@ -84,11 +79,12 @@ export function warmupObjective(model: Model, objective: Objective): Objective |
   const added: Monomial[] = [];
   for (const m of objective.monomials) {
     const t = m.factors.length === 1 ? m.factors[0] : null;
-    let read: { layer: string; channel: number } | null = null, weight = 0, at: [number, number] | null = null;
+    let read: { layer: string; channel: number } | null = null, weight = 0, at: [number, number] = [0, 0];
     if (t?.kind === 'channel') {
       read = { layer: t.layer, channel: t.channel };
       const s = nodeShape(model, t.layer);
       weight = Math.abs(m.weight) / (s.length === 3 ? s[1] * s[2] : 1);
+      if (s.length === 3) at = [Math.floor(s[1] / 2), Math.floor(s[2] / 2)];
     } else if (t?.kind === 'edge') {
       const l = model.layers.find((x) => x.name === t.layer)!;
       read = edgeInputChannel(model, l, t.out, t.input);
@@ -100,13 +96,11 @@ export function warmupObjective(model: Model, objective: Objective): Objective |
     }
     const pre = read && preReluMap(model, read.layer);
     if (!read || !pre || !(weight > 0)) continue;
+    // The read map's position, scaled to the pre-ReLU map (pooling may lie between them).
     const readShape = nodeShape(model, read.layer), preShape = nodeShape(model, pre);
-    let y = 0, x = 0;
-    if (preShape.length === 3 && at && readShape.length === 3) {
-      // The read map's position, scaled to the pre-ReLU map (pooling may lie between them).
-      y = Math.min(preShape[1] - 1, Math.floor((at[0] * preShape[1]) / readShape[1]));
-      x = Math.min(preShape[2] - 1, Math.floor((at[1] * preShape[2]) / readShape[2]));
-    } else if (preShape.length === 3) [y, x] = [Math.floor(preShape[1] / 2), Math.floor(preShape[2] / 2)];
+    const [y, x] = preShape.length !== 3 ? [0, 0]
+      : readShape.length !== 3 ? [Math.floor(preShape[1] / 2), Math.floor(preShape[2] / 2)]
+      : [0, 1].map((d) => Math.min(preShape[d + 1] - 1, Math.floor((at[d] * preShape[d + 1]) / readShape[d + 1])));
     const neuron: Term = { kind: 'neuron', layer: pre, channel: read.channel, y, x };
     added.push({ weight, factors: [neuron] });
   }
