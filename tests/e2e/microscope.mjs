@@ -1,9 +1,9 @@
 // End-to-end checks of the microscope page in headless Chromium (SwiftShader WebGPU): the default
 // circuit appears, nodes and edges open the inspector, a map pixel outlines its exact receptive
 // field (checked against an independent walk over model.json), the SVG export holds the kept
-// kernels, a permalink reproduces the same circuit, selection and viewport, hostile links are
-// shown as plain text, keyboard shortcuts work; JSON and PNG exports, an uploaded image and a
-// drawn digit are checked against the page's hook, PyTorch's logits and a PyTorch forward pass;
+// kernels, a permalink reproduces the same circuit, selection and viewport, zoomed-in nodes show
+// their atlas thumbnails (compared with atlas.bin), hostile links are shown as plain text,
+// keyboard shortcuts work; JSON and PNG exports, an uploaded image and a drawn digit are checked against the page's hook, PyTorch's logits and a PyTorch forward pass;
 // no console errors, nothing leaves the origin.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -440,6 +440,65 @@ await check('opening the permalink reproduces the same circuit, selection and vi
     assert(Math.abs(v.zoom - Number(p.get('zoom'))) < 1e-9 && Math.abs(v.x - Number(p.get('x') ?? 0)) < 1e-6 && Math.abs(v.y - Number(p.get('y') ?? 0)) < 1e-6, `viewport ${JSON.stringify(v)} vs the link's`);
     await shot(other.page, 'microscope-permalink');
     assert(other.errors.length === 0, `console errors:\n${other.errors.join('\n')}`);
+  } finally {
+    await other.context.close();
+  }
+});
+
+await check('zoomed in, the graph shows the atlas thumbnail beside each visible unit, pixel for pixel', async () => {
+  assert(atlasJson, `${MODEL} ships no atlas`);
+  const unit = atlasJson.units.findIndex((u) => u.node === nodeId);
+  assert(unit >= 0, `node ${nodeId} has no atlas tile`);
+  const [wx, wy] = await page.evaluate((n) => window.microscope.position(n), nodeId);
+  const zoom = 40;
+  const other = await openPage();
+  try {
+    await other.page.goto(`${origin}/?x=${wx}&y=${wy}&zoom=${zoom}`);
+    await waitForCircuit(other.page);
+    await other.page.waitForFunction(() => Number(document.querySelector('[data-testid="graph"] canvas')?.dataset.thumbnails) > 0, null, { timeout: 30_000 });
+    const shown = Number(await other.page.getAttribute('[data-testid="graph"] canvas', 'data-thumbnails'));
+    // the scene's rule: side min(72, floor(0.85 zoom)) px, right edge 3 px left of the node's disc
+    const side = Math.min(72, Math.floor(0.85 * zoom)), radius = Math.min(12, Math.max(2.5, 0.32 * zoom));
+    const at = await other.page.evaluate((n) => window.microscope.nodeOnPage(n), nodeId);
+    const clip = { x: Math.round(at.x - radius - 3 - side), y: Math.round(at.y - side / 2), width: side, height: side };
+    const png = await other.page.screenshot({ clip });
+    const grey = await other.page.evaluate(async (b64) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${b64}`;
+      await img.decode();
+      const c = document.createElement('canvas');
+      [c.width, c.height] = [img.width, img.height];
+      const ctx = c.getContext('2d');
+      ctx.drawImage(img, 0, 0);
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
+      return Array.from({ length: d.length / 4 }, (_, i) => (d[4 * i] + d[4 * i + 1] + d[4 * i + 2]) / 3);
+    }, png.toString('base64'));
+    // the tile from atlas.bin, sampled nearest at the screen pixels' centres; inner pixels only
+    const { channels: C, height: H, width: W } = atlasJson.tile;
+    const tile = readFileSync(join(buildDir, 'weights', MODEL, 'atlas.bin')).subarray(unit * C * H * W, (unit + 1) * C * H * W);
+    const xs = [], ys = [];
+    for (let i = 2; i < side - 2; i++) {
+      for (let j = 2; j < side - 2; j++) {
+        const ty = Math.floor(((i + 0.5) * H) / side), tx = Math.floor(((j + 0.5) * W) / side);
+        let v = 0;
+        for (let c = 0; c < C; c++) v += tile[c * H * W + ty * W + tx] / C;
+        xs.push(v);
+        ys.push(grey[i * side + j]);
+      }
+    }
+    const mean = (a) => a.reduce((s, v) => s + v, 0) / a.length;
+    const mx = mean(xs), my = mean(ys);
+    let sxy = 0, sxx = 0, syy = 0;
+    for (let k = 0; k < xs.length; k++) {
+      sxy += (xs[k] - mx) * (ys[k] - my);
+      sxx += (xs[k] - mx) ** 2;
+      syy += (ys[k] - my) ** 2;
+    }
+    const r = sxy / Math.sqrt(sxx * syy);
+    await shot(other.page, 'microscope-thumbnails');
+    assert(r > 0.9 && Math.abs(mx - my) < 12, `the thumbnail left of node ${nodeId} vs its atlas tile: correlation ${r.toFixed(3)}, mean ${my.toFixed(1)} vs ${mx.toFixed(1)}`);
+    assert(other.errors.length === 0, `console errors:\n${other.errors.join('\n')}`);
+    console.log(`      ${shown} thumbnails at zoom ${zoom}; node ${nodeId}'s matches its tile (r = ${r.toFixed(3)})`);
   } finally {
     await other.context.close();
   }

@@ -8,6 +8,7 @@ import { EdgeLayer, type EdgeDrawing } from './edges';
 import { NODE_MAX_PX, NODE_MIN_PX, NODE_RADIUS, NodeLayer } from './nodes';
 import { Picker } from './picking';
 import { reduce, type Highlight, type Pick, type Removed } from './reducer';
+import { NodeThumbnails, thumbnailSide, type ThumbnailSource } from './thumbnails';
 
 export interface View {
   x: number;
@@ -103,6 +104,7 @@ export class GraphScene {
   readonly edgeDrawing: EdgeDrawing;
   private world = new Container({ label: 'world' });
   private overlay = new Container({ label: 'labels' });
+  private thumbnails = new NodeThumbnails();
   private edges: EdgeLayer | null = null;
   private nodes: NodeLayer | null = null;
   private baseline: Graphics | null = null;
@@ -133,7 +135,7 @@ export class GraphScene {
     this.fallbackReason = fallbackReason;
     this.software = isSoftware(app);
     this.edgeDrawing = opts.edgeDrawing && opts.edgeDrawing !== 'auto' ? opts.edgeDrawing : this.software ? 'expanded' : 'instanced';
-    app.stage.addChild(this.world, this.overlay);
+    app.stage.addChild(this.world, this.thumbnails.container, this.overlay);
     this.listen();
   }
 
@@ -222,6 +224,12 @@ export class GraphScene {
   setRemoved(removed: Removed | null): void {
     this.highlight = { ...this.highlight, removed };
     this.restyle();
+  }
+
+  /** Feature-visualization thumbnails shown beside nodes when zoomed in (null: none). */
+  setThumbnails(source: ThumbnailSource | null): void {
+    this.thumbnails.setSource(source);
+    this.requestRender();
   }
 
   private restyle(): void {
@@ -326,6 +334,7 @@ export class GraphScene {
     this.edges?.setPixelSize(1 / zoom);
     this.nodes?.setPixelSize(1 / zoom);
     this.placeLabels();
+    this.placeThumbnails();
     this.app.renderer.render(this.app.stage);
     this.lastRenderMs = performance.now() - t0;
   }
@@ -374,6 +383,15 @@ export class GraphScene {
       const radius = Math.min(NODE_MAX_PX, Math.max(NODE_MIN_PX, NODE_RADIUS * this.view.zoom));
       t.position.set(Math.round(s.x + radius + 4), Math.round(s.y));
     });
+  }
+
+  /** Thumbnails left of the visible nodes once they are large enough to read. */
+  private placeThumbnails(): void {
+    const side = this.graph ? thumbnailSide(this.view.zoom) : 0;
+    const p = this.positions;
+    const radius = Math.min(NODE_MAX_PX, Math.max(NODE_MIN_PX, NODE_RADIUS * this.view.zoom));
+    this.thumbnails.place(side ? this.visibleNodes(300) : [], (n) => this.toScreen(p[2 * n], p[2 * n + 1]), side, radius + 3);
+    this.canvas.dataset.thumbnails = String(this.thumbnails.shown);
   }
 
   private visibleNodes(limit: number): number[] {
@@ -508,6 +526,7 @@ export class GraphScene {
     for (const off of this.listeners) off();
     this.edges?.destroy();
     this.nodes?.destroy();
+    this.thumbnails.destroy();
     this.app.destroy(true, { children: true });
   }
 }

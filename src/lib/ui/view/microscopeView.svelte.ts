@@ -35,6 +35,8 @@ export class MicroscopeView {
   hover = $state.raw<Selection>(null);
   /** Precomputed feature visualizations of the model's units, when its folder ships them. */
   atlas = $state.raw<Atlas | null>(null);
+  /** The graph's thumbnails, one per unit node of the atlas (null while there is none). */
+  readonly graphThumbnails = $derived(this.atlas ? (node: number) => this.thumbnail(node) : null);
 
   private layoutJob: RunningJob<Float32Array> | null = null;
   private layoutGeneration = 0;
