@@ -1,7 +1,7 @@
 // End-to-end checks of the microscope page in headless Chromium (SwiftShader WebGPU): the default
 // circuit appears, nodes and edges open the inspector, a map pixel outlines its exact receptive
 // field (checked against an independent walk over model.json), the SVG export holds the kept
-// kernels, a permalink reproduces the same circuit, selection and viewport, zoomed-in nodes show
+// kernels, a permalink reproduces the same circuit, selection, ablation and viewport, zoomed-in nodes show
 // their atlas thumbnails (compared with atlas.bin), hostile links are shown as plain text,
 // keyboard shortcuts work; JSON and PNG exports, an uploaded image and a drawn digit are checked against the page's hook, PyTorch's logits and a PyTorch forward pass;
 // no console errors, nothing leaves the origin.
@@ -211,6 +211,8 @@ let firstKept = [];
 let nodeId = -1;
 let edgeId = -1;
 let svgViewBox = [];
+let ablatedLink = '';
+let ablatedPrediction = '';
 
 console.log('the default view');
 await check('the default URL shows the whole graph and a circuit (loss, all images, actgrad, keep 10%)', async () => {
@@ -308,8 +310,13 @@ await check('removing the filter (ablation) reports the prediction before and af
   // the removed filter and its kernels are drawn in the removal colour, and only while removed
   await page.waitForTimeout(300);
   const purple = await removalPixels(page);
+  // the link carries what is removed, and forgets it with Restore all
+  ablatedLink = await page.evaluate(() => location.href);
+  ablatedPrediction = (await page.textContent('[data-testid="ablated-prediction"]')).trim();
+  assert(new URL(ablatedLink).searchParams.get('ablate') === `node:${nodeId}`, `ablate=${new URL(ablatedLink).searchParams.get('ablate')} in ${ablatedLink}`);
   await page.click('[data-testid="ablation"] header button');
   await page.waitForFunction(() => !document.querySelector('[data-testid="ablation"]'));
+  await page.waitForFunction(() => !new URL(location.href).searchParams.has('ablate'));
   await page.waitForTimeout(300);
   const purpleAfter = await removalPixels(page);
   assert(purpleBefore < 20 && purple > 100 && purpleAfter < 20, `removal-coloured pixels: ${purpleBefore} before, ${purple} while removed, ${purpleAfter} after Restore all`);
@@ -445,6 +452,23 @@ await check('opening the permalink reproduces the same circuit, selection and vi
   }
 });
 
+await check('a link with ablate= opens with that filter removed and the same prediction after removal', async () => {
+  const other = await openPage();
+  try {
+    await other.page.goto(ablatedLink);
+    await waitForCircuit(other.page);
+    await other.page.waitForSelector('[data-testid="ablated-prediction"]', { timeout: GPU_TIMEOUT });
+    const removed = await other.page.$$eval('[data-testid="ablation"] .removed li', (els) => els.map((el) => el.textContent.trim()));
+    assert(removed.length === 1 && removed[0].includes('filter'), `removed: ${JSON.stringify(removed)}`);
+    const prediction = (await other.page.textContent('[data-testid="ablated-prediction"]')).trim();
+    assert(prediction === ablatedPrediction, `after removal the link predicts "${prediction}", the page did "${ablatedPrediction}"`);
+    assert(other.errors.length === 0, `console errors:\n${other.errors.join('\n')}`);
+    console.log(`      ${removed[0]}: ${(await other.page.textContent('[data-testid="ablated-prediction"]')).trim()}`);
+  } finally {
+    await other.context.close();
+  }
+});
+
 await check('zoomed in, the graph shows the atlas thumbnail beside each visible unit, pixel for pixel', async () => {
   assert(atlasJson, `${MODEL} ships no atlas`);
   const unit = atlasJson.units.findIndex((u) => u.node === nodeId);
@@ -507,13 +531,15 @@ await check('zoomed in, the graph shows the atlas thumbnail beside each visible 
 await check('a garbled, hostile link gives plain-text warnings and the default circuit', async () => {
   const other = await openPage();
   try {
-    const bad = `${origin}/?target=${encodeURIComponent('<img src=x onerror=alert(1)>')}&keep=lots&select=node:99999&zoom=NaN&criterion=${encodeURIComponent('"><script>')}`;
+    const bad = `${origin}/?target=${encodeURIComponent('<img src=x onerror=alert(1)>')}&keep=lots&select=node:99999&ablate=edge:99999999&zoom=NaN&criterion=${encodeURIComponent('"><script>')}`;
     await other.page.goto(bad);
     await other.page.waitForSelector('[data-testid="url-warnings"]', { timeout: GPU_TIMEOUT });
     const kept = await waitForCircuit(other.page);
     const text = await other.page.textContent('[data-testid="url-warnings"]');
     for (const key of ['target', 'keep', 'zoom', 'criterion']) assert(text.includes(`"${key}"`), `no warning names "${key}": ${text}`);
     assert(/node 99999/.test(text), `no warning about the missing node: ${text}`);
+    assert(/removed edge 99999999 is not in this model/.test(text), `no warning about the missing removed edge: ${text}`);
+    assert(!(await other.page.$('[data-testid="ablation"]')), 'an edge that is not in the model was removed');
     const injected = await other.page.evaluate(
       () => document.querySelectorAll('img[src="x"], [onerror]').length + [...document.scripts].filter((s) => /alert\(1\)/.test(s.textContent ?? '')).length,
     );

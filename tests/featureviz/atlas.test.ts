@@ -1,10 +1,15 @@
 // The atlas file format: a good atlas parses (tiles by graph node, absent nodes null), every
 // kind of broken file is rejected with a message naming the field, fetchAtlas reads a folder
-// (no atlas -> null) through a stub fetch.
+// (no atlas -> null) through a stub fetch; the shipped atlases match their models' graphs.
 
 import { describe, it, expect } from 'vitest';
 import { parseAtlas, atlasTile, fetchAtlas, AtlasFormatError, ATLAS_FORMAT } from '../../src/lib/featureviz/atlas';
 import { DEFAULT_VIZ_SETTINGS } from '../../src/lib/featureviz/settings';
+import { nodeObjectiveOf } from '../../src/lib/featureviz/units';
+import { buildGraph } from '../../src/lib/graph/build';
+import { BUILT_IN_MODELS } from '../../src/lib/ui/models';
+import { builtinModelNames, loadBuiltinModel, WEIGHTS_DIR } from '../../tools/node/builtin';
+import { existsSync, readFileSync } from 'node:fs';
 
 const tile = { channels: 1, height: 2, width: 3 };
 function good() {
@@ -72,5 +77,33 @@ describe('fetchAtlas', () => {
     await expect(fetchAtlas('w/m/', stub({ 'w/m/atlas.json': { status: 200, body: '{oops' } }))).rejects.toThrow(/atlas\.json is not valid JSON/);
     await expect(fetchAtlas('w/m/', stub({ 'w/m/atlas.json': { status: 500, body: 'x' } }))).rejects.toThrow(/atlas\.json: HTTP 500/);
     await expect(fetchAtlas('w/m/', stub({ 'w/m/atlas.json': { status: 200, body: JSON.stringify(good()) } }))).rejects.toThrow(/atlas\.bin: HTTP 404/);
+  });
+});
+
+describe('the shipped atlases', () => {
+  // every model flagged in models.ts ships a valid atlas of its own graph, and every shipped atlas is flagged
+  const shipped = builtinModelNames().filter((n) => existsSync(`${WEIGHTS_DIR}${n}/atlas.json`));
+  const flagged = BUILT_IN_MODELS.filter((m) => m.atlas).map((m) => m.name).sort();
+
+  it('are exactly the models flagged as having one', () => {
+    expect(shipped).toEqual(flagged);
+    expect(flagged.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it.each(flagged)('%s: one tile per unit node, with its objective, above its dataset mean', (name) => {
+    const model = loadBuiltinModel(name);
+    const g = buildGraph(model);
+    const a = parseAtlas(JSON.parse(readFileSync(`${WEIGHTS_DIR}${name}/atlas.json`, 'utf8')), readFileSync(`${WEIGHTS_DIR}${name}/atlas.bin`));
+    expect(a.model).toBe(name);
+    expect(a.nodeCount).toBe(g.nodeCount);
+    expect([a.tile.channels, a.tile.height, a.tile.width]).toEqual([model.input.channels, model.input.height, model.input.width]);
+    for (let n = 0; n < g.nodeCount; n++) {
+      const objective = nodeObjectiveOf(model, g, n);
+      const tile = atlasTile(a, n);
+      expect(tile !== null, `node ${n}`).toBe(objective !== null);
+      if (objective) expect(a.units[a.unitOfNode[n]].objective).toBe(objective);
+    }
+    // a visualization that did not beat the average image would be no visualization
+    for (const u of a.units) expect(u.value, u.objective).toBeGreaterThan(u.datasetMean);
   });
 });

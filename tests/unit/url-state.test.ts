@@ -1,4 +1,4 @@
-// The view state in the URL (image number and per-layer switch included): exact round trips (hand-picked and random states), one warning per
+// The view state in the URL (image number, per-layer switch and ablated parts included): exact round trips (hand-picked and random states), one warning per
 // bad parameter, and a fuzz test of thousands of garbled and hostile query strings that must
 // never throw and always give a valid state with markup-free warnings.
 import { describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ describe('view state in the URL', () => {
     const s: ViewState = {
       model: 'fashion-vgg', target: 'node:conv2_1:12', images: 'T-shirt/top - 0.5*all', criterion: 'force',
       cut: { kind: 'threshold', value: 0.12345678901234568 }, perLayer: false, layout: 'mds', selection: { kind: 'edge', id: 4294967295 },
-      image: 4294967295, view: { x: -1234.5678e-3, y: 1e-300, zoom: 3.3333333333333335 },
+      image: 4294967295, removed: { nodes: [7, 0, 4294967295], edges: [12, 3] }, view: { x: -1234.5678e-3, y: 1e-300, zoom: 3.3333333333333335 },
     };
     const r = roundTrip(s);
     expect(r.warnings).toEqual([]);
@@ -61,6 +61,19 @@ describe('view state in the URL', () => {
     expect(viewStateToParams({ ...DEFAULT_STATE, perLayer: false }).toString()).toBe('perlayer=0');
   });
 
+  it('ablated parts: node:N and edge:N, repeats dropped, anything else refused whole', () => {
+    expect(parseViewState('ablate=node:3,edge:17,node:3,edge:0').state.removed).toEqual({ nodes: [3], edges: [17, 0] });
+    expect(viewStateToParams({ ...DEFAULT_STATE, removed: { nodes: [3], edges: [17, 0] } }).get('ablate')).toBe('node:3,edge:17,edge:0');
+    for (const bad of ['node:3,kernel:4', 'node:-1', 'edge:4294967296', 'node:1.5', 'node:3;edge:4']) {
+      const r = parseViewState(`ablate=${encodeURIComponent(bad)}`);
+      expect(r.state.removed, bad).toEqual({ nodes: [], edges: [] });
+      expect(r.warnings, bad).toEqual([expect.stringMatching(/^parameter "ablate"/)]);
+    }
+    const many = parseViewState(`ablate=${Array.from({ length: 1001 }, (_, i) => `edge:${i}`).join(',')}`);
+    expect(many.state.removed.edges).toEqual([]);
+    expect(many.warnings).toEqual([expect.stringMatching(/^parameter "ablate".*at most 1000/)]);
+  });
+
   it('keep wins over threshold; a bad keep lets a good threshold through', () => {
     const a = parseViewState('keep=0.3&threshold=0.5');
     expect(a.state.cut).toEqual({ kind: 'keep', value: 0.3 });
@@ -86,6 +99,10 @@ describe('view state in the URL', () => {
         layout: pick(LAYOUTS),
         selection: r() < 0.3 ? null : { kind: r() < 0.5 ? 'node' : 'edge', id: Math.floor(r() * 1e6) },
         image: r() < 0.3 ? null : Math.floor(r() * 1e5),
+        removed: {
+          nodes: [...new Set(Array.from({ length: r() < 0.5 ? 0 : Math.floor(r() * 5) }, () => Math.floor(r() * 1e4)))],
+          edges: [...new Set(Array.from({ length: r() < 0.5 ? 0 : Math.floor(r() * 5) }, () => Math.floor(r() * 1e6)))],
+        },
         view: { x: num(), y: num(), zoom: Math.max(1e-6, r() * 100) },
       };
       expect(isValidState(s)).toBe(true);
@@ -97,11 +114,12 @@ describe('view state in the URL', () => {
 
   it('fuzz: garbled and hostile query strings never throw and give a valid state', () => {
     const r = rng(777);
-    const keys = ['model', 'target', 'images', 'criterion', 'keep', 'threshold', 'perlayer', 'layout', 'select', 'image', 'x', 'y', 'zoom', '__proto__', 'constructor', ''];
+    const keys = ['model', 'target', 'images', 'criterion', 'keep', 'threshold', 'perlayer', 'layout', 'select', 'ablate', 'image', 'x', 'y', 'zoom', '__proto__', 'constructor', ''];
     const nasty = [
       '<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', 'javascript:alert(1)', '%', '%E0%A4%A', '%00', '\u0000\u202e', '\ud800',
       '1e999', '-1e-999', 'Infinity', 'NaN', '0x10', '1_000', ' 0.5 ', '+.5', '5.', '', '&&&', '===', 'node:99999999999', 'edge:1.5',
       'x'.repeat(5000), '💥', 'actgrad', 'grid', '0.5', '1', '0', '-0', 'node:1', 'loss',
+      'node:1,edge:2', 'node:1,,edge:2,', 'edge:-1', 'node:1,edge:x', 'nodes:3', Array.from({ length: 1200 }, (_, i) => `edge:${i}`).join(','),
     ];
     const alphabet = 'abc=&%?#+ .:-_/<>"\'\\0123456789eE\u00e9\u4e2d';
     for (let i = 0; i < 5000; i++) {

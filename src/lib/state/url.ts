@@ -1,5 +1,5 @@
 // The whole view state (model, target, image set, criterion, keep or threshold, per-layer
-// normalization, layout, selection, inspected image, viewport) to and from URL search params. Parsing never throws: bad parameters fall
+// normalization, layout, selection, inspected image, ablated nodes and edges, viewport) to and from URL search params. Parsing never throws: bad parameters fall
 // back to defaults and each one yields a plain-text warning naming it.
 
 export const CRITERIA = ['actgrad', 'actgrad-mean', 'snip', 'force', 'magnitude', 'random'] as const;
@@ -10,6 +10,10 @@ export type Layout = (typeof LAYOUTS)[number];
 /** Keep the top fraction of relevant kernels, or all above a normalized score threshold. */
 export type Cut = { kind: 'keep'; value: number } | { kind: 'threshold'; value: number };
 export type Selection = { kind: 'node' | 'edge'; id: number } | null;
+/** Graph nodes and edges removed by ablation, each list without repeats. */
+export type Removed = { nodes: number[]; edges: number[] };
+/** At most this many removed parts travel in a link. */
+export const REMOVED_MAX = 1000;
 
 export interface ViewState {
   model: string;
@@ -30,6 +34,8 @@ export interface ViewState {
   selection: Selection;
   /** The model image the inspector shows (an index into the model's image set); null: the first sample. */
   image: number | null;
+  /** What the visitor removed (ablation): `ablate=node:3,edge:17`. */
+  removed: Removed;
   /** The world point at the centre of the view, and the zoom (screen pixels per unit). */
   view: { x: number; y: number; zoom: number };
 }
@@ -44,6 +50,7 @@ export const DEFAULT_STATE: ViewState = {
   layout: 'grid',
   selection: null,
   image: null,
+  removed: { nodes: [], edges: [] },
   view: { x: 0, y: 0, zoom: 1 },
 };
 
@@ -138,6 +145,20 @@ export function parseViewState(query: string | URLSearchParams): { state: ViewSt
     if (m && Number.isSafeInteger(id) && id < 2 ** 32) state.selection = { kind: m[1] as 'node' | 'edge', id };
     else bad('select', select, 'expected node:N or edge:N');
   }
+  const ablate = get('ablate');
+  if (ablate !== null) {
+    const items = ablate.split(',').filter((t) => t !== '');
+    const badItem = items.find((t) => !/^(node|edge):\d{1,10}$/.test(t) || Number(t.split(':')[1]) >= 2 ** 32);
+    if (badItem !== undefined) bad('ablate', badItem, 'expected a comma-separated list of node:N and edge:N');
+    else if (items.length > REMOVED_MAX) bad('ablate', `${items.length} parts`, `at most ${REMOVED_MAX} removed parts travel in a link`);
+    else {
+      for (const t of items) {
+        const [kind, id] = t.split(':');
+        const list = kind === 'node' ? state.removed.nodes : state.removed.edges;
+        if (!list.includes(Number(id))) list.push(Number(id));
+      }
+    }
+  }
   const image = get('image');
   if (image !== null) {
     const v = /^\d{1,10}$/.test(image) ? Number(image) : NaN;
@@ -174,6 +195,8 @@ export function viewStateToParams(state: ViewState): URLSearchParams {
   if (state.layout !== d.layout) p.set('layout', state.layout);
   if (state.selection) p.set('select', `${state.selection.kind}:${state.selection.id}`);
   if (state.image !== null) p.set('image', String(state.image));
+  const removed = [...state.removed.nodes.map((n) => `node:${n}`), ...state.removed.edges.map((e) => `edge:${e}`)];
+  if (removed.length) p.set('ablate', removed.join(','));
   if (state.view.x !== d.view.x) p.set('x', String(state.view.x));
   if (state.view.y !== d.view.y) p.set('y', String(state.view.y));
   if (state.view.zoom !== d.view.zoom) p.set('zoom', String(state.view.zoom));
@@ -193,6 +216,8 @@ export function isValidState(s: ViewState): boolean {
     (s.image === null || (Number.isSafeInteger(s.image) && s.image >= 0 && s.image < 2 ** 32)) &&
     finite(s.cut.value) &&
     (s.cut.kind === 'keep' ? s.cut.value > 0 && s.cut.value <= 1 : s.cut.kind === 'threshold' && s.cut.value >= 0 && s.cut.value <= 1) &&
+    [s.removed.nodes, s.removed.edges].every((l) => Array.isArray(l) && new Set(l).size === l.length && l.every((v) => Number.isSafeInteger(v) && v >= 0 && v < 2 ** 32)) &&
+    s.removed.nodes.length + s.removed.edges.length <= REMOVED_MAX &&
     (s.selection === null || ((s.selection.kind === 'node' || s.selection.kind === 'edge') && Number.isSafeInteger(s.selection.id) && s.selection.id >= 0)) &&
     finite(s.view.x) && Math.abs(s.view.x) <= COORD_MAX &&
     finite(s.view.y) && Math.abs(s.view.y) <= COORD_MAX &&

@@ -14,7 +14,7 @@ export const BUILT_IN_MODELS: BuiltInModel[] = [
   { name: 'fashion-vgg', title: 'Fashion-MNIST · VGG-style' },
   { name: 'fashion-vgg-sparse', title: 'Fashion-MNIST · VGG, sparse kernels' },
   { name: 'fashion-inception', title: 'Fashion-MNIST · inception blocks' },
-  { name: 'digits', title: 'Handwritten digits' },
+  { name: 'digits', title: 'Handwritten digits', atlas: true },
 ];
 
 export const DEFAULT_MODEL = 'fashion-small';

@@ -1,16 +1,31 @@
 // Ablation: nodes and edges the visitor removed from the network, and what that does to the
 // prediction and to the target on the current image (run in the worker after each change).
+// What is removed lives in the view state, so the link carries it (url.ts `ablate`).
 
 import type { AblationResult, ImageRef } from '$lib/worker/protocol';
+import type { Removed } from '$lib/state/url';
 import { messageOf, type ViewClient } from './viewClient';
 
+/** Where the removed lists are kept (the view state). */
+export interface RemovedStore {
+  removed: Removed;
+}
+
 export class AblationState {
-  removedEdges = $state.raw<number[]>([]);
-  removedNodes = $state.raw<number[]>([]);
   result = $state.raw<AblationResult | null>(null);
   running = $state(false);
   error = $state<string | null>(null);
   private generation = 0;
+
+  constructor(private readonly store: RemovedStore) {}
+
+  get removedEdges(): number[] {
+    return this.store.removed.edges;
+  }
+
+  get removedNodes(): number[] {
+    return this.store.removed.nodes;
+  }
 
   get active(): boolean {
     return this.removedEdges.length + this.removedNodes.length > 0;
@@ -34,14 +49,19 @@ export class AblationState {
   toggle(kind: 'node' | 'edge', id: number): void {
     const list = kind === 'node' ? this.removedNodes : this.removedEdges;
     const next = list.includes(id) ? list.filter((v) => v !== id) : [...list, id];
-    if (kind === 'node') this.removedNodes = next;
-    else this.removedEdges = next;
+    const r = this.store.removed;
+    this.store.removed = kind === 'node' ? { nodes: next, edges: r.edges } : { nodes: r.nodes, edges: next };
   }
 
+  /** Puts everything back. */
   clear(): void {
+    this.store.removed = { nodes: [], edges: [] };
+    this.reset();
+  }
+
+  /** Forgets the last result (a new model); what is removed stays. */
+  reset(): void {
     this.generation++;
-    this.removedEdges = [];
-    this.removedNodes = [];
     this.result = null;
     this.error = null;
     this.running = false;

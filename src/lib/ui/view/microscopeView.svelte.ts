@@ -22,7 +22,7 @@ export class MicroscopeView {
   readonly query = new QueryRunner();
   readonly inspector = new InspectorState();
   readonly viz = new Visualizer();
-  readonly ablation = new AblationState();
+  readonly ablation = new AblationState(this.state);
   readonly preservation = new PreservationCheck();
 
   graph = $state.raw<CircuitGraph | null>(null);
@@ -59,10 +59,11 @@ export class MicroscopeView {
   /** Opens the page: the URL's state, then the model. */
   open(search: string): void {
     this.state.read(search);
-    void this.loadModel(this.state.model, this.state.image);
+    void this.loadModel(this.state.model, this.state.image, true);
   }
 
-  async loadModel(name: string, image: number | null = null): Promise<void> {
+  /** Loads a model; `fromUrl`: the link's selection and ablation are kept (else ablation is undone). */
+  async loadModel(name: string, image: number | null = null, fromUrl = false): Promise<void> {
     this.state.model = name;
     this.graph = null;
     this.positions = null;
@@ -72,7 +73,8 @@ export class MicroscopeView {
     this.query.reset();
     this.inspector.clear();
     this.viz.clear();
-    this.ablation.clear();
+    if (fromUrl) this.ablation.reset();
+    else this.ablation.clear();
     void this.preservation.cancel();
     this.folder = this.folderUrl(name);
     await this.scope.load(name, this.folder, image);
@@ -90,6 +92,12 @@ export class MicroscopeView {
       if (s && s.id >= (s.kind === 'node' ? g.nodeCount : g.edgeCount)) {
         this.state.warnings = [...this.state.warnings, `the selected ${s.kind} ${s.id} is not in this model (it has ${s.kind === 'node' ? g.nodeCount : g.edgeCount}); nothing is selected`];
         this.state.selection = null;
+      }
+      const { nodes, edges } = this.state.removed;
+      const outside = [...nodes.filter((n) => n >= g.nodeCount).map((n) => `node ${n}`), ...edges.filter((e) => e >= g.edgeCount).map((e) => `edge ${e}`)];
+      if (outside.length) {
+        this.state.warnings = [...this.state.warnings, `the removed ${outside.slice(0, 5).join(', ')}${outside.length > 5 ? ', …' : ''} ${outside.length === 1 ? 'is' : 'are'} not in this model (${g.nodeCount} nodes, ${g.edgeCount} edges); they are not removed`];
+        this.state.removed = { nodes: nodes.filter((n) => n < g.nodeCount), edges: edges.filter((e) => e < g.edgeCount) };
       }
       this.graph = g;
     } catch (err) {

@@ -74,7 +74,7 @@ export function followState(view: MicroscopeView, mounted: () => boolean): void 
   $effect(() => {
     if (!mounted() || scope.phase !== 'ready') return;
     view.state.query();
-    void [view.state.model, view.state.layout, view.state.selection, view.state.image];
+    void [view.state.model, view.state.layout, view.state.selection, view.state.image, view.state.removed];
     untrack(() => view.url.now(view.state.href(location.href)));
   });
   $effect(() => {

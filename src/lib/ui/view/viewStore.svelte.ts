@@ -2,7 +2,7 @@
 // replaceState (the viewport debounced), so the address is always a permalink of what is shown.
 // Parse warnings are kept as plain text for a dismissible notice.
 
-import { defaultState, parseViewState, viewStateToParams, type Criterion, type Cut, type Layout, type Selection, type ViewState } from '$lib/state/url';
+import { defaultState, parseViewState, viewStateToParams, type Criterion, type Cut, type Layout, type Removed, type Selection, type ViewState } from '$lib/state/url';
 import type { CircuitQuery } from '$lib/worker/protocol';
 
 export type Viewport = ViewState['view'];
@@ -17,6 +17,7 @@ export class ViewStore {
   layout = $state<Layout>(defaultState().layout);
   selection = $state.raw<Selection>(null);
   image = $state<number | null>(null);
+  removed = $state.raw<Removed>(defaultState().removed);
   view = $state.raw<Viewport>(defaultState().view);
   /** True when the URL named a viewport: the graph opens there instead of fitting itself. */
   viewFromUrl = false;
@@ -41,6 +42,7 @@ export class ViewStore {
     this.layout = s.layout;
     this.selection = s.selection;
     this.image = s.image;
+    this.removed = s.removed;
     this.view = s.view;
   }
 
@@ -55,6 +57,7 @@ export class ViewStore {
       layout: this.layout,
       selection: this.selection ? { ...this.selection } : null,
       image: this.image,
+      removed: { nodes: [...this.removed.nodes], edges: [...this.removed.edges] },
       view: { ...this.view },
     };
   }
