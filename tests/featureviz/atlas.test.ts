@@ -90,7 +90,7 @@ describe('the shipped atlases', () => {
     expect(flagged.length).toBeGreaterThanOrEqual(2);
   });
 
-  it.each(flagged)('%s: one tile per unit node, with its objective, above its dataset mean', (name) => {
+  it.each(flagged)('%s: one tile per unit node, with its objective; 95% of units above their dataset max', (name) => {
     const model = loadBuiltinModel(name);
     const g = buildGraph(model);
     const a = parseAtlas(JSON.parse(readFileSync(`${WEIGHTS_DIR}${name}/atlas.json`, 'utf8')), readFileSync(`${WEIGHTS_DIR}${name}/atlas.bin`));
@@ -103,7 +103,8 @@ describe('the shipped atlases', () => {
       expect(tile !== null, `node ${n}`).toBe(objective !== null);
       if (objective) expect(a.units[a.unitOfNode[n]].objective).toBe(objective);
     }
-    // a visualization that did not beat the average image would be no visualization
-    for (const u of a.units) expect(u.value, u.objective).toBeGreaterThan(u.datasetMean);
+    // what docs/featureviz.md reports: nearly every visualization beats every evaluation image
+    const above = a.units.filter((u) => u.value > u.datasetMax).map((u) => u.objective);
+    expect(above.length / a.units.length, `${a.units.length - above.length} units at or below their dataset max`).toBeGreaterThanOrEqual(0.95);
   });
 });
