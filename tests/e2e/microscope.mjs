@@ -2,7 +2,8 @@
 // circuit appears, nodes and edges open the inspector, a map pixel outlines its exact receptive
 // field (checked against an independent walk over model.json), the SVG export holds the kept
 // kernels, a permalink reproduces the same circuit, selection, ablation and viewport, zoomed-in nodes show
-// their atlas thumbnails (compared with atlas.bin), hostile links are shown as plain text,
+// their atlas thumbnails (compared with atlas.bin) or, without an atlas, their finished live
+// visualizations, hostile links are shown as plain text,
 // keyboard shortcuts work; JSON and PNG exports, an uploaded image and a drawn digit are checked against the page's hook, PyTorch's logits and a PyTorch forward pass;
 // no console errors, nothing leaves the origin.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -523,6 +524,70 @@ await check('zoomed in, the graph shows the atlas thumbnail beside each visible 
     assert(r > 0.9 && Math.abs(mx - my) < 12, `the thumbnail left of node ${nodeId} vs its atlas tile: correlation ${r.toFixed(3)}, mean ${my.toFixed(1)} vs ${mx.toFixed(1)}`);
     assert(other.errors.length === 0, `console errors:\n${other.errors.join('\n')}`);
     console.log(`      ${shown} thumbnails at zoom ${zoom}; node ${nodeId}'s matches its tile (r = ${r.toFixed(3)})`);
+  } finally {
+    await other.context.close();
+  }
+});
+
+await check('on a model without an atlas, a finished visualization becomes its node\'s graph thumbnail', async () => {
+  const other = await openPage();
+  try {
+    // fashion-vgg ships no atlas; node 1 is conv1_1:0, whose visualization runs a one-layer net
+    // (magnitude scores need no images, so the circuit is there at once)
+    await other.page.goto(`${origin}/?model=fashion-vgg&criterion=magnitude&select=node:1`);
+    await waitForCircuit(other.page);
+    const canvas = '[data-testid="graph"] canvas';
+    assert(Number(await other.page.getAttribute(canvas, 'data-thumbnails')) === 0, 'thumbnails before any visualization');
+    await other.page.click('[data-testid="node-panel"] [data-testid="visualize"]');
+    await other.page.waitForFunction(() => /^done/.test(document.querySelector('[data-testid="viz-image"] figcaption')?.textContent?.trim() ?? ''), null, { timeout: GPU_TIMEOUT });
+    const tile = await other.page.$eval('[data-testid="viz-image"] canvas', (c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      return { w: c.width, h: c.height, grey: Array.from({ length: d.length / 4 }, (_, i) => (d[4 * i] + d[4 * i + 1] + d[4 * i + 2]) / 3) };
+    });
+    // zoom in with the wheel over the node until thumbnails are large enough to show
+    for (let k = 0; k < 8 && (await other.page.evaluate(() => window.microscope.viewport().zoom)) < 40; k++) {
+      const at = await other.page.evaluate(() => window.microscope.nodeOnPage(1));
+      assert(at, 'node 1 is off screen');
+      await other.page.mouse.move(at.x, at.y);
+      await other.page.mouse.wheel(0, -600);
+      await other.page.waitForTimeout(150);
+    }
+    await other.page.waitForFunction((sel) => Number(document.querySelector(sel)?.dataset.thumbnails) === 1, canvas, { timeout: 10_000 });
+    const zoom = await other.page.evaluate(() => window.microscope.viewport().zoom);
+    const side = Math.min(72, Math.floor(0.85 * zoom)), radius = Math.min(12, Math.max(2.5, 0.32 * zoom));
+    const at = await other.page.evaluate(() => window.microscope.nodeOnPage(1));
+    const png = await other.page.screenshot({ clip: { x: Math.round(at.x - radius - 3 - side), y: Math.round(at.y - side / 2), width: side, height: side } });
+    const grey = await other.page.evaluate(async (b64) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${b64}`;
+      await img.decode();
+      const c = document.createElement('canvas');
+      [c.width, c.height] = [img.width, img.height];
+      const ctx = c.getContext('2d');
+      ctx.drawImage(img, 0, 0);
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
+      return Array.from({ length: d.length / 4 }, (_, i) => (d[4 * i] + d[4 * i + 1] + d[4 * i + 2]) / 3);
+    }, png.toString('base64'));
+    const xs = [], ys = [];
+    for (let i = 2; i < side - 2; i++) {
+      for (let j = 2; j < side - 2; j++) {
+        xs.push(tile.grey[Math.floor(((i + 0.5) * tile.h) / side) * tile.w + Math.floor(((j + 0.5) * tile.w) / side)]);
+        ys.push(grey[i * side + j]);
+      }
+    }
+    const mean = (a) => a.reduce((t, v) => t + v, 0) / a.length;
+    const mx = mean(xs), my = mean(ys);
+    let sxy = 0, sxx = 0, syy = 0;
+    for (let k = 0; k < xs.length; k++) {
+      sxy += (xs[k] - mx) * (ys[k] - my);
+      sxx += (xs[k] - mx) ** 2;
+      syy += (ys[k] - my) ** 2;
+    }
+    const r = sxy / Math.sqrt(sxx * syy);
+    await shot(other.page, 'microscope-live-thumbnail');
+    assert(r > 0.9, `the thumbnail left of node 1 vs its visualization: correlation ${r.toFixed(3)}`);
+    assert(other.errors.length === 0, `console errors:\n${other.errors.join('\n')}`);
+    console.log(`      zoom ${zoom.toFixed(1)}: node 1's thumbnail is its visualization (r = ${r.toFixed(3)})`);
   } finally {
     await other.context.close();
   }

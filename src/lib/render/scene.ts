@@ -364,7 +364,9 @@ export class GraphScene {
         top = Math.min(top, p[2 * n + 1]);
       }
       const s = this.toScreen(x, top);
-      this.layerLabels[i].position.set(Math.round(s.x), Math.round(s.y - 8));
+      // above the top node's thumbnail when thumbnails are drawn
+      const lift = this.thumbnails.hasSource ? Math.max(8, thumbnailSide(this.view.zoom) / 2 + 4) : 8;
+      this.layerLabels[i].position.set(Math.round(s.x), Math.round(s.y - lift));
     });
     const show = this.view.zoom >= 14 && this.opts.nodeLabel ? this.visibleNodes(300) : [];
     while (this.labels.length < show.length) {

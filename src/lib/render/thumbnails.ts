@@ -38,6 +38,10 @@ export class NodeThumbnails {
     this.container.addChild(this.frames);
   }
 
+  get hasSource(): boolean {
+    return this.source !== null;
+  }
+
   /** A new source (another model or atlas; null: none): textures made from the old one go. */
   setSource(source: ThumbnailSource | null): void {
     if (source === this.source) return;

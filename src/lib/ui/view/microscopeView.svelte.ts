@@ -35,8 +35,11 @@ export class MicroscopeView {
   hover = $state.raw<Selection>(null);
   /** Precomputed feature visualizations of the model's units, when its folder ships them. */
   atlas = $state.raw<Atlas | null>(null);
-  /** The graph's thumbnails, one per unit node of the atlas (null while there is none). */
-  readonly graphThumbnails = $derived(this.atlas ? (node: number) => this.thumbnail(node) : null);
+  /** The graph's thumbnails: a unit's atlas tile, else its finished live visualization (null: none yet). */
+  readonly graphThumbnails = $derived.by(() => {
+    const seen = this.viz.visualized;
+    return this.atlas || seen.size ? (node: number) => this.thumbnail(node) ?? seen.get(node) ?? null : null;
+  });
 
   private layoutJob: RunningJob<Float32Array> | null = null;
   private layoutGeneration = 0;

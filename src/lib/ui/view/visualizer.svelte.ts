@@ -1,5 +1,6 @@
 // A feature visualization of the selected node or edge, optimized in the worker: frames shown
-// live as they stream, progress with time left, Cancel; one at a time.
+// live as they stream, progress with time left, Cancel; one at a time. Finished node
+// visualizations are kept for the graph's thumbnails until another model is loaded.
 
 import type { CircuitQuery, VizFrame, VizRequest, VizResult } from '$lib/worker/protocol';
 import { JobRun } from './jobRun.svelte';
@@ -10,6 +11,8 @@ export class Visualizer extends JobRun<VizResult> {
   unit = $state<string | null>(null);
   frame = $state.raw<VizFrame | null>(null);
   result = $state.raw<VizResult | null>(null);
+  /** Finished visualizations of nodes (through the whole network), by graph node. */
+  visualized = $state.raw<ReadonlyMap<number, { rgba: Uint8ClampedArray; width: number; height: number }>>(new Map());
 
   async start(client: ViewClient, unit: VizRequest['unit'], circuit?: CircuitQuery, steps?: number): Promise<void> {
     await this.stopJob();
@@ -25,7 +28,10 @@ export class Visualizer extends JobRun<VizResult> {
           },
           onProgress,
         ),
-      (r) => (this.result = r),
+      (r) => {
+        this.result = r;
+        if (unit.kind === 'node' && !circuit) this.visualized = new Map(this.visualized).set(unit.node, { rgba: r.rgba, width: r.width, height: r.height });
+      },
     );
   }
 
@@ -33,8 +39,9 @@ export class Visualizer extends JobRun<VizResult> {
     return this.stopJob();
   }
 
-  /** Forgets the shown visualization (another selection). */
+  /** Forgets the shown visualization and the finished ones (another model). */
   clear(): void {
+    this.visualized = new Map();
     void this.cancel();
     this.unit = null;
     this.frame = null;
