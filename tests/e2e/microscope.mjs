@@ -1,11 +1,11 @@
 // End-to-end checks of the microscope page in headless Chromium (SwiftShader WebGPU): the default
 // circuit appears, nodes and edges open the inspector, a map pixel outlines its exact receptive
 // field (checked against an independent walk over model.json), the SVG export holds the kept
-// kernels, a permalink reproduces the same circuit, selection, ablation and viewport, zoomed-in nodes show
-// their atlas thumbnails (compared with atlas.bin) or, without an atlas, their finished live
-// visualizations, hostile links are shown as plain text,
-// keyboard shortcuts work; JSON and PNG exports, an uploaded image and a drawn digit are checked against the page's hook, PyTorch's logits and a PyTorch forward pass;
-// no console errors, nothing leaves the origin.
+// kernels, a permalink reproduces the same circuit, selection, ablation and viewport, zoomed-in
+// nodes show their atlas thumbnails (compared with atlas.bin) or, without an atlas, their
+// finished live visualizations, hostile links are shown as plain text, keyboard shortcuts work;
+// JSON and PNG exports, an uploaded image and a drawn digit are checked against the page's hook,
+// PyTorch's logits and a PyTorch forward pass; no console errors, nothing leaves the origin.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { deflateSync } from 'node:zlib';
