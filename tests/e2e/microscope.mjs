@@ -179,32 +179,56 @@ async function waitForCircuit(page, query = null) {
 
 const shot = (page, name) => page.screenshot({ path: join(shotsDir, `${name}.png`) });
 
-/**
- * Pixel counts of the graph's canvas, decoded from a real screenshot: in the ablation colour
- * (purple, rgb 148 51 191), light (luminance > 0.9), dark (< 0.3), and all.
- */
-async function graphPixelStats(page) {
-  const png = await page.screenshot({ clip: await page.$eval('[data-testid="graph"] canvas', (c) => { const r = c.getBoundingClientRect(); return { x: r.left, y: r.top, width: r.width, height: r.height }; }) });
-  return page.evaluate(async (b64) => {
+/** RGBA bytes of a page region, decoded from a real screenshot. */
+async function screenRgba(page, clip) {
+  const png = await page.screenshot({ clip });
+  const b64 = await page.evaluate(async (src) => {
     const img = new Image();
-    img.src = `data:image/png;base64,${b64}`;
+    img.src = `data:image/png;base64,${src}`;
     await img.decode();
     const c = document.createElement('canvas');
     [c.width, c.height] = [img.width, img.height];
     const ctx = c.getContext('2d');
     ctx.drawImage(img, 0, 0);
     const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    let purple = 0, light = 0, dark = 0;
-    for (let i = 0; i < d.length; i += 4) {
-      if (Math.abs(d[i] - 148) < 30 && Math.abs(d[i + 1] - 51) < 30 && Math.abs(d[i + 2] - 191) < 30) purple++;
-      const y = (0.2126 * d[i] + 0.7152 * d[i + 1] + 0.0722 * d[i + 2]) / 255;
-      if (y > 0.9) light++;
-      else if (y < 0.3) dark++;
-    }
-    return { purple, light, dark, all: d.length / 4 };
+    let text = '';
+    for (let i = 0; i < d.length; i += 0x8000) text += String.fromCharCode(...d.subarray(i, i + 0x8000));
+    return btoa(text);
   }, png.toString('base64'));
+  return Buffer.from(b64, 'base64');
+}
+
+/** Pixel counts of the graph's canvas: in the ablation colour (purple, rgb 148 51 191), light (luminance > 0.9), dark (< 0.3), and all. */
+async function graphPixelStats(page) {
+  const d = await screenRgba(page, await page.$eval('[data-testid="graph"] canvas', (c) => { const r = c.getBoundingClientRect(); return { x: r.left, y: r.top, width: r.width, height: r.height }; }));
+  let purple = 0, light = 0, dark = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    if (Math.abs(d[i] - 148) < 30 && Math.abs(d[i + 1] - 51) < 30 && Math.abs(d[i + 2] - 191) < 30) purple++;
+    const y = (0.2126 * d[i] + 0.7152 * d[i + 1] + 0.0722 * d[i + 2]) / 255;
+    if (y > 0.9) light++;
+    else if (y < 0.3) dark++;
+  }
+  return { purple, light, dark, all: d.length / 4 };
 }
 const removalPixels = async (page) => (await graphPixelStats(page)).purple;
+
+/** Mean grey level (0..255) of each pixel of a page region. */
+async function screenGrey(page, clip) {
+  const d = await screenRgba(page, clip);
+  return Array.from({ length: d.length / 4 }, (_, i) => (d[4 * i] + d[4 * i + 1] + d[4 * i + 2]) / 3);
+}
+const mean = (a) => a.reduce((t, v) => t + v, 0) / a.length;
+/** Pearson correlation of two equally long arrays. */
+function correlation(xs, ys) {
+  const mx = mean(xs), my = mean(ys);
+  let sxy = 0, sxx = 0, syy = 0;
+  for (let k = 0; k < xs.length; k++) {
+    sxy += (xs[k] - mx) * (ys[k] - my);
+    sxx += (xs[k] - mx) ** 2;
+    syy += (ys[k] - my) ** 2;
+  }
+  return sxy / Math.sqrt(sxx * syy);
+}
 const numbers = {};
 
 const { context, page, errors, offOrigin } = await openPage();
@@ -486,18 +510,7 @@ await check('zoomed in, the graph shows the atlas thumbnail beside each visible 
     const side = Math.min(72, Math.floor(0.85 * zoom)), radius = Math.min(12, Math.max(2.5, 0.32 * zoom));
     const at = await other.page.evaluate((n) => window.microscope.nodeOnPage(n), nodeId);
     const clip = { x: Math.round(at.x - radius - 3 - side), y: Math.round(at.y - side / 2), width: side, height: side };
-    const png = await other.page.screenshot({ clip });
-    const grey = await other.page.evaluate(async (b64) => {
-      const img = new Image();
-      img.src = `data:image/png;base64,${b64}`;
-      await img.decode();
-      const c = document.createElement('canvas');
-      [c.width, c.height] = [img.width, img.height];
-      const ctx = c.getContext('2d');
-      ctx.drawImage(img, 0, 0);
-      const d = ctx.getImageData(0, 0, c.width, c.height).data;
-      return Array.from({ length: d.length / 4 }, (_, i) => (d[4 * i] + d[4 * i + 1] + d[4 * i + 2]) / 3);
-    }, png.toString('base64'));
+    const grey = await screenGrey(other.page, clip);
     // the tile from atlas.bin, sampled nearest at the screen pixels' centres; inner pixels only
     const { channels: C, height: H, width: W } = atlasJson.tile;
     const tile = readFileSync(join(buildDir, 'weights', MODEL, 'atlas.bin')).subarray(unit * C * H * W, (unit + 1) * C * H * W);
@@ -511,15 +524,8 @@ await check('zoomed in, the graph shows the atlas thumbnail beside each visible 
         ys.push(grey[i * side + j]);
       }
     }
-    const mean = (a) => a.reduce((s, v) => s + v, 0) / a.length;
     const mx = mean(xs), my = mean(ys);
-    let sxy = 0, sxx = 0, syy = 0;
-    for (let k = 0; k < xs.length; k++) {
-      sxy += (xs[k] - mx) * (ys[k] - my);
-      sxx += (xs[k] - mx) ** 2;
-      syy += (ys[k] - my) ** 2;
-    }
-    const r = sxy / Math.sqrt(sxx * syy);
+    const r = correlation(xs, ys);
     await shot(other.page, 'microscope-thumbnails');
     assert(r > 0.9 && Math.abs(mx - my) < 12, `the thumbnail left of node ${nodeId} vs its atlas tile: correlation ${r.toFixed(3)}, mean ${my.toFixed(1)} vs ${mx.toFixed(1)}`);
     assert(other.errors.length === 0, `console errors:\n${other.errors.join('\n')}`);
@@ -556,18 +562,7 @@ await check('on a model without an atlas, a finished visualization becomes its n
     const zoom = await other.page.evaluate(() => window.microscope.viewport().zoom);
     const side = Math.min(72, Math.floor(0.85 * zoom)), radius = Math.min(12, Math.max(2.5, 0.32 * zoom));
     const at = await other.page.evaluate(() => window.microscope.nodeOnPage(1));
-    const png = await other.page.screenshot({ clip: { x: Math.round(at.x - radius - 3 - side), y: Math.round(at.y - side / 2), width: side, height: side } });
-    const grey = await other.page.evaluate(async (b64) => {
-      const img = new Image();
-      img.src = `data:image/png;base64,${b64}`;
-      await img.decode();
-      const c = document.createElement('canvas');
-      [c.width, c.height] = [img.width, img.height];
-      const ctx = c.getContext('2d');
-      ctx.drawImage(img, 0, 0);
-      const d = ctx.getImageData(0, 0, c.width, c.height).data;
-      return Array.from({ length: d.length / 4 }, (_, i) => (d[4 * i] + d[4 * i + 1] + d[4 * i + 2]) / 3);
-    }, png.toString('base64'));
+    const grey = await screenGrey(other.page, { x: Math.round(at.x - radius - 3 - side), y: Math.round(at.y - side / 2), width: side, height: side });
     const xs = [], ys = [];
     for (let i = 2; i < side - 2; i++) {
       for (let j = 2; j < side - 2; j++) {
@@ -575,15 +570,7 @@ await check('on a model without an atlas, a finished visualization becomes its n
         ys.push(grey[i * side + j]);
       }
     }
-    const mean = (a) => a.reduce((t, v) => t + v, 0) / a.length;
-    const mx = mean(xs), my = mean(ys);
-    let sxy = 0, sxx = 0, syy = 0;
-    for (let k = 0; k < xs.length; k++) {
-      sxy += (xs[k] - mx) * (ys[k] - my);
-      sxx += (xs[k] - mx) ** 2;
-      syy += (ys[k] - my) ** 2;
-    }
-    const r = sxy / Math.sqrt(sxx * syy);
+    const r = correlation(xs, ys);
     await shot(other.page, 'microscope-live-thumbnail');
     assert(r > 0.9, `the thumbnail left of node 1 vs its visualization: correlation ${r.toFixed(3)}`);
     assert(other.errors.length === 0, `console errors:\n${other.errors.join('\n')}`);
