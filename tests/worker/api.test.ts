@@ -1,6 +1,7 @@
 // The worker's API end to end over a real Comlink MessageChannel, as the page calls it: load a
 // built-in model through fetch (with its image set), the graph, circuits with progress, cache
-// and cancel, inspection against the CPU reference, ablation, layouts and visualization frames.
+// and cancel, inspection against the CPU reference, ablation, layouts and visualization frames,
+// a job queued behind another saying it waits.
 // Results that cross are intact, and repeated calls show the worker's caches were not detached.
 
 import { describe, it, expect, afterAll } from 'vitest';
@@ -9,6 +10,7 @@ import { MessageChannel } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { createMicroscopeApi } from '../../src/lib/worker/api';
 import { isCancelled, type Progress } from '../../src/lib/worker/jobs';
+import { WAITING_PHASE } from '../../src/lib/worker/gpuQueue';
 import type { MicroscopeApi, VizFrame } from '../../src/lib/worker/protocol';
 import { receptiveField } from '../../src/lib/graph/receptiveField';
 import { cpuForward } from '../../src/lib/cpu/reference';
@@ -123,6 +125,16 @@ describe('worker API over Comlink', () => {
     const cachedViz = await api.visualize(request, 'v-2');
     expect(cachedViz.cached).toBe(true);
     expect(Array.from(cachedViz.rgba)).toEqual(Array.from(viz.rgba));
+
+    // a visualization asked for while a circuit query runs waits for it, and says so
+    const vizPhases: string[] = [];
+    const busy = api.circuit({ ...query, images: 'all', target: 'loss' }, 'c-7');
+    const queued = api.visualize({ ...request, settings: { steps: 16, param: 'pixel' as const } }, 'v-3', Comlink.proxy((p: Progress) => void vizPhases.push(p.phase)));
+    const [circuit, behind] = await Promise.all([busy, queued]);
+    expect(circuit.kept.length).toBe(g1.edgeCount);
+    expect(behind.rgba.length).toBe(28 * 28 * 4);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(vizPhases[0]).toBe(WAITING_PHASE);
   });
 
   it('a model folder without images still loads, and circuits say why they need them', async () => {

@@ -10,7 +10,8 @@ import { fetchImageSet, type ImageSet } from '$lib/images/imageSet';
 import type { CircuitGraph } from '$lib/graph/build';
 import { JobRegistry, newJobId, type Job, type Progress } from './jobs';
 import { softmaxRows } from './scores';
-import { MicroscopeSession } from './view/session';
+import { MicroscopeSession, type RunOptions } from './view/session';
+import { GpuQueue, WAITING_PHASE } from './gpuQueue';
 import { runViewJob } from './view/jobRun';
 import { SessionVisualizer } from './view/visualization';
 import type { ClassifyResult, ImagesSummary, InitResult, LoadResult, MicroscopeApi, ModelSummary, VizFrame } from './protocol';
@@ -102,12 +103,10 @@ export function createMicroscopeApi(env: ApiEnvironment = {}): MicroscopeApi {
   }
 
   /** Engine calls run one at a time: an engine's buffers are not shared between passes. */
-  let gpuQueue: Promise<unknown> = Promise.resolve();
-  function exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const next = gpuQueue.then(work, work);
-    gpuQueue = next.catch(() => {});
-    return next;
-  }
+  const gpuQueue = new GpuQueue();
+  const exclusive = <T>(work: () => Promise<T>, onWait?: () => void): Promise<T> => gpuQueue.run(work, onWait);
+  /** A job queued behind another says so in its progress until it starts. */
+  const waitingNote = (opts: RunOptions) => () => opts.progress?.(WAITING_PHASE, 0, 0);
 
   /** A fetch that reads bodies in chunks, reporting bytes received across all files of the job. */
   function fetchWithProgress(job: Job, httpFailures: string[]): typeof fetch {
@@ -311,7 +310,7 @@ export function createMicroscopeApi(env: ApiEnvironment = {}): MicroscopeApi {
     async circuit(query, jobId = newJobId('circuit'), onProgress) {
       try {
         const { session } = requireLoaded();
-        const result = await runViewJob(jobs, jobId, onProgress as ((p: Progress) => unknown) | undefined, (opts) => exclusive(() => session.circuit(query, opts)));
+        const result = await runViewJob(jobs, jobId, onProgress as ((p: Progress) => unknown) | undefined, (opts) => exclusive(() => session.circuit(query, opts), waitingNote(opts)));
         return Comlink.transfer(result, buffersOf(result));
       } finally {
         releaseCallback(onProgress);
@@ -340,7 +339,7 @@ export function createMicroscopeApi(env: ApiEnvironment = {}): MicroscopeApi {
     async preservation(query, jobId = newJobId('preservation'), onProgress) {
       try {
         const { session } = requireLoaded();
-        return await runViewJob(jobs, jobId, onProgress as ((p: Progress) => unknown) | undefined, (opts) => exclusive(() => session.preservation(query, opts)));
+        return await runViewJob(jobs, jobId, onProgress as ((p: Progress) => unknown) | undefined, (opts) => exclusive(() => session.preservation(query, opts), waitingNote(opts)));
       } finally {
         releaseCallback(onProgress);
       }
@@ -350,7 +349,7 @@ export function createMicroscopeApi(env: ApiEnvironment = {}): MicroscopeApi {
       try {
         const { session } = requireLoaded();
         const positions = await runViewJob(jobs, jobId, onProgress as ((p: Progress) => unknown) | undefined, (opts) =>
-          exclusive(() => session.layout(layout, nodeImportance ?? null, opts)),
+          exclusive(() => session.layout(layout, nodeImportance ?? null, opts), waitingNote(opts)),
         );
         return Comlink.transfer(positions, [positions.buffer as ArrayBuffer]);
       } finally {
@@ -366,7 +365,7 @@ export function createMicroscopeApi(env: ApiEnvironment = {}): MicroscopeApi {
           ? (f: VizFrame) => void Promise.resolve(onFrame(Comlink.transfer(f, [f.rgba.buffer as ArrayBuffer]))).catch(() => {})
           : undefined;
         const result = await runViewJob(jobs, jobId, onProgress as ((p: Progress) => unknown) | undefined, (opts) =>
-          exclusive(() => visualizer.visualize(request, { ...opts, onFrame: sendFrame })),
+          exclusive(() => visualizer.visualize(request, { ...opts, onFrame: sendFrame }), waitingNote(opts)),
         );
         return Comlink.transfer(result, [result.rgba.buffer as ArrayBuffer]);
       } finally {
