@@ -229,6 +229,26 @@ function correlation(xs, ys) {
   }
   return sxy / Math.sqrt(sxx * syy);
 }
+
+/**
+ * The thumbnail the graph draws left of `node` against `tile` ({ w, h, grey }), sampled nearest
+ * at the screen pixels' centres, inner pixels only. Follows the scene's rule: side
+ * min(72, floor(0.85 zoom)) px, right edge 3 px left of the node's disc.
+ */
+async function drawnThumbnailVs(page, node, tile) {
+  const zoom = await page.evaluate(() => window.microscope.viewport().zoom);
+  const side = Math.min(72, Math.floor(0.85 * zoom)), radius = Math.min(12, Math.max(2.5, 0.32 * zoom));
+  const at = await page.evaluate((n) => window.microscope.nodeOnPage(n), node);
+  const grey = await screenGrey(page, { x: Math.round(at.x - radius - 3 - side), y: Math.round(at.y - side / 2), width: side, height: side });
+  const xs = [], ys = [];
+  for (let i = 2; i < side - 2; i++) {
+    for (let j = 2; j < side - 2; j++) {
+      xs.push(tile.grey[Math.floor(((i + 0.5) * tile.h) / side) * tile.w + Math.floor(((j + 0.5) * tile.w) / side)]);
+      ys.push(grey[i * side + j]);
+    }
+  }
+  return { r: correlation(xs, ys), drawnMean: mean(ys), tileMean: mean(xs), zoom };
+}
 const numbers = {};
 
 const { context, page, errors, offOrigin } = await openPage();
@@ -506,26 +526,11 @@ await check('zoomed in, the graph shows the atlas thumbnail beside each visible 
     await waitForCircuit(other.page);
     await other.page.waitForFunction(() => Number(document.querySelector('[data-testid="graph"] canvas')?.dataset.thumbnails) > 0, null, { timeout: 30_000 });
     const shown = Number(await other.page.getAttribute('[data-testid="graph"] canvas', 'data-thumbnails'));
-    // the scene's rule: side min(72, floor(0.85 zoom)) px, right edge 3 px left of the node's disc
-    const side = Math.min(72, Math.floor(0.85 * zoom)), radius = Math.min(12, Math.max(2.5, 0.32 * zoom));
-    const at = await other.page.evaluate((n) => window.microscope.nodeOnPage(n), nodeId);
-    const clip = { x: Math.round(at.x - radius - 3 - side), y: Math.round(at.y - side / 2), width: side, height: side };
-    const grey = await screenGrey(other.page, clip);
-    // the tile from atlas.bin, sampled nearest at the screen pixels' centres; inner pixels only
+    // the tile from atlas.bin, its channels averaged
     const { channels: C, height: H, width: W } = atlasJson.tile;
-    const tile = readFileSync(join(buildDir, 'weights', MODEL, 'atlas.bin')).subarray(unit * C * H * W, (unit + 1) * C * H * W);
-    const xs = [], ys = [];
-    for (let i = 2; i < side - 2; i++) {
-      for (let j = 2; j < side - 2; j++) {
-        const ty = Math.floor(((i + 0.5) * H) / side), tx = Math.floor(((j + 0.5) * W) / side);
-        let v = 0;
-        for (let c = 0; c < C; c++) v += tile[c * H * W + ty * W + tx] / C;
-        xs.push(v);
-        ys.push(grey[i * side + j]);
-      }
-    }
-    const mx = mean(xs), my = mean(ys);
-    const r = correlation(xs, ys);
+    const bin = readFileSync(join(buildDir, 'weights', MODEL, 'atlas.bin')).subarray(unit * C * H * W, (unit + 1) * C * H * W);
+    const grey = Array.from({ length: H * W }, (_, q) => { let v = 0; for (let c = 0; c < C; c++) v += bin[c * H * W + q] / C; return v; });
+    const { r, drawnMean: my, tileMean: mx } = await drawnThumbnailVs(other.page, nodeId, { w: W, h: H, grey });
     await shot(other.page, 'microscope-thumbnails');
     assert(r > 0.9 && Math.abs(mx - my) < 12, `the thumbnail left of node ${nodeId} vs its atlas tile: correlation ${r.toFixed(3)}, mean ${my.toFixed(1)} vs ${mx.toFixed(1)}`);
     assert(other.errors.length === 0, `console errors:\n${other.errors.join('\n')}`);
@@ -559,18 +564,7 @@ await check('on a model without an atlas, a finished visualization becomes its n
       await other.page.waitForTimeout(150);
     }
     await other.page.waitForFunction((sel) => Number(document.querySelector(sel)?.dataset.thumbnails) === 1, canvas, { timeout: 10_000 });
-    const zoom = await other.page.evaluate(() => window.microscope.viewport().zoom);
-    const side = Math.min(72, Math.floor(0.85 * zoom)), radius = Math.min(12, Math.max(2.5, 0.32 * zoom));
-    const at = await other.page.evaluate(() => window.microscope.nodeOnPage(1));
-    const grey = await screenGrey(other.page, { x: Math.round(at.x - radius - 3 - side), y: Math.round(at.y - side / 2), width: side, height: side });
-    const xs = [], ys = [];
-    for (let i = 2; i < side - 2; i++) {
-      for (let j = 2; j < side - 2; j++) {
-        xs.push(tile.grey[Math.floor(((i + 0.5) * tile.h) / side) * tile.w + Math.floor(((j + 0.5) * tile.w) / side)]);
-        ys.push(grey[i * side + j]);
-      }
-    }
-    const r = correlation(xs, ys);
+    const { r, zoom } = await drawnThumbnailVs(other.page, 1, tile);
     await shot(other.page, 'microscope-live-thumbnail');
     assert(r > 0.9, `the thumbnail left of node 1 vs its visualization: correlation ${r.toFixed(3)}`);
     assert(other.errors.length === 0, `console errors:\n${other.errors.join('\n')}`);

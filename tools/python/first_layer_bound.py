@@ -7,7 +7,8 @@ black or white. Cutting the output positions into BxB blocks and maximizing each
 over all vertices of its receptive field gives a bound no image can beat (pixels shared
 between blocks may take a different value in each). Usage:
   OMP_NUM_THREADS=1 /usr/bin/python3 tools/python/first_layer_bound.py static/weights/fashion-vgg \
-      channel:relu1_1:10 edge:conv1_2:11:7 [--block 2] [--json] [--ascent]
+      channel:relu1_1:10 edge:conv1_2:11:7 [--block 2] [--json]
+What some image does reach is tools/python/pixel_ascent.py's to find.
 """
 import argparse, json, sys, os
 import torch
@@ -91,32 +92,12 @@ def bound(net, layers, objective, block, lo, hi):
     return total
 
 
-def ascent(net, layers, objective, lo, hi, steps=1500, restarts=64):
-    """The best value plain pixel ascent finds (Adam on sigmoid pixels, no transforms): what an image can reach."""
-    conv, c, a = position_weights(net, layers, objective)
-    sd = net.mods.state_dict()
-    w = sd[conv + '.weight'].double()[c:c + 1]
-    b = sd[conv + '.bias'].double()[c:c + 1]
-    H, W = a.shape
-    torch.manual_seed(0)
-    t = torch.randn(restarts, w.shape[1], H, W, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.Adam([t], lr=0.1)
-    for _ in range(steps):
-        z = F.conv2d(lo + torch.sigmoid(t) * (hi - lo), w, b, padding=w.shape[-1] // 2)[:, 0]
-        v = (z.clamp(min=0) * a).sum(dim=(1, 2))
-        opt.zero_grad()
-        (-v.sum()).backward()
-        opt.step()
-    return float(v.max())
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('model')
     p.add_argument('objectives', nargs='+')
     p.add_argument('--block', type=int, default=2)
     p.add_argument('--json', action='store_true', help='print {objective: bound} as JSON')
-    p.add_argument('--ascent', action='store_true', help='also print the best value plain pixel ascent reaches')
     args = p.parse_args()
     net = mcnet.load_model(args.model)
     inp = net.meta['input']
@@ -128,8 +109,7 @@ def main():
         print(json.dumps(bounds))
         return
     for o, v in bounds.items():
-        found = f'; pixel ascent reaches {ascent(net, layers, o, lo, hi):.4f}' if args.ascent else ''
-        print(f'{o}: no image in [0, 1] reaches more than {v:.4f} ({args.block}x{args.block} blocks){found}')
+        print(f'{o}: no image in [0, 1] reaches more than {v:.4f} ({args.block}x{args.block} blocks)')
 
 
 if __name__ == '__main__':

@@ -16,8 +16,18 @@ import mcnet
 THROUGH = ('relu', 'maxpool', 'avgpool', 'adaptiveavgpool', 'lrn', 'dropout')
 
 
+def forward_until(net, x, last):
+    """Every node's value up to and including node `last` (the rest of the net is not needed)."""
+    vals = {net.input_name: x}
+    for l in net.layers:
+        vals[l['name']] = net._run_layer(l, [vals[i] for i in l['inputs']])
+        if l['name'] == last:
+            break
+    return vals
+
+
 def objective_fn(net, objective):
-    """(value(vals) per image, the map before the ReLU the value reads through, its channel)."""
+    """(value(vals) per image, the last node it reads, the map before the ReLU it reads through, its channel)."""
     byname = {l['name']: l for l in net.layers}
     kind, *rest = objective.split(':')
     if kind == 'channel' and len(rest) == 2 and rest[0] in byname:
@@ -38,17 +48,17 @@ def objective_fn(net, objective):
     while name in byname and byname[name]['op'] in THROUGH:
         relu = relu or byname[name]['op'] == 'relu'
         name = byname[name]['inputs'][0]
-    return value, (name if relu and name in byname else None), read[1]
+    return value, read[0], (name if relu and name in byname else None), read[1]
 
 
 def ascend(net, objective, lo, hi, steps, restarts, warm, seed=0):
-    value, pre, c = objective_fn(net, objective)
+    value, last, pre, c = objective_fn(net, objective)
     inp = net.input_spec
     torch.manual_seed(seed)
     t = (torch.randn(restarts, inp['channels'], inp['height'], inp['width']) * 2).requires_grad_(True)
     opt = torch.optim.Adam([t], lr=0.05)
     for s in range(steps):
-        vals = net(lo + torch.sigmoid(t) * (hi - lo), True)
+        vals = forward_until(net, lo + torch.sigmoid(t) * (hi - lo), last)
         v = value(vals)
         lift = 0.01 * vals[pre][:, c].reshape(restarts, -1).mean(1) if pre and s < warm else 0
         opt.zero_grad()
@@ -56,7 +66,7 @@ def ascend(net, objective, lo, hi, steps, restarts, warm, seed=0):
         opt.step()
     with torch.no_grad():
         x = lo + torch.sigmoid(t) * (hi - lo)
-        v = value(net(x, True))
+        v = value(forward_until(net, x, last))
     k = int(v.argmax())
     return float(v[k]), x[k]
 
