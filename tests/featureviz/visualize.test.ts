@@ -64,6 +64,31 @@ describe('visualize on fashion-small', () => {
     }
   });
 
+  it('an image does not depend on its batch partners: visualized alone or in any batch, the same', async () => {
+    const device = await testDevice();
+    const engine = Engine.create(device, model);
+    try {
+      const settings = { steps: 12, seed: 5 };
+      // The warm-up term of a dead unit and transforms both run; conv3:5 is spelled two ways.
+      const alone = await visualize(engine, 'channel:conv3:5', { settings });
+      const a = await visualizeBatch(engine, ['logit:2', 'channel:conv3:5', 'edge:conv2:4:1'], { settings });
+      const b = await visualizeBatch(engine, ['channel:relu2:7', 'edge:conv2:4:1', '1*channel:conv3:5 ', 'logit:2'], { settings });
+      const image = (r: { image: Float32Array }, n: number) => Array.from(r.image.subarray(n * 784, (n + 1) * 784));
+      const close = (x: number[], y: number[]) => Math.max(...x.map((v, i) => Math.abs(v - y[i])));
+      expect(close(image(a, 1), Array.from(alone.image))).toBeLessThan(1e-5);
+      expect(close(image(b, 2), Array.from(alone.image))).toBeLessThan(1e-5);
+      expect(close(image(a, 2), image(b, 1))).toBeLessThan(1e-5);
+      expect(close(image(a, 0), image(b, 3))).toBeLessThan(1e-5);
+      expect(Math.abs(a.values[1] - alone.objective)).toBeLessThan(1e-4 * Math.max(1, Math.abs(alone.objective)));
+      // Two images of one objective still differ (their streams are numbered).
+      const two = await visualize(engine, 'channel:conv3:5', { settings, batch: 2 });
+      expect(close(image(two, 0), Array.from(alone.image))).toBeLessThan(1e-5);
+      expect(close(image(two, 1), image(two, 0))).toBeGreaterThan(1e-3);
+    } finally {
+      engine.destroy();
+    }
+  });
+
   it('frames, cancellation and circuit masks leave the engine as they found it', async () => {
     const device = await testDevice();
     const engine = Engine.create(device, model);

@@ -6,7 +6,7 @@
 // value checked through the CPU reference network).
 
 import { describe, it, expect } from 'vitest';
-import { edgeInputChannel, edgeBestPosition, preReluMap, warmupObjective } from '../../src/lib/featureviz/warmup';
+import { edgeInputChannel, edgeBestPosition, edgeCoefficients, gridPositions, preReluMap, warmupObjective, WARMUP_GRID } from '../../src/lib/featureviz/warmup';
 import { parseObjective, describeObjective } from '../../src/lib/featureviz/objectives';
 import { edgeWeights } from '../../src/lib/featureviz/terms';
 import { nodeShape } from '../../src/lib/model/types';
@@ -110,25 +110,52 @@ describe('warm-up objective', () => {
     expect(preReluMap(model, 'fc2')).toBeNull();
   });
 
-  it('adds a pre-ReLU neuron term to lone channel and edge terms', () => {
-    const best = edgeBestPosition(model, layer('conv3'), 5, 7, 1);
-    const [, ph, pw] = nodeShape(model, 'pool2');
-    const [, ch, cw] = nodeShape(model, 'conv2');
-    const w = warmupObjective(model, parseObjective('2*edge:conv3:5:7', model))!;
-    expect(w.monomials).toHaveLength(2);
-    expect(w.monomials[0]).toEqual({ weight: 2, factors: [{ kind: 'edge', layer: 'conv3', out: 5, input: 7 }] });
-    // pool2 is conv2 pooled: the position scales by the planes' ratio.
-    expect(w.monomials[1].factors).toEqual([{ kind: 'neuron', layer: 'conv2', channel: 7, y: Math.floor((best.y * ch) / ph), x: Math.floor((best.x * cw) / pw) }]);
-    expect(w.monomials[1].weight).toBeCloseTo(2 * best.coefficient, 10);
-    // Every coefficient of this edge is >= 0, so its negative is best met by silence: no term.
-    expect(edgeBestPosition(model, layer('conv3'), 5, 7, -1).coefficient).toBeLessThanOrEqual(0);
-    expect(warmupObjective(model, parseObjective('-2*edge:conv3:5:7', model))).toBeNull();
-    const [, rh, rw] = nodeShape(model, 'relu3');
-    const c = warmupObjective(model, parseObjective('0.5*channel:relu3:4 + logit:1', model))!;
-    expect(c.monomials.slice(0, 2)).toEqual(parseObjective('0.5*channel:relu3:4 + logit:1', model).monomials);
-    expect(c.monomials[2]).toEqual({ weight: 0.5 / (rh * rw), factors: [{ kind: 'neuron', layer: 'conv3', channel: 4, y: Math.floor(rh / 2), x: Math.floor(rw / 2) }] });
+  it('grid positions: every WARMUP_GRID-th from the middle of the first cell, the middle of a short side', () => {
+    expect(WARMUP_GRID).toBe(4);
+    expect(gridPositions(14)).toEqual([2, 6, 10]);
+    expect(gridPositions(7)).toEqual([2, 6]);
+    expect(gridPositions(3)).toEqual([1]);
+    expect(gridPositions(1)).toEqual([0]);
+  });
+
+  it('adds pre-ReLU neuron terms on a grid to lone channel and edge terms', () => {
+    const neurons = (o: ReturnType<typeof warmupObjective>, from: number) =>
+      o!.monomials.slice(from).map((m) => ({ weight: m.weight, ...(m.factors[0] as { layer: string; channel: number; y: number; x: number }) }));
+    // A channel: one neuron per grid position of the pre-ReLU map, each weighted like one position.
+    const [, rh, rw] = nodeShape(model, 'relu2');
+    const c = warmupObjective(model, parseObjective('0.5*channel:relu2:4 + logit:1', model))!;
+    expect(c.monomials.slice(0, 2)).toEqual(parseObjective('0.5*channel:relu2:4 + logit:1', model).monomials);
+    const grid = gridPositions(rh).flatMap((y) => gridPositions(rw).map((x) => ({ y, x })));
+    expect(grid.length).toBeGreaterThan(1);
+    expect(neurons(c, 2)).toEqual(grid.map(({ y, x }) => ({ weight: 0.5 / (rh * rw), kind: 'neuron', layer: 'conv2', channel: 4, y, x })));
     // The warm-up objective prints and parses back like any other.
     expect(parseObjective(describeObjective(c), model)).toEqual(c);
+    // An edge reading pool2 (conv2 pooled): grid neurons on conv2 weighted by the coefficient of
+    // the pool2 position over them, where it is > 0, plus the best position's.
+    const l3 = layer('conv3');
+    const [, ph, pw] = nodeShape(model, 'pool2');
+    const [, ch, cw] = nodeShape(model, 'conv2');
+    const { coefficients } = edgeCoefficients(model, l3, 5, 7, 1);
+    const expected = new Map<string, number>();
+    for (const y of gridPositions(ch)) for (const x of gridPositions(cw)) {
+      const q = coefficients[Math.floor((y * ph) / ch) * pw + Math.floor((x * pw) / cw)];
+      if (q > 0) expected.set(`${y},${x}`, 2 * q);
+    }
+    const best = edgeBestPosition(model, l3, 5, 7, 1);
+    expected.set(`${Math.floor((best.y * ch) / ph)},${Math.floor((best.x * cw) / pw)}`, 2 * best.coefficient);
+    const e = warmupObjective(model, parseObjective('2*edge:conv3:5:7', model))!;
+    expect(e.monomials[0]).toEqual({ weight: 2, factors: [{ kind: 'edge', layer: 'conv3', out: 5, input: 7 }] });
+    const got = neurons(e, 1);
+    expect(got.every((n) => n.layer === 'conv2' && n.channel === 7)).toBe(true);
+    expect(new Map(got.map((n) => [`${n.y},${n.x}`, n.weight]))).toEqual(expected);
+    // Every coefficient of this edge is >= 0, so its negative is best met by silence: no term.
+    expect(edgeBestPosition(model, l3, 5, 7, -1).coefficient).toBeLessThanOrEqual(0);
+    expect(warmupObjective(model, parseObjective('-2*edge:conv3:5:7', model))).toBeNull();
+    // A fashion-vgg kernel that gains only at the border: no interior grid neuron, the border one alone.
+    const vgg = loadBuiltinModel('fashion-vgg');
+    const border = warmupObjective(vgg, parseObjective('edge:conv3_2:26:19', vgg))!;
+    const b = edgeBestPosition(vgg, vgg.layers.find((x) => x.name === 'conv3_2')!, 26, 19, 1);
+    expect(neurons(border, 1)).toEqual([{ weight: b.coefficient, kind: 'neuron', layer: 'conv3_1', channel: 19, y: b.y, x: b.x }]);
     expect(warmupObjective(model, parseObjective('channel:relu4:3', model))!.monomials[1].factors[0]).toEqual({ kind: 'neuron', layer: 'fc1', channel: 3, y: 0, x: 0 });
     expect(warmupObjective(model, parseObjective('channel:conv3:4', model))).toBeNull(); // no ReLU read
     expect(warmupObjective(model, parseObjective('edge:conv3:5:7 * logit:1', model))).toBeNull();

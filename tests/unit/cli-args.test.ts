@@ -16,7 +16,7 @@ describe('command-line options', () => {
   it('visualization options reach the settings, and bad values are refused', () => {
     const s = vizSettingsFromArgs(parseArgs(['--steps', '40', '--lr', '0.2', '--polish', '0.25', '--warmup-steps', '8', '--no-transforms', '--seed', '5']), 'seed');
     expect(s).toMatchObject({ steps: 40, lr: 0.2, polish: 0.25, warmupSteps: 8, transforms: false, seed: 5 });
-    expect(vizSettingsFromArgs({}, 'seed')).toMatchObject({ steps: 160, lr: 0.15, polish: 0.4, transforms: true });
+    expect(vizSettingsFromArgs({}, 'seed')).toMatchObject({ steps: 224, lr: 0.15, polish: 0.5, transforms: true });
     expect(() => vizSettingsFromArgs({ polish: '2' }, 'seed')).toThrow(/polish 2/);
   });
 });

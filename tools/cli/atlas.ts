@@ -1,6 +1,6 @@
 // Command line: regenerates a built-in model's atlas (every unit node's visualization) into
 // static/weights/<model>/atlas.json + atlas.bin, e.g.
-//   npm run atlas -- --model fashion-small [--steps 160] [--batch 48] [--out DIR]
+//   npm run atlas -- --model fashion-small [--steps 224] [--batch 48] [--out DIR]
 // Units are batched layer by layer (one objective per image), so shallow layers run a short net.
 
 import { writeFileSync, mkdirSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { ATLAS_FORMAT, parseAtlas, type AtlasUnit } from '../../src/lib/featurev
 import { loadBuiltinModel, loadBuiltinImages, namedImageSet, WEIGHTS_DIR } from '../node/builtin';
 import { parseArgs, vizSettingsFromArgs, nodeDevice, VIZ_OPTIONS } from './args';
 
-const HELP = `usage: npm run atlas -- --model NAME [--steps 160] [--lr 0.15] [--polish 0.4] [--param fft|pixel] [--batch 48] [--out DIR]`;
+const HELP = `usage: npm run atlas -- --model NAME [--steps 224] [--lr 0.15] [--polish 0.5] [--param fft|pixel] [--batch 48] [--out DIR]`;
 
 async function main() {
   const a = parseArgs(process.argv.slice(2), ['model', 'batch', 'out', 'seed', ...VIZ_OPTIONS]);

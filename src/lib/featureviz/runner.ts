@@ -212,12 +212,15 @@ export class VizRunner {
   private readonly addGrad: Dispatch;
   private readonly backFft: Dispatch | null;
   private readonly magnitudes: ReturnType<typeof transformMagnitudes>;
-  private readonly rand: () => number;
+  /** Per image: its transform draws (streams.ts). */
+  private readonly rands: (() => number)[];
   private readonly imageBytes: number;
   /** Whether one backward pass can carry every seed node's gradient (else one pass per node). */
   private onePass = true;
 
-  constructor(engine: Engine, compiled: CompiledObjectives, batch: number, settings: VizSettings, warmup: CompiledObjectives | null = null) {
+  /** `streams`: one random-stream seed per image (streams.ts imageStreamSeeds). */
+  constructor(engine: Engine, compiled: CompiledObjectives, batch: number, settings: VizSettings, streams: Uint32Array, warmup: CompiledObjectives | null = null) {
+    if (streams.length !== batch) throw new RangeError(`${streams.length} random streams for a batch of ${batch}`);
     this.engine = engine;
     this.settings = settings;
     this.batch = batch;
@@ -226,13 +229,18 @@ export class VizRunner {
     const device = engine.device;
     const count = batch * C * H * W;
     this.imageBytes = count * 4;
-    const normal = seededNormal(settings.seed);
-    this.rand = seededUniform((settings.seed ^ 0x9e3779b9) >>> 0);
+    this.rands = Array.from(streams, (s) => seededUniform((s ^ 0x9e3779b9) >>> 0));
     const fft = settings.param === 'fft';
     const wf = spectrumWidth(W);
     const thetaCount = fft ? batch * C * H * wf * 2 : count;
     const theta = this.alloc(thetaCount * 4, 'featureviz.theta');
-    device.queue.writeBuffer(theta, 0, Float32Array.from({ length: thetaCount }, () => INIT_SD * normal()));
+    // Image-major parameters: image n's come from its own stream.
+    const init = new Float32Array(thetaCount), per = thetaCount / batch;
+    streams.forEach((s, n) => {
+      const normal = seededNormal(s);
+      for (let k = 0; k < per; k++) init[n * per + k] = INIT_SD * normal();
+    });
+    device.queue.writeBuffer(theta, 0, init);
     const m = this.alloc(thetaCount * 4, 'featureviz.adam.m');
     const v = this.alloc(thetaCount * 4, 'featureviz.adam.v');
     const enc = device.createCommandEncoder({ label: 'featureviz.init' });
@@ -310,9 +318,8 @@ export class VizRunner {
 
   private writeTransforms(identity: boolean): void {
     const { height: H, width: W } = this.engine.model.input;
-    const xf = identity || !this.settings.transforms
-      ? Float32Array.from({ length: this.batch * 12 }, (_, i) => IDENTITY[i % 12])
-      : drawTransforms(this.rand, this.batch, H, W, this.magnitudes);
+    const xf = Float32Array.from({ length: this.batch * 12 }, (_, i) => IDENTITY[i % 12]);
+    if (!identity && this.settings.transforms) this.rands.forEach((rand, n) => xf.set(drawTransforms(rand, 1, H, W, this.magnitudes), n * 12));
     this.engine.device.queue.writeBuffer(this.xf, 0, xf);
   }
 

@@ -1,6 +1,6 @@
 // Feature-visualization settings and their defaults: Lucid/Lucent's Fourier parameterization
-// with colour decorrelation and transformation robustness, then Adam at lr 0.15 for 160 steps
-// whose last 40% see the untransformed image (the feed-back check's settings, docs/featureviz.md).
+// with colour decorrelation and transformation robustness, then Adam at lr 0.15 for 224 steps
+// whose last half sees the untransformed image (the feed-back check's settings, docs/featureviz.md).
 // Shared by the optimizer, the worker API, the atlas command and the cache key.
 
 export interface VizSettings {
@@ -34,14 +34,20 @@ export interface VizSettings {
   seed: number;
 }
 
+/**
+ * The optimizer's version: raised whenever the same settings come to give other images (the
+ * random streams, the warm-up), so cached visualizations of an older one are not shown.
+ */
+export const VIZ_ALGORITHM = 2;
+
 export const DEFAULT_VIZ_SETTINGS: VizSettings = {
   param: 'fft',
   decorrelate: true,
   transforms: true,
-  steps: 160,
+  steps: 224,
   redirectSteps: 0,
   warmupSteps: 32,
-  polish: 0.4,
+  polish: 0.5,
   lr: 0.15,
   seed: 0,
 };

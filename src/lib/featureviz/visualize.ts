@@ -5,7 +5,8 @@
 
 import type { Engine } from '../engine/engine';
 import { vizSettings, type VizSettings } from './settings';
-import { hasDiversity, ObjectiveSyntaxError, parseObjective, type Objective } from './objectives';
+import { describeObjective, hasDiversity, ObjectiveSyntaxError, parseObjective, type Objective } from './objectives';
+import { imageStreamSeeds } from './streams';
 import { compileObjectives } from './terms';
 import { warmupObjective } from './warmup';
 import { ObjectiveEvaluator, VizRunner } from './runner';
@@ -71,7 +72,9 @@ export async function visualizeBatch(engine: Engine, objectives: string[], opts:
   if (masked) engine.setEdgeMasks(opts.circuitMasks!);
   let runner: VizRunner | null = null;
   try {
-    runner = new VizRunner(engine, compiled, batch, settings, warmup);
+    const texts = parsed.map(describeObjective);
+    const streams = imageStreamSeeds(settings.seed, Array.from({ length: batch }, (_, n) => texts[parsed.length === 1 ? 0 : n]));
+    runner = new VizRunner(engine, compiled, batch, settings, streams, warmup);
     const { channels, height, width } = engine.model.input;
     const per = channels * height * width;
     const diversityParts: number[] = [];

@@ -30,13 +30,12 @@ export function edgeInputChannel(model: Model, l: Layer, o: number, i: number): 
 }
 
 /**
- * The position of the read channel where the edge's objective, a linear functional of that
- * channel (terms.ts edgeWeights), has its largest coefficient times `sign`, and that
- * coefficient. An interior position of a conv edge has (1/m) sum W[o, i]; near the border only
- * the taps that fall inside count, so a kernel whose weights sum below 0 may still gain from a
- * border position. A coefficient <= 0 everywhere means the edge is best silenced.
+ * The edge's objective as a linear functional of the channel it reads (terms.ts edgeWeights),
+ * times `sign`: one coefficient per position of that channel, on a height x width plane (a
+ * linear layer's run of features is one row). An interior position of a conv edge has
+ * (1/m) sum W[o, i]; near the border only the taps that fall inside count.
  */
-export function edgeBestPosition(model: Model, l: Layer, o: number, i: number, sign: number): { y: number; x: number; coefficient: number } {
+export function edgeCoefficients(model: Model, l: Layer, o: number, i: number, sign: number): { coefficients: Float64Array; height: number; width: number } {
   const { weights } = edgeWeights(model, l, o, i);
   // The channel's coefficients: a linear layer's input run, or the conv input's channel plane.
   const read = edgeInputChannel(model, l, o, i);
@@ -45,9 +44,29 @@ export function edgeBestPosition(model: Model, l: Layer, o: number, i: number, s
   const plane = shape.length === 3 ? shape[1] * shape[2] : 1;
   const [lo, hi] = l.op === 'linear' ? linearRuns(model, l).slice(i, i + 2) : [read!.channel * plane, (read!.channel + 1) * plane];
   const width = shape.length === 3 && hi - lo === plane ? shape[2] : hi - lo;
-  let best = lo;
-  for (let f = lo; f < hi; f++) if (sign * weights[f] > sign * weights[best]) best = f;
-  return { y: Math.floor((best - lo) / width), x: (best - lo) % width, coefficient: sign * weights[best] };
+  return { coefficients: Float64Array.from(weights.subarray(lo, hi), (w) => sign * w), height: (hi - lo) / width, width };
+}
+
+/**
+ * The position of the read channel where the edge's functional times `sign` has its largest
+ * coefficient, and that coefficient: a kernel whose weights sum below 0 may still gain from a
+ * border position. A coefficient <= 0 everywhere means the edge is best silenced.
+ */
+export function edgeBestPosition(model: Model, l: Layer, o: number, i: number, sign: number): { y: number; x: number; coefficient: number } {
+  const { coefficients, width } = edgeCoefficients(model, l, o, i, sign);
+  let best = 0;
+  for (let f = 1; f < coefficients.length; f++) if (coefficients[f] > coefficients[best]) best = f;
+  return { y: Math.floor(best / width), x: best % width, coefficient: coefficients[best] };
+}
+
+/** Spacing, in positions of the pre-ReLU map, of the warm-up's grid of neurons. */
+export const WARMUP_GRID = 4;
+
+/** Grid positions along a side of n: every WARMUP_GRID-th from the middle of the first cell (the middle when n is smaller). */
+export function gridPositions(n: number): number[] {
+  const out: number[] = [];
+  for (let p = Math.min(Math.floor(WARMUP_GRID / 2), Math.floor(n / 2)); p < n; p += WARMUP_GRID) out.push(p);
+  return out;
 }
 
 /**
@@ -68,41 +87,51 @@ export function preReluMap(model: Model, layer: string): string | null {
 
 /**
  * The objective plus, for every monomial that is one channel or edge term read through a
- * ReLU, a warm-up term on a neuron of the map before that ReLU (a neuron comes alive within a
- * few steps where a map mean rises slowly), weighted like one position of the true objective:
- * w * channel:L:c adds (|w| / m) * neuron:P:c at the centre, m being the plane of L;
- * w * edge:L:o:i adds |w| c * neuron:P:c' at the position of the read channel c' where the
- * edge's functional has its largest coefficient c times sign(w) (edgeBestPosition), and
- * nothing when c <= 0, since such an edge is best left silent. Null when nothing is added.
+ * ReLU, warm-up terms on neurons of the map before that ReLU, on a grid every WARMUP_GRID
+ * positions (a neuron comes alive within a few steps where a map mean rises slowly; a grid of
+ * them brings the map to life in several places at once), each weighted like its position in
+ * the true objective:
+ * - w * channel:L:c adds (|w| / m) * neuron:P:c at every grid position, m the plane of L;
+ * - w * edge:L:o:i adds |w| c_q * neuron:P:c' at every grid position whose read position q
+ *   has a coefficient c_q > 0 (edgeCoefficients, times sign(w)), and at the best position
+ *   (edgeBestPosition), so a kernel that gains only at the border still gets its term; nothing
+ *   when no coefficient is > 0, since such an edge is best left silent.
+ * Pooling between the pre-ReLU map P and the read map scales positions. Null when nothing is added.
  */
 export function warmupObjective(model: Model, objective: Objective): Objective | null {
   const added: Monomial[] = [];
   for (const m of objective.monomials) {
     const t = m.factors.length === 1 ? m.factors[0] : null;
-    let read: { layer: string; channel: number } | null = null, weight = 0, at: [number, number] = [0, 0];
-    if (t?.kind === 'channel') {
-      read = { layer: t.layer, channel: t.channel };
-      const s = nodeShape(model, t.layer);
-      weight = Math.abs(m.weight) / (s.length === 3 ? s[1] * s[2] : 1);
-      if (s.length === 3) at = [Math.floor(s[1] / 2), Math.floor(s[2] / 2)];
-    } else if (t?.kind === 'edge') {
-      const l = model.layers.find((x) => x.name === t.layer)!;
-      read = edgeInputChannel(model, l, t.out, t.input);
-      if (read) {
-        const best = edgeBestPosition(model, l, t.out, t.input, Math.sign(m.weight));
-        weight = Math.abs(m.weight) * best.coefficient;
-        at = [best.y, best.x];
+    if (t?.kind !== 'channel' && t?.kind !== 'edge') continue;
+    const l = model.layers.find((x) => x.name === t.layer)!;
+    const read = t.kind === 'channel' ? { layer: t.layer, channel: t.channel } : edgeInputChannel(model, l, t.out, t.input);
+    const pre = read && preReluMap(model, read.layer);
+    if (!read || !pre) continue;
+    const readShape = nodeShape(model, read.layer), preShape = nodeShape(model, pre);
+    const spatial = readShape.length === 3 && preShape.length === 3;
+    const [ph, pw] = spatial ? [preShape[1], preShape[2]] : [1, 1];
+    const [rh, rw] = spatial ? [readShape[1], readShape[2]] : [1, 1];
+    const neurons = new Map<string, Monomial>();
+    const put = (y: number, x: number, weight: number) => {
+      if (weight > 0) neurons.set(`${y},${x}`, { weight, factors: [{ kind: 'neuron', layer: pre, channel: read.channel, y, x }] });
+    };
+    const grid = gridPositions(ph).flatMap((y) => gridPositions(pw).map((x) => [y, x]));
+    if (t.kind === 'channel') {
+      for (const [y, x] of grid) put(y, x, Math.abs(m.weight) / (rh * rw));
+    } else {
+      const sign = Math.sign(m.weight);
+      const best = edgeBestPosition(model, l, t.out, t.input, sign);
+      if (spatial) {
+        const { coefficients, width } = edgeCoefficients(model, l, t.out, t.input, sign);
+        // The read position over pre-ReLU neuron (y, x) (pooling shrinks the plane).
+        for (const [y, x] of grid) put(y, x, Math.abs(m.weight) * coefficients[Math.floor((y * rh) / ph) * width + Math.floor((x * rw) / pw)]);
+        put(Math.min(ph - 1, Math.floor((best.y * ph) / rh)), Math.min(pw - 1, Math.floor((best.x * pw) / rw)), Math.abs(m.weight) * best.coefficient);
+      } else {
+        // A linear read: one pre-ReLU neuron per channel.
+        put(0, 0, Math.abs(m.weight) * best.coefficient);
       }
     }
-    const pre = read && preReluMap(model, read.layer);
-    if (!read || !pre || !(weight > 0)) continue;
-    // The read map's position, scaled to the pre-ReLU map (pooling may lie between them).
-    const readShape = nodeShape(model, read.layer), preShape = nodeShape(model, pre);
-    const [y, x] = preShape.length !== 3 ? [0, 0]
-      : readShape.length !== 3 ? [Math.floor(preShape[1] / 2), Math.floor(preShape[2] / 2)]
-      : [0, 1].map((d) => Math.min(preShape[d + 1] - 1, Math.floor((at[d] * preShape[d + 1]) / readShape[d + 1])));
-    const neuron: Term = { kind: 'neuron', layer: pre, channel: read.channel, y, x };
-    added.push({ weight, factors: [neuron] });
+    added.push(...neurons.values());
   }
   return added.length ? { monomials: [...objective.monomials, ...added] } : null;
 }

@@ -5,7 +5,7 @@
 import { visualize } from '../../featureviz/visualize';
 import { edgeObjective } from '../../featureviz/objectives';
 import { filterObjective } from '../../featureviz/units';
-import { vizSettings } from '../../featureviz/settings';
+import { VIZ_ALGORITHM, vizSettings } from '../../featureviz/settings';
 import { layerMasks } from '../../circuits/saliency';
 import { pixelsToRgba } from '../../images/display';
 import type { Model } from '../../model/types';
@@ -69,13 +69,13 @@ export class SessionVisualizer {
     throw new TypeError('a visualization unit is {kind: "node", node}, {kind: "edge", edge} or {kind: "objective", objective}');
   }
 
-  /** The key of a finished visualization: model, weights, objective, settings, circuit. */
+  /** The key of a finished visualization: optimizer version, model, weights, objective, settings, circuit. */
   private key(objective: string, settings: object, request: VizRequest): string {
     const model = this.session.model;
     this.hash ??= weightsHash(model);
     const c = request.circuit;
     const circuit = c ? [c.target, c.images, c.criterion, c.cut?.kind, c.cut?.value, !!c.perLayer] : null;
-    return JSON.stringify([model.name, this.hash, objective, settings, circuit]);
+    return JSON.stringify([VIZ_ALGORITHM, model.name, this.hash, objective, settings, circuit]);
   }
 
   /** Optimizes an image for the request's unit; a finished one comes from the cache. */
