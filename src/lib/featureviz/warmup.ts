@@ -1,12 +1,12 @@
-// The warm-up objective of the first steps: a unit read through a ReLU also asks for a neuron
-// of the map before that ReLU. A channel (or an edge, whose pre-sum map is zero wherever the
-// channel it reads is) that is all zero on the grey start has no gradient; the pre-ReLU neuron
-// has one through the live part of the network, so the warm-up term brings the channel to life,
+// The warm-up objective of the first steps: a unit read through a ReLU also asks for a grid of
+// neurons of the map before that ReLU. A channel (or an edge, whose pre-sum map is zero wherever
+// the channel it reads is) that is all zero on the grey start has no gradient; the pre-ReLU
+// neurons have one through the live part of the network, so the warm-up brings the channel to life,
 // and the true objective takes over after the warm-up steps (settings.ts warmupSteps).
 
 import type { Layer, Model } from '../model/types';
 import { nodeShape } from '../model/types';
-import type { Monomial, Objective, Term } from './objectives';
+import type { Monomial, Objective } from './objectives';
 import { linearRuns } from './objectives';
 import { edgeWeights } from './terms';
 
