@@ -53,7 +53,11 @@ export function edgeCoefficients(model: Model, l: Layer, o: number, i: number, s
  * border position. A coefficient <= 0 everywhere means the edge is best silenced.
  */
 export function edgeBestPosition(model: Model, l: Layer, o: number, i: number, sign: number): { y: number; x: number; coefficient: number } {
-  const { coefficients, width } = edgeCoefficients(model, l, o, i, sign);
+  return bestPosition(edgeCoefficients(model, l, o, i, sign));
+}
+
+/** The largest of a plane of coefficients, and where it sits. */
+function bestPosition({ coefficients, width }: { coefficients: Float64Array; width: number }): { y: number; x: number; coefficient: number } {
   let best = 0;
   for (let f = 1; f < coefficients.length; f++) if (coefficients[f] > coefficients[best]) best = f;
   return { y: Math.floor(best / width), x: best % width, coefficient: coefficients[best] };
@@ -119,10 +123,11 @@ export function warmupObjective(model: Model, objective: Objective): Objective |
     if (t.kind === 'channel') {
       for (const [y, x] of grid) put(y, x, Math.abs(m.weight) / (rh * rw));
     } else {
-      const sign = Math.sign(m.weight);
-      const best = edgeBestPosition(model, l, t.out, t.input, sign);
+      // The edge's functional, computed once: the grid's weights and its best position.
+      const plane = edgeCoefficients(model, l, t.out, t.input, Math.sign(m.weight));
+      const best = bestPosition(plane);
       if (spatial) {
-        const { coefficients, width } = edgeCoefficients(model, l, t.out, t.input, sign);
+        const { coefficients, width } = plane;
         // The read position over pre-ReLU neuron (y, x) (pooling shrinks the plane).
         for (const [y, x] of grid) put(y, x, Math.abs(m.weight) * coefficients[Math.floor((y * rh) / ph) * width + Math.floor((x * rw) / pw)]);
         put(Math.min(ph - 1, Math.floor((best.y * ph) / rh)), Math.min(pw - 1, Math.floor((best.x * pw) / rw)), Math.abs(m.weight) * best.coefficient);
