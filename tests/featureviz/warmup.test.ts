@@ -11,7 +11,7 @@ import { parseObjective, describeObjective } from '../../src/lib/featureviz/obje
 import { edgeWeights } from '../../src/lib/featureviz/terms';
 import { nodeShape } from '../../src/lib/model/types';
 import { visualize } from '../../src/lib/featureviz/visualize';
-import { vizSettings } from '../../src/lib/featureviz/settings';
+import { vizSettings, polishStepsOf } from '../../src/lib/featureviz/settings';
 import { Engine } from '../../src/lib/engine/engine';
 import { cpuForward } from '../../src/lib/cpu/reference';
 import { loadBuiltinModel } from '../../tools/node/builtin';
@@ -193,8 +193,9 @@ describe('warm-up objective', () => {
     }
   }, 120_000);
 
-  it('warmupSteps must be an integer in 0..10000 (default 32)', () => {
-    expect(vizSettings().warmupSteps).toBe(32);
+  it('warmupSteps must be an integer in 0..10000 (default 112, until the polish begins)', () => {
+    expect(vizSettings().warmupSteps).toBe(112);
+    expect(vizSettings().warmupSteps).toBe(vizSettings().steps - polishStepsOf(vizSettings()));
     expect(vizSettings({ warmupSteps: 0 }).warmupSteps).toBe(0);
     for (const bad of [-1, 2.5, NaN, 10001]) expect(() => vizSettings({ warmupSteps: bad })).toThrow(/warm-up steps/);
   });

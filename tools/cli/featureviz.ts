@@ -15,7 +15,7 @@ import { parseArgs, vizSettingsFromArgs, nodeDevice, VIZ_OPTIONS } from './args'
 
 const HELP = `usage: npm run featureviz -- --model NAME [--nodes 20] [--edges 20] [--seed 1]
   [--steps 224] [--lr 0.15] [--param fft|pixel] [--no-transforms] [--batch 40] [--json FILE]
-  [--cache FILE] [--frame-every 8] [--redirect-steps 16] [--warmup-steps 32] [--polish 0.5] [--objectives A,B,...]
+  [--cache FILE] [--frame-every 8] [--redirect-steps 0] [--warmup-steps 112] [--polish 0.5] [--objectives A,B,...]
   Visualizes seeded random nodes and edges (or the given objectives) and compares the
   objective on each visualization with its mean and max over the model's evaluation images.
   --redirect-steps: first steps that may use the redirected ReLU gradient (0: never).

@@ -46,7 +46,8 @@ export const DEFAULT_VIZ_SETTINGS: VizSettings = {
   transforms: true,
   steps: 224,
   redirectSteps: 0,
-  warmupSteps: 32,
+  // Until the polish begins: a unit that dies under a transform late in the search comes back.
+  warmupSteps: 112,
   polish: 0.5,
   lr: 0.15,
   seed: 0,
