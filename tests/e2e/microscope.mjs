@@ -318,6 +318,8 @@ await check('clicking a node opens its map and incoming kernels in the inspector
     await page.waitForSelector('[data-testid="atlas-thumbnail"]', { timeout: 30_000 });
     const tile = await page.$eval('[data-testid="atlas-thumbnail"]', (el) => [Number(el.dataset.height), Number(el.dataset.width)]);
     assert(tile[0] === atlasJson.tile.height && tile[1] === atlasJson.tile.width, `thumbnail ${tile.join('x')}, atlas tiles ${atlasJson.tile.height}x${atlasJson.tile.width}`);
+    // this model's atlas is made by the live optimizer (atlas.test.ts), so it is not labelled as earlier
+    assert(!(await page.$('[data-testid="atlas-earlier"]')), 'the thumbnail is labelled as made by an earlier optimizer');
   }
   await shot(page, 'microscope-node');
 });

@@ -1,13 +1,14 @@
 // The atlas file format: a good atlas parses (tiles by graph node, absent nodes null), every
 // kind of broken file is rejected with a message naming the field, fetchAtlas reads a folder
-// (no atlas -> null) through a stub fetch; the shipped atlases match their models' graphs.
+// (no atlas -> null) through a stub fetch; the shipped atlases match their models' graphs, and
+// the default model's was made by the optimizer and settings the page runs live.
 
 import { describe, it, expect } from 'vitest';
-import { parseAtlas, atlasTile, fetchAtlas, AtlasFormatError, ATLAS_FORMAT } from '../../src/lib/featureviz/atlas';
-import { DEFAULT_VIZ_SETTINGS } from '../../src/lib/featureviz/settings';
+import { parseAtlas, atlasTile, atlasMatchesLive, fetchAtlas, AtlasFormatError, ATLAS_FORMAT } from '../../src/lib/featureviz/atlas';
+import { DEFAULT_VIZ_SETTINGS, VIZ_ALGORITHM } from '../../src/lib/featureviz/settings';
 import { nodeObjectiveOf } from '../../src/lib/featureviz/units';
 import { buildGraph } from '../../src/lib/graph/build';
-import { BUILT_IN_MODELS } from '../../src/lib/ui/models';
+import { BUILT_IN_MODELS, DEFAULT_MODEL } from '../../src/lib/ui/models';
 import { builtinModelNames, loadBuiltinModel, WEIGHTS_DIR } from '../../tools/node/builtin';
 import { existsSync, readFileSync } from 'node:fs';
 
@@ -31,6 +32,17 @@ describe('parseAtlas', () => {
     expect(Array.from(atlasTile(a, 3)!)).toEqual([120, 140, 160, 180, 200, 220]);
     expect(atlasTile(a, 0)).toBeNull();
     expect(atlasTile(a, 99)).toBeNull();
+    // the optimizer's version: 1 for a file that predates the field
+    expect(a.algorithm).toBe(1);
+    expect(parseAtlas({ ...good(), algorithm: 3 }, pixels).algorithm).toBe(3);
+  });
+
+  it('matches the live visualization only with the current optimizer and every default setting', () => {
+    expect(atlasMatchesLive(parseAtlas({ ...good(), algorithm: VIZ_ALGORITHM }, pixels))).toBe(true);
+    expect(atlasMatchesLive(parseAtlas(good(), pixels))).toBe(false); // no algorithm: the first one
+    expect(atlasMatchesLive(parseAtlas({ ...good(), algorithm: VIZ_ALGORITHM + 1 }, pixels))).toBe(false);
+    for (const [k, v] of [['steps', 160], ['warmupSteps', 32], ['polish', 0.4], ['seed', 1], ['param', 'pixel']] as const)
+      expect(atlasMatchesLive(parseAtlas({ ...good(), algorithm: VIZ_ALGORITHM, settings: { ...DEFAULT_VIZ_SETTINGS, [k]: v } }, pixels)), k).toBe(false);
   });
 
   it('rejects broken files with a message naming the problem', () => {
@@ -41,6 +53,7 @@ describe('parseAtlas', () => {
       [(j) => ({ ...j, tile: { channels: 1, height: 0, width: 3 } }), /tile: expected positive integers/],
       [(j) => ({ ...j, nodeCount: 1.5 }), /nodeCount/],
       [(j) => ({ ...j, settings: undefined }), /no settings/],
+      [(j) => ({ ...j, algorithm: 0 }), /algorithm 0: expected a positive integer/],
       [(j) => ({ ...j, units: {} }), /units: expected an array/],
       [(j) => ({ ...j, units: [j.units[0], { ...j.units[1], node: 7 }] }), /units\[1\]\.node 7: expected a node index 0\.\.4/],
       [(j) => ({ ...j, units: [j.units[1], j.units[0]] }), /increasing node order/],
@@ -84,6 +97,13 @@ describe('the shipped atlases', () => {
   // every model flagged in models.ts ships a valid atlas of its own graph, and every shipped atlas is flagged
   const shipped = builtinModelNames().filter((n) => existsSync(`${WEIGHTS_DIR}${n}/atlas.json`));
   const flagged = BUILT_IN_MODELS.filter((m) => m.atlas).map((m) => m.name).sort();
+
+  it("the default model's atlas was made by the optimizer and defaults the page runs live", () => {
+    const a = parseAtlas(JSON.parse(readFileSync(`${WEIGHTS_DIR}${DEFAULT_MODEL}/atlas.json`, 'utf8')), readFileSync(`${WEIGHTS_DIR}${DEFAULT_MODEL}/atlas.bin`));
+    expect(a.algorithm).toBe(VIZ_ALGORITHM);
+    expect(a.settings).toEqual(DEFAULT_VIZ_SETTINGS);
+    expect(atlasMatchesLive(a)).toBe(true);
+  });
 
   it('are exactly the models flagged as having one', () => {
     expect(shipped).toEqual(flagged);

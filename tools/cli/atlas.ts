@@ -11,6 +11,7 @@ import { nodeObjectiveOf } from '../../src/lib/featureviz/units';
 import { ATLAS_FORMAT, parseAtlas, type AtlasUnit } from '../../src/lib/featureviz/atlas';
 import { loadBuiltinModel, loadBuiltinImages, namedImageSet, WEIGHTS_DIR } from '../node/builtin';
 import { parseArgs, vizSettingsFromArgs, nodeDevice, VIZ_OPTIONS } from './args';
+import { VIZ_ALGORITHM } from '../../src/lib/featureviz/settings';
 
 const HELP = `usage: npm run atlas -- --model NAME [--steps 224] [--lr 0.15] [--polish 0.5] [--param fft|pixel] [--batch 48] [--out DIR]`;
 
@@ -63,7 +64,7 @@ async function main() {
     return { ...u, value: values[k], datasetMean: sum / d.length, datasetMax: max };
   });
   const json = {
-    format: ATLAS_FORMAT, model: model.name, settings, tile: { channels: C, height: H, width: W }, nodeCount: g.nodeCount,
+    format: ATLAS_FORMAT, model: model.name, settings, algorithm: VIZ_ALGORITHM, tile: { channels: C, height: H, width: W }, nodeCount: g.nodeCount,
     evaluationImages: evalSet.count, seconds: Math.round((Date.now() - t0) / 1000), units: atlasUnits,
   };
   parseAtlas(json, pixels); // the page's own check

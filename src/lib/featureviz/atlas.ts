@@ -2,7 +2,7 @@
 // `npm run atlas` into static/weights/<model>/atlas.json + atlas.bin (uint8 tiles [units, C,
 // H, W], units in graph node order), so the graph can show thumbnails at once.
 
-import type { VizSettings } from './settings';
+import { DEFAULT_VIZ_SETTINGS, VIZ_ALGORITHM, type VizSettings } from './settings';
 
 export const ATLAS_FORMAT = 'cnn-microscope-atlas/1';
 
@@ -21,6 +21,8 @@ export interface AtlasUnit {
 export interface Atlas {
   model: string;
   settings: VizSettings;
+  /** The optimizer's version that made it (settings.ts VIZ_ALGORITHM); 1 where the file has none. */
+  algorithm: number;
   tile: { channels: number; height: number; width: number };
   /** Nodes in the model's graph; nodes without a unit (input channels, junctions) are absent. */
   nodeCount: number;
@@ -51,6 +53,7 @@ export function parseAtlas(json: unknown, bin: ArrayBuffer | Uint8Array): Atlas 
   if (!t || !isInt(t.channels, 1) || !isInt(t.height, 1) || !isInt(t.width, 1)) throw new AtlasFormatError('atlas.json tile: expected positive integers channels, height, width');
   if (!isInt(j.nodeCount, 1)) throw new AtlasFormatError('atlas.json nodeCount: expected a positive integer');
   if (!j.settings || typeof j.settings !== 'object') throw new AtlasFormatError('atlas.json has no settings');
+  if (j.algorithm !== undefined && !isInt(j.algorithm, 1)) throw new AtlasFormatError(`atlas.json algorithm ${String(j.algorithm)}: expected a positive integer`);
   if (!Array.isArray(j.units)) throw new AtlasFormatError('atlas.json units: expected an array');
   const nodeCount = j.nodeCount;
   const unitOfNode = new Int32Array(nodeCount).fill(-1);
@@ -70,9 +73,18 @@ export function parseAtlas(json: unknown, bin: ArrayBuffer | Uint8Array): Atlas 
   if (pixels.length !== units.length * per)
     throw new AtlasFormatError(`atlas.bin has ${pixels.length} bytes, atlas.json describes ${units.length} tiles of ${t.channels}x${t.height}x${t.width} (${units.length * per} bytes)`);
   return {
-    model: j.model, settings: j.settings as VizSettings, tile: { channels: t.channels, height: t.height, width: t.width },
+    model: j.model, settings: j.settings as VizSettings, algorithm: (j.algorithm as number | undefined) ?? 1, tile: { channels: t.channels, height: t.height, width: t.width },
     nodeCount, units, pixels, unitOfNode,
   };
+}
+
+/**
+ * Whether the atlas was made by the optimizer and default settings the page runs live, so a
+ * tile is what Visualize gives for its node; an older atlas is labelled as such.
+ */
+export function atlasMatchesLive(a: Atlas): boolean {
+  const s = a.settings as unknown as Record<string, unknown>;
+  return a.algorithm === VIZ_ALGORITHM && Object.entries(DEFAULT_VIZ_SETTINGS).every(([k, v]) => s[k] === v);
 }
 
 /** The tile of a graph node (uint8 [C, H, W]), or null when it has none. */

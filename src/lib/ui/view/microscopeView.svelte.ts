@@ -4,7 +4,7 @@
 
 import { Microscope } from '$lib/ui/microscope.svelte';
 import { BUILT_IN_MODELS } from '$lib/ui/models';
-import { atlasTile, fetchAtlas, type Atlas } from '$lib/featureviz/atlas';
+import { atlasMatchesLive, atlasTile, fetchAtlas, type Atlas } from '$lib/featureviz/atlas';
 import { pixelsToRgba } from '$lib/images/display';
 import type { CircuitGraph, ImageRef } from '$lib/worker/protocol';
 import type { Layout, Selection } from '$lib/state/url';
@@ -148,12 +148,12 @@ export class MicroscopeView {
     this.state.selection = pick;
   }
 
-  /** A node's atlas thumbnail as RGBA, or null. */
-  thumbnail(node: number): { rgba: Uint8ClampedArray; width: number; height: number } | null {
+  /** A node's atlas thumbnail as RGBA, or null; `current`: made by the optimizer the page runs. */
+  thumbnail(node: number): { rgba: Uint8ClampedArray; width: number; height: number; current: boolean } | null {
     const a = this.atlas;
     const tile = a ? atlasTile(a, node) : null;
     if (!a || !tile) return null;
-    return { rgba: pixelsToRgba(tile, a.tile.channels, a.tile.height, a.tile.width), width: a.tile.width, height: a.tile.height };
+    return { rgba: pixelsToRgba(tile, a.tile.channels, a.tile.height, a.tile.width), width: a.tile.width, height: a.tile.height, current: atlasMatchesLive(a) };
   }
 
   /** Output units are named by their class; others by layer and channel. */
