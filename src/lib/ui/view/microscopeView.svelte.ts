@@ -16,6 +16,14 @@ import { Visualizer } from './visualizer.svelte';
 import { PreservationCheck } from './preservation.svelte';
 import { messageOf, type RunningJob, type ViewClient } from './viewClient';
 
+/** An atlas tile as RGBA; `current`: made by the optimizer and defaults the page runs live. */
+export interface AtlasThumbnail {
+  rgba: Uint8ClampedArray;
+  width: number;
+  height: number;
+  current: boolean;
+}
+
 export class MicroscopeView {
   readonly scope = new Microscope();
   readonly state = new ViewStore();
@@ -148,8 +156,8 @@ export class MicroscopeView {
     this.state.selection = pick;
   }
 
-  /** A node's atlas thumbnail as RGBA, or null; `current`: made by the optimizer the page runs. */
-  thumbnail(node: number): { rgba: Uint8ClampedArray; width: number; height: number; current: boolean } | null {
+  /** A node's atlas thumbnail as RGBA, or null. */
+  thumbnail(node: number): AtlasThumbnail | null {
     const a = this.atlas;
     const tile = a ? atlasTile(a, node) : null;
     if (!a || !tile) return null;
