@@ -1,7 +1,8 @@
 // The atlas file format: a good atlas parses (tiles by graph node, absent nodes null), every
 // kind of broken file is rejected with a message naming the field, fetchAtlas reads a folder
 // (no atlas -> null) through a stub fetch; the shipped atlases match their models' graphs, and
-// the default model's was made by the optimizer and settings the page runs live.
+// the default model's was made by the optimizer and settings the page runs live (its first tile
+// is what visualize gives alone).
 
 import { describe, it, expect } from 'vitest';
 import { parseAtlas, atlasTile, atlasMatchesLive, fetchAtlas, AtlasFormatError, ATLAS_FORMAT } from '../../src/lib/featureviz/atlas';
@@ -11,6 +12,9 @@ import { buildGraph } from '../../src/lib/graph/build';
 import { BUILT_IN_MODELS, DEFAULT_MODEL } from '../../src/lib/ui/models';
 import { builtinModelNames, loadBuiltinModel, WEIGHTS_DIR } from '../../tools/node/builtin';
 import { existsSync, readFileSync } from 'node:fs';
+import { Engine } from '../../src/lib/engine/engine';
+import { visualize } from '../../src/lib/featureviz/visualize';
+import { testDevice, expectNoGpuErrors } from '../helpers/gpu';
 
 const tile = { channels: 1, height: 2, width: 3 };
 function good() {
@@ -104,6 +108,25 @@ describe('the shipped atlases', () => {
     expect(a.settings).toEqual(DEFAULT_VIZ_SETTINGS);
     expect(atlasMatchesLive(a)).toBe(true);
   });
+
+  it("the default model's tile is the image Visualize gives for its node (to uint8 rounding)", async () => {
+    const a = parseAtlas(JSON.parse(readFileSync(`${WEIGHTS_DIR}${DEFAULT_MODEL}/atlas.json`, 'utf8')), readFileSync(`${WEIGHTS_DIR}${DEFAULT_MODEL}/atlas.bin`));
+    const [unit, other] = a.units; // the first two filters of the first layer: cheap to optimize
+    const device = await testDevice();
+    const engine = Engine.create(device, loadBuiltinModel(DEFAULT_MODEL));
+    try {
+      await expectNoGpuErrors(device, async () => {
+        const live = await visualize(engine, unit.objective); // alone, default settings, as the page runs it
+        const pixels = Uint8Array.from(live.image, (v) => Math.max(0, Math.min(255, Math.round(v * 255))));
+        const gap = (tile: Uint8Array) => pixels.reduce((m, v, i) => Math.max(m, Math.abs(v - tile[i])), 0);
+        expect(gap(atlasTile(a, unit.node)!), `${unit.objective}: live image against its tile`).toBeLessThanOrEqual(1);
+        expect(gap(atlasTile(a, other.node)!), `${unit.objective}: live image against ${other.objective}'s tile`).toBeGreaterThan(16);
+        expect(Math.abs(live.objective - unit.value)).toBeLessThan(1e-3 * Math.max(1, Math.abs(unit.value)));
+      });
+    } finally {
+      engine.destroy();
+    }
+  }, 300_000);
 
   it('are exactly the models flagged as having one', () => {
     expect(shipped).toEqual(flagged);
