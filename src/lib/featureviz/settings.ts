@@ -46,7 +46,7 @@ export const DEFAULT_VIZ_SETTINGS: VizSettings = {
   transforms: true,
   steps: 224,
   redirectSteps: 0,
-  // Until the polish begins: a unit that dies under a transform late in the search comes back.
+  // Until the polish begins: a unit still dead after a few dozen steps, or killed by a transform, comes alive.
   warmupSteps: 112,
   polish: 0.5,
   lr: 0.15,
