@@ -97,20 +97,25 @@ describe('fetchAtlas', () => {
   });
 });
 
+/** A model's shipped atlas, read and validated as the page does. */
+function shippedAtlas(name: string) {
+  return parseAtlas(JSON.parse(readFileSync(`${WEIGHTS_DIR}${name}/atlas.json`, 'utf8')), readFileSync(`${WEIGHTS_DIR}${name}/atlas.bin`));
+}
+
 describe('the shipped atlases', () => {
   // every model flagged in models.ts ships a valid atlas of its own graph, and every shipped atlas is flagged
   const shipped = builtinModelNames().filter((n) => existsSync(`${WEIGHTS_DIR}${n}/atlas.json`));
   const flagged = BUILT_IN_MODELS.filter((m) => m.atlas).map((m) => m.name).sort();
 
   it("the default model's atlas was made by the optimizer and defaults the page runs live", () => {
-    const a = parseAtlas(JSON.parse(readFileSync(`${WEIGHTS_DIR}${DEFAULT_MODEL}/atlas.json`, 'utf8')), readFileSync(`${WEIGHTS_DIR}${DEFAULT_MODEL}/atlas.bin`));
+    const a = shippedAtlas(DEFAULT_MODEL);
     expect(a.algorithm).toBe(VIZ_ALGORITHM);
     expect(a.settings).toEqual(DEFAULT_VIZ_SETTINGS);
     expect(atlasMatchesLive(a)).toBe(true);
   });
 
   it("the default model's tile is the image Visualize gives for its node (to uint8 rounding)", async () => {
-    const a = parseAtlas(JSON.parse(readFileSync(`${WEIGHTS_DIR}${DEFAULT_MODEL}/atlas.json`, 'utf8')), readFileSync(`${WEIGHTS_DIR}${DEFAULT_MODEL}/atlas.bin`));
+    const a = shippedAtlas(DEFAULT_MODEL);
     const [unit, other] = a.units; // the first two filters of the first layer: cheap to optimize
     const device = await testDevice();
     const engine = Engine.create(device, loadBuiltinModel(DEFAULT_MODEL));
@@ -136,7 +141,7 @@ describe('the shipped atlases', () => {
   it.each(flagged)('%s: one tile per unit node, with its objective; 95% of units above their dataset max', (name) => {
     const model = loadBuiltinModel(name);
     const g = buildGraph(model);
-    const a = parseAtlas(JSON.parse(readFileSync(`${WEIGHTS_DIR}${name}/atlas.json`, 'utf8')), readFileSync(`${WEIGHTS_DIR}${name}/atlas.bin`));
+    const a = shippedAtlas(name);
     expect(a.model).toBe(name);
     expect(a.nodeCount).toBe(g.nodeCount);
     expect([a.tile.channels, a.tile.height, a.tile.width]).toEqual([model.input.channels, model.input.height, model.input.width]);

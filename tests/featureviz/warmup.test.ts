@@ -196,6 +196,11 @@ describe('warm-up objective', () => {
   it('warmupSteps must be an integer in 0..10000 (default 112, until the polish begins)', () => {
     expect(vizSettings().warmupSteps).toBe(112);
     expect(vizSettings().warmupSteps).toBe(vizSettings().steps - polishStepsOf(vizSettings()));
+    // not given, it follows the steps and the polish; given, it is kept
+    expect(vizSettings({ steps: 448 }).warmupSteps).toBe(224);
+    expect(vizSettings({ steps: 160, polish: 0.4 }).warmupSteps).toBe(96);
+    expect(vizSettings({ steps: 160, polish: 0.4, warmupSteps: 32 }).warmupSteps).toBe(32);
+    expect(vizSettings({ polish: 1 }).warmupSteps).toBe(0);
     expect(vizSettings({ warmupSteps: 0 }).warmupSteps).toBe(0);
     for (const bad of [-1, 2.5, NaN, 10001]) expect(() => vizSettings({ warmupSteps: bad })).toThrow(/warm-up steps/);
   });

@@ -15,11 +15,12 @@ import { parseArgs, vizSettingsFromArgs, nodeDevice, VIZ_OPTIONS } from './args'
 
 const HELP = `usage: npm run featureviz -- --model NAME [--nodes 20] [--edges 20] [--seed 1]
   [--steps 224] [--lr 0.15] [--param fft|pixel] [--no-transforms] [--batch 40] [--json FILE]
-  [--cache FILE] [--frame-every 8] [--redirect-steps 0] [--warmup-steps 112] [--polish 0.5] [--objectives A,B,...]
+  [--cache FILE] [--frame-every 8] [--redirect-steps 0] [--warmup-steps N] [--polish 0.5] [--objectives A,B,...]
   Visualizes seeded random nodes and edges (or the given objectives) and compares the
   objective on each visualization with its mean and max over the model's evaluation images.
   --redirect-steps: first steps that may use the redirected ReLU gradient (0: never).
-  --warmup-steps: first steps that also ask for the map before a unit's ReLU (0: never).
+  --warmup-steps: first steps that also ask for the map before a unit's ReLU (0: never;
+    default: until the polish begins, 112 of 224).
   --polish: the fraction of the steps, at the end, on the untransformed image (0: none).`;
 
 /** k distinct items of xs, drawn with a seeded shuffle. */

@@ -21,7 +21,7 @@ export interface VizSettings {
   /**
    * Steps (from the first) that optimize the warm-up objective (warmup.ts): a unit read
    * through a ReLU also asks for the map before the ReLU, so a unit that is all zero on the
-   * grey start gets a gradient. 0 turns it off.
+   * grey start gets a gradient. 0 turns it off; when not given, until the polish begins.
    */
   warmupSteps: number;
   /**
@@ -46,7 +46,8 @@ export const DEFAULT_VIZ_SETTINGS: VizSettings = {
   transforms: true,
   steps: 224,
   redirectSteps: 0,
-  // Until the polish begins: a unit still dead after a few dozen steps, or killed by a transform, comes alive.
+  // Until the polish begins (vizSettings derives it so for any steps and polish): a unit still
+  // dead after a few dozen steps, or killed by a transform, comes alive.
   warmupSteps: 112,
   polish: 0.5,
   lr: 0.15,
@@ -58,6 +59,8 @@ export function vizSettings(partial: Partial<VizSettings> = {}): VizSettings {
   // Fields given as undefined keep their defaults.
   const given = Object.fromEntries(Object.entries(partial ?? {}).filter(([, v]) => v !== undefined)) as Partial<VizSettings>;
   const s = { ...DEFAULT_VIZ_SETTINGS, ...given };
+  // The warm-up lasts until the polish begins unless given (a bad polish is reported below).
+  if (given.warmupSteps === undefined && s.polish >= 0 && s.polish <= 1 && Number.isInteger(s.steps)) s.warmupSteps = s.steps - polishStepsOf(s);
   if (s.param !== 'pixel' && s.param !== 'fft') throw new RangeError(`parameterization "${String(s.param)}": expected pixel or fft`);
   if (!Number.isInteger(s.steps) || s.steps < 1 || s.steps > 10000) throw new RangeError(`steps ${s.steps}: expected an integer in 1..10000`);
   if (!Number.isInteger(s.redirectSteps) || s.redirectSteps < 0 || s.redirectSteps > 10000)

@@ -43,6 +43,8 @@ export class MicroscopeView {
   hover = $state.raw<Selection>(null);
   /** Precomputed feature visualizations of the model's units, when its folder ships them. */
   atlas = $state.raw<Atlas | null>(null);
+  /** Whether the atlas was made by the optimizer and defaults the page runs live. */
+  private readonly atlasCurrent = $derived(this.atlas ? atlasMatchesLive(this.atlas) : false);
   /** The graph's thumbnails: a unit's atlas tile, else its finished live visualization (null: none yet). */
   readonly graphThumbnails = $derived.by(() => {
     const seen = this.viz.visualized;
@@ -161,7 +163,7 @@ export class MicroscopeView {
     const a = this.atlas;
     const tile = a ? atlasTile(a, node) : null;
     if (!a || !tile) return null;
-    return { rgba: pixelsToRgba(tile, a.tile.channels, a.tile.height, a.tile.width), width: a.tile.width, height: a.tile.height, current: atlasMatchesLive(a) };
+    return { rgba: pixelsToRgba(tile, a.tile.channels, a.tile.height, a.tile.width), width: a.tile.width, height: a.tile.height, current: this.atlasCurrent };
   }
 
   /** Output units are named by their class; others by layer and channel. */
