@@ -3,7 +3,8 @@
 
 import { describe, it, expect } from 'vitest';
 import { buildModel } from '../helpers/build-model';
-import { buildChannelGraph } from '../../src/lib/circuits/channelGraph';
+import { buildGraph } from '../../src/lib/graph/build';
+import { channelId } from '../../src/lib/graph/walks';
 import { relevantEdges, effectiveMask } from '../../src/lib/circuits/relevance';
 import type { Target } from '../../src/lib/engine/targets';
 
@@ -24,7 +25,7 @@ const set = (n: number, ones: number[]) => Uint8Array.from({ length: n }, (_, e)
 describe('relevance and effective mask', () => {
   it('relevant edges of a feature target: everything upstream, only the target row in its layer', () => {
     const m = chain();
-    const g = buildChannelGraph(m);
+    const g = buildGraph(m);
     // global edges: a 0..1, b 2..5 (b: o0<-j0, o0<-j1, o1<-j0, o1<-j1), c 6..7, fc 8..9 (2 outputs x 1 channel)
     expect(g.edgeCount).toBe(10);
     const t: Target = { kind: 'featureMean', layer: 'b', channel: 1 };
@@ -33,7 +34,7 @@ describe('relevance and effective mask', () => {
 
   it('drops a dead-end kernel and a kernel whose input cannot be reached', () => {
     const m = chain();
-    const g = buildChannelGraph(m);
+    const g = buildGraph(m);
     const t: Target = { kind: 'featureMean', layer: 'c', channel: 0 };
     // Kept: a(0<-0); b(0<-0) on a path; b(1<-1) fed by a's channel 1, which has no kept kernel;
     // c(0<-0) on the path; c(0<-1) reads b channel 1, whose only kernel is unreachable.
@@ -54,18 +55,20 @@ describe('relevance and effective mask', () => {
       { name: 'res', op: 'add', inputs: ['mix', 'stem'] },
       { name: 'f', op: 'flatten' }, { name: 'fc', op: 'linear', params: { weight: [2, 4] } },
     ], 2);
-    const g = buildChannelGraph(m);
-    // edges: stem 0, left 1, right 2, mix 3 (<-left) 4 (<-right), fc 5, 6
+    const g = buildGraph(m);
+    // edges: stem 0, left 1, right 2, mix 3 (<-left) 4 (<-right), res junction 5 (<-mix) 6 (<-stem), fc 7, 8
+    expect(Array.from(g.edgeIsKernel)).toEqual([1, 1, 1, 1, 1, 0, 0, 1, 1]);
     const t: Target = { kind: 'featureMean', layer: 'res', channel: 0 };
-    expect(Array.from(relevantEdges(m, g, t))).toEqual([1, 1, 1, 1, 1, 0, 0]);
-    const all = set(7, [0, 1, 2, 3, 4]);
-    expect(Array.from(effectiveMask(m, g, t, all))).toEqual([1, 1, 1, 1, 1, 0, 0]);
+    // Junction edges are not kernels: never relevant, never kept by the mask.
+    expect(Array.from(relevantEdges(m, g, t))).toEqual([1, 1, 1, 1, 1, 0, 0, 0, 0]);
+    const all = set(9, [0, 1, 2, 3, 4]);
+    expect(Array.from(effectiveMask(m, g, t, all))).toEqual([1, 1, 1, 1, 1, 0, 0, 0, 0]);
     // Without the stem nothing is reachable: everything collapses.
-    expect(Array.from(effectiveMask(m, g, t, set(7, [1, 2, 3, 4])))).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    expect(Array.from(effectiveMask(m, g, t, set(9, [1, 2, 3, 4])))).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0]);
     // The skip path alone (stem only) survives through the add.
-    expect(Array.from(effectiveMask(m, g, t, set(7, [0])))).toEqual([1, 0, 0, 0, 0, 0, 0]);
+    expect(Array.from(effectiveMask(m, g, t, set(9, [0])))).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 0]);
     // One branch dropped: the other still reaches the target.
-    expect(Array.from(effectiveMask(m, g, t, set(7, [0, 1, 3])))).toEqual([1, 1, 0, 1, 0, 0, 0]);
+    expect(Array.from(effectiveMask(m, g, t, set(9, [0, 1, 3])))).toEqual([1, 1, 0, 1, 0, 0, 0, 0, 0]);
   });
 
   it('grouped convolutions only have edges within a group', () => {
@@ -73,11 +76,11 @@ describe('relevance and effective mask', () => {
       { name: 'g', op: 'conv2d', attrs: { kernel: [1, 1], groups: 2 }, params: { weight: [2, 2, 1, 1] } },
       { name: 'f', op: 'flatten' }, { name: 'fc', op: 'linear', params: { weight: [2, 8] } },
     ], 2);
-    const g = buildChannelGraph(m);
+    const g = buildGraph(m);
     const t: Target = { kind: 'featureMean', layer: 'g', channel: 1 };
     // Output 1 is in group 1: it reads input channels 2 and 3 only.
     expect(Array.from(relevantEdges(m, g, t)).slice(0, 4)).toEqual([0, 0, 1, 1]);
-    expect(g.edgeFrom[2]).toBe(g.id('input', 2));
-    expect(g.edgeFrom[3]).toBe(g.id('input', 3));
+    expect(g.edgeFrom[2]).toBe(channelId(g, 'input', 2));
+    expect(g.edgeFrom[3]).toBe(channelId(g, 'input', 3));
   });
 });

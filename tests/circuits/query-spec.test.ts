@@ -9,15 +9,18 @@ import {
 import { rng } from '../helpers/random';
 
 const classes = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+const window3 = { kernel: [3, 3] as [number, number], stride: [1, 1] as [number, number], padding: [1, 1] as [number, number], dilation: [1, 1] as [number, number] };
 const model: QueryModel = {
   classes,
   output: 'fc',
   input: { name: 'input', channels: 1, height: 28, width: 28 },
   layers: [
-    { name: 'conv1', shape: [8, 28, 28] },
-    { name: 'relu1', shape: [8, 28, 28] },
-    { name: 'conv2', shape: [16, 14, 14] },
-    { name: 'fc', shape: [10] },
+    { name: 'conv1', shape: [8, 28, 28], inputs: ['input'], flow: { kind: 'kernels', groups: 1, window: window3 } },
+    { name: 'relu1', shape: [8, 28, 28], inputs: ['conv1'], flow: { kind: 'same', window: null, activation: true } },
+    { name: 'conv2', shape: [16, 14, 14], inputs: ['relu1'], flow: { kind: 'kernels', groups: 1, window: { ...window3, stride: [2, 2] } } },
+    { name: 'relu2', shape: [16, 14, 14], inputs: ['conv2'], flow: { kind: 'same', window: null, activation: true } },
+    { name: 'flat', shape: [3136], inputs: ['relu2'], flow: { kind: 'flatten' } },
+    { name: 'fc', shape: [10], inputs: ['flat'], flow: { kind: 'kernels', groups: 1, window: 'whole' } },
   ],
 };
 
@@ -42,18 +45,29 @@ describe('targets', () => {
     expect(parseTarget('logit:3', model)).toEqual({ kind: 'classLogit', class: 3 });
     expect(parseTarget('prob:T-shirt/top', model)).toEqual({ kind: 'classProbability', class: 0 });
     expect(parseTarget('prob:Ankle boot', model)).toEqual({ kind: 'classProbability', class: 9 });
-    expect(parseTarget('node:conv2:12', model)).toEqual({ kind: 'featureMean', layer: 'conv2', channel: 12 });
-    expect(parseTarget('node:conv2:12:mean', model)).toEqual({ kind: 'featureMean', layer: 'conv2', channel: 12 });
+    // A filter's node reads its map after the nonlinearity; :pre reads the map before it.
+    expect(parseTarget('node:conv2:12', model)).toEqual({ kind: 'featureMean', layer: 'relu2', channel: 12 });
+    expect(parseTarget('node:conv2:12:mean', model)).toEqual({ kind: 'featureMean', layer: 'relu2', channel: 12 });
+    expect(parseTarget('node:conv2:12:pre', model)).toEqual({ kind: 'featureMean', layer: 'conv2', channel: 12 });
+    expect(parseTarget('node:conv2:12:pre:max', model)).toEqual({ kind: 'featureMax', layer: 'conv2', channel: 12 });
+    expect(parseTarget('node:conv2:3:pre@1,2', model)).toEqual({ kind: 'featureAt', layer: 'conv2', channel: 3, y: 1, x: 2 });
     expect(parseTarget('node:relu1:7:max', model)).toEqual({ kind: 'featureMax', layer: 'relu1', channel: 7 });
-    expect(parseTarget('node:conv2:0@13,2', model)).toEqual({ kind: 'featureAt', layer: 'conv2', channel: 0, y: 13, x: 2 });
+    expect(parseTarget('node:conv2:0@13,2', model)).toEqual({ kind: 'featureAt', layer: 'relu2', channel: 0, y: 13, x: 2 });
     expect(parseTarget('node:fc:9', model)).toEqual({ kind: 'featureMean', layer: 'fc', channel: 9 });
   });
 
   it('canonical strings and labels', () => {
     expect(canonicalTarget(parseTarget('logit:Sandal', model))).toBe('logit:5');
-    expect(canonicalTarget(parseTarget('node:conv2:1:max', model))).toBe('node:conv2:1:max');
-    expect(canonicalTarget(parseTarget('node:conv2:1@2,3', model))).toBe('node:conv2:1@2,3');
-    expect(targetLabel(parseTarget('node:conv2:12', model), classes)).toBe('mean of conv2:12');
+    expect(canonicalTarget(parseTarget('node:conv2:1:max', model))).toBe('node:relu2:1:max');
+    expect(canonicalTarget(parseTarget('node:conv2:1@2,3', model))).toBe('node:relu2:1@2,3');
+    expect(canonicalTarget(parseTarget('node:conv2:1:pre', model))).toBe('node:conv2:1');
+    for (const text of ['node:conv2:1:pre', 'node:conv2:1:pre:max', 'node:conv2:1:pre@2,3', 'node:conv2:1', 'node:relu1:4@0,0', 'logit:3', 'loss']) {
+      const t = parseTarget(text, model);
+      expect(parseTarget(canonicalTarget(t, model), model), text).toEqual(t);
+    }
+    expect(targetLabel(parseTarget('node:conv2:12', model), classes)).toBe('mean of relu2:12');
+    expect(targetLabel(parseTarget('node:conv2:12', model), classes, model)).toBe('mean of conv2:12 after its activation (relu2)');
+    expect(targetLabel(parseTarget('node:conv2:12:pre', model), classes, model)).toBe('mean of conv2:12 before its activation');
     expect(targetLabel(parseTarget('logit:5', model), classes)).toBe('logit of Sandal');
   });
 

@@ -7,7 +7,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { Engine } from '../../src/lib/engine/engine';
 import type { Target } from '../../src/lib/engine/targets';
-import { computeScores, channelGraphOf, type Criterion } from '../../src/lib/circuits/saliency';
+import { computeScores, graphOf, type Criterion } from '../../src/lib/circuits/saliency';
 import { floatImageSet } from '../../src/lib/circuits/imageSet';
 import { preservation } from '../../src/lib/circuits/preservation';
 import { testDevice } from '../helpers/gpu';
@@ -43,11 +43,11 @@ for (const name of ['alexnet-mini', 'branchnet']) {
       it(`${t.id}: edge and node scores of every criterion`, async () => {
         const engine = Engine.create(await testDevice(), model);
         try {
-          const g = channelGraphOf(engine);
+          const g = graphOf(engine);
           for (const c of ['actgrad', 'actgrad-mean', 'snip', 'magnitude'] as Criterion[]) {
             const scores = await computeScores(engine, t, scoring, c);
-            for (const sl of g.scored) {
-              const got = scores.edges.subarray(sl.edgeOffset, sl.edgeOffset + sl.rows * sl.cols);
+            for (const sl of g.kernelLayers) {
+              const got = scores.edges.subarray(sl.edgeStart, sl.edgeStart + sl.rows * sl.cols);
               expectClose(got, s.tensor(`${t.id}/edges/${c}/${sl.name}`), TOL, `${t.id} ${c} edges of ${sl.name}`);
               expectClose(scores.nodes.get(sl.name)!, s.tensor(`${t.id}/nodes/${c}/${sl.name}`), TOL, `${t.id} ${c} nodes of ${sl.name}`);
             }
@@ -60,7 +60,7 @@ for (const name of ['alexnet-mini', 'branchnet']) {
       it(`${t.id}: FORCE at keep 0.1 and 0.3 (scores and the same top-k mask)`, async () => {
         const engine = Engine.create(await testDevice(), model);
         try {
-          const g = channelGraphOf(engine);
+          const g = graphOf(engine);
           for (const keep of ['0.1', '0.3']) {
             const scores = await computeScores(engine, t, scoring, 'force', { keep: Number(keep) });
             const N = scores.relevant.reduce((a, v) => a + v, 0);
@@ -68,8 +68,8 @@ for (const name of ['alexnet-mini', 'branchnet']) {
             const order = Array.from(scores.edges.keys()).filter((e) => scores.relevant[e]).sort((a, b) => scores.edges[b] - scores.edges[a] || a - b);
             const mask = new Uint8Array(g.edgeCount);
             for (const e of order.slice(0, k)) mask[e] = 1;
-            for (const sl of g.scored) {
-              const range = [sl.edgeOffset, sl.edgeOffset + sl.rows * sl.cols] as const;
+            for (const sl of g.kernelLayers) {
+              const range = [sl.edgeStart, sl.edgeStart + sl.rows * sl.cols] as const;
               expectClose(scores.edges.subarray(...range), s.tensor(`${t.id}/force/${keep}/scores/${sl.name}`), TOL, `${t.id} FORCE ${keep} scores of ${sl.name}`);
               expect(Array.from(mask.subarray(...range)), `${t.id} FORCE ${keep} mask of ${sl.name}`).toEqual(Array.from(s.tensor(`${t.id}/force/${keep}/mask/${sl.name}`)));
             }
@@ -82,9 +82,9 @@ for (const name of ['alexnet-mini', 'branchnet']) {
       it(`${t.id}: preservation of the top-30% actgrad circuit`, async () => {
         const engine = Engine.create(await testDevice(), model);
         try {
-          const g = channelGraphOf(engine);
+          const g = graphOf(engine);
           const kept = new Uint8Array(g.edgeCount);
-          for (const sl of g.scored) kept.set(s.tensor(`${t.id}/preservation/mask/${sl.name}`), sl.edgeOffset);
+          for (const sl of g.kernelLayers) kept.set(s.tensor(`${t.id}/preservation/mask/${sl.name}`), sl.edgeStart);
           const p = await preservation(engine, t, kept, heldout);
           const [r, diff] = s.tensor(`${t.id}/preservation/actgrad-0.3`);
           expect(p.r).toBeCloseTo(r, 4);

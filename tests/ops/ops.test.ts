@@ -17,6 +17,10 @@ describe('WGSL ops vs CPU reference', () => {
     const missing = Object.keys(OPS).filter((op) => !covered.has(op));
     if (missing.length) throw new Error(`ops without GPU test cases: ${missing.join(', ')}`);
   });
+  it('every registered op declares its channel flow', () => {
+    const undeclared = Object.values(OPS).filter((d) => typeof d.channelFlow !== 'function').map((d) => d.op);
+    if (undeclared.length) throw new Error(`ops without a channel flow: ${undeclared.join(', ')}`);
+  });
   for (const c of all) {
     it(c.name, async () => {
       const device = await testDevice();

@@ -4,7 +4,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { parseModel } from '../../src/lib/model/load';
-import { buildGraph, type CircuitGraph } from '../../src/lib/graph/build';
+import { buildGraph } from '../../src/lib/graph/build';
+import type { CircuitGraph } from '../../src/lib/graph/types';
 import { circuitJson, CIRCUIT_FORMAT, type CircuitDocument } from '../../src/lib/export/json';
 import { safeFilename } from '../../src/lib/export/download';
 import { buildModel } from '../helpers/build-model';

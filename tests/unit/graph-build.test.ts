@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { buildModel, type LayerSpec } from '../helpers/build-model';
 import { parseModel } from '../../src/lib/model/load';
-import { buildGraph, edgeWeights, type CircuitGraph } from '../../src/lib/graph/build';
+import { buildGraph, edgeWeights } from '../../src/lib/graph/build';
+import type { CircuitGraph } from '../../src/lib/graph/types';
 
 const conv = (name: string, cin: number, cout: number, k: number, extra: Partial<LayerSpec> & { groups?: number } = {}): LayerSpec => ({
   name,

@@ -14,7 +14,7 @@ import { WAITING_PHASE } from '../../src/lib/worker/gpuQueue';
 import type { MicroscopeApi, VizFrame } from '../../src/lib/worker/protocol';
 import { receptiveField } from '../../src/lib/graph/receptiveField';
 import { cpuForward } from '../../src/lib/cpu/reference';
-import { mapNodeOf } from '../../src/lib/circuits/scoredLayers';
+import { mapNodeOf } from '../../src/lib/graph/build';
 import { loadBuiltinModel, WEIGHTS_DIR } from '../../tools/node/builtin';
 import { testDevice } from '../helpers/gpu';
 import { expectClose } from '../helpers/compare';

@@ -1,20 +1,19 @@
 // The microscope session on fashion-small (and the branching fixture for add junctions):
-// graph <-> kernel mapping by weights, circuits in graph order against extractCircuit on
-// the channel graph, the score cache, bad queries, inspection against the CPU reference
-// network, ablation of a class unit, preservation, layouts and cancellation.
+// each edge's channels and nodes, circuits against extractCircuit on directly computed scores,
+// node targets after the activation, conv-only pruning and linear=1, a dead target, the score
+// cache, bad queries, inspection against the CPU reference network, ablation of a class unit,
+// preservation, layouts and cancellation.
 
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Engine } from '../../src/lib/engine/engine';
 import { MicroscopeSession } from '../../src/lib/worker/view/session';
-import { computeScores, channelGraphOf, QueryCancelled } from '../../src/lib/circuits/saliency';
+import { computeScores, graphOf, QueryCancelled } from '../../src/lib/circuits/saliency';
 import { extractCircuit } from '../../src/lib/circuits/circuit';
 import { pixelImageSet } from '../../src/lib/circuits/imageSet';
-import { nodesOfChannels } from '../../src/lib/circuits/graphIndex';
-import { edgeWeights } from '../../src/lib/graph/build';
+import { channelId, nodesOfChannels } from '../../src/lib/graph/walks';
 import { cpuForward } from '../../src/lib/cpu/reference';
 import { conv2dForward, type ConvGeometry } from '../../src/lib/ops/reference/conv2d';
-import { mapNodeOf } from '../../src/lib/circuits/scoredLayers';
-import type { Model } from '../../src/lib/model/types';
+import { mapNodeOf } from '../../src/lib/graph/build';
 import type { CircuitQuery } from '../../src/lib/worker/protocol';
 import { loadBuiltinModel } from '../../tools/node/builtin';
 import { loadFixture } from '../helpers/fixtures';
@@ -33,39 +32,25 @@ beforeAll(async () => {
 });
 afterAll(() => engine?.destroy());
 
-/** Kernel k's weights read through the channel graph's own indexing. */
-function kernelByChannelIndex(m: Model, e: number, g: ReturnType<typeof channelGraphOf>): Float32Array {
-  const s = g.scored.find((x) => e >= x.edgeOffset && e < x.edgeOffset + x.rows * x.cols)!;
-  const w = m.layers[s.index].params.weight;
-  const local = e - s.edgeOffset;
-  return w.subarray(local * s.taps, (local + 1) * s.taps);
-}
-
-function checkMapping(s: MicroscopeSession, m: Model) {
-  const { graph, index } = s;
-  const g = index.channels;
+/** Every kernel edge reads a channel that stands for its drawn source, and writes its target node's channel. */
+function checkMapping(s: MicroscopeSession) {
+  const { graph } = s;
   let kernels = 0;
   for (let e = 0; e < graph.edgeCount; e++) {
-    const op = graph.layers[graph.edgeLayer[e]].op;
-    const k = index.kernelOfEdge[e];
-    if (op === 'add') {
-      expect(k).toBe(-1);
+    if (!graph.edgeIsKernel[e]) {
+      expect(graph.layers[graph.edgeLayer[e]].kind).toBe('junction');
       continue;
     }
     kernels++;
-    expect(index.edgeOfKernel[k]).toBe(e);
-    expect(Array.from(kernelByChannelIndex(m, k, g))).toEqual(Array.from(edgeWeights(m, graph, e)));
-    // the kernel's source channel stands for the graph edge's source node
-    expect(nodesOfChannels(index, [g.edgeFrom[k]])).toContain(graph.edgeSource[e]);
-    // the kernel's target channel is the graph edge's target node
-    expect(index.nodeOfChannel[g.id(graph.layers[graph.edgeLayer[e]].name, graph.edgeOut[e])]).toBe(graph.edgeTarget[e]);
+    expect(nodesOfChannels(graph, [graph.edgeFrom[e]])).toContain(graph.edgeSource[e]);
+    expect(graph.nodeOfChannel[channelId(graph, graph.layers[graph.edgeLayer[e]].name, graph.edgeOut[e])]).toBe(graph.edgeTarget[e]);
   }
-  expect(kernels).toBe(g.edgeCount);
+  expect(kernels).toBe(graph.kernelLayers.reduce((a, k) => a + k.rows * k.cols, 0));
 }
 
 describe('graph <-> kernels', () => {
   it('fashion-small: every conv/linear edge is the kernel with the same weights', () => {
-    checkMapping(session, model);
+    checkMapping(session);
   });
 
   it('branching net (concat, add junctions, batchnorm after add)', async () => {
@@ -73,14 +58,14 @@ describe('graph <-> kernels', () => {
     const e = Engine.create(await testDevice(), f.model);
     try {
       const s = new MicroscopeSession(e, randomImageSet(f.model, 8, 3));
-      checkMapping(s, f.model);
-      expect(s.graph.layers.some((l) => l.op === 'add')).toBe(true);
+      checkMapping(s);
+      expect(s.graph.layers.some((l) => l.kind === 'junction')).toBe(true);
       const r = await s.circuit({ target: 'logit:1', images: 'all', criterion: 'actgrad', cut: { kind: 'keep', value: 0.3 } });
       const { graph } = s;
       let junctions = 0;
       for (let ed = 0; ed < graph.edgeCount; ed++) {
         const ends = r.nodesKept[graph.edgeSource[ed]] && r.nodesKept[graph.edgeTarget[ed]];
-        if (s.index.kernelOfEdge[ed] < 0) {
+        if (!graph.edgeIsKernel[ed]) {
           junctions += r.kept[ed];
           expect(r.kept[ed]).toBe(ends ? 1 : 0);
         } else if (r.kept[ed]) {
@@ -97,30 +82,29 @@ describe('graph <-> kernels', () => {
 describe('circuits', () => {
   const query: CircuitQuery = { target: 'node:conv3:5', images: 'class:Sandal', criterion: 'actgrad', cut: { kind: 'keep', value: 0.2 } };
 
-  it('graph-order result equals extractCircuit on the channel graph; a new cut hits the cache', async () => {
+  it('a node target reads the map after the activation; the result equals extractCircuit on direct scores; a new cut hits the cache', async () => {
     const r = await session.circuit(query);
     expect(r.cached).toBe(false);
-    expect(r.targetLabel).toBe('mean of conv3:5');
+    expect(r.targetLabel).toBe('mean of conv3:5 after its activation (relu3)');
     const sandals = images.splits.scoring.filter((i) => images.labels[i] === 5);
     expect(r.imageCount).toBe(sandals.length);
     expect(r.imagesLabel).toBe(`class Sandal (${sandals.length} images)`);
 
     // Independently: score the same images directly and cut on the channel graph.
-    const target = { kind: 'featureMean', layer: 'conv3', channel: 5 } as const;
+    const target = { kind: 'featureMean', layer: 'relu3', channel: 5 } as const;
     const set = pixelImageSet('sandals', model.input, images.pixels, sandals, images.labels);
     const scores = await computeScores(engine, target, set, 'actgrad');
-    const g = channelGraphOf(engine);
+    const g = graphOf(engine);
     const direct = extractCircuit(model, g, target, scores, { keep: 0.2 });
     expect(r.kernelsKept).toBe(direct.kernelsKept);
     expect(r.kernelsRelevant).toBe(direct.kernelsRelevant);
     expect(r.layers).toEqual(direct.layers);
-    const { graph, index } = session;
+    const { graph } = session;
     expect(r.kept.length).toBe(graph.edgeCount);
     for (let e = 0; e < graph.edgeCount; e++) {
-      const k = index.kernelOfEdge[e];
-      expect(r.kept[e]).toBe(direct.kept[k]);
-      expect(r.relevant[e]).toBe(scores.relevant[k]);
-      expect(r.edgeScores[e]).toBeCloseTo(scores.edges[k], 6);
+      expect(r.kept[e]).toBe(direct.kept[e]);
+      expect(r.relevant[e]).toBe(scores.relevant[e]);
+      expect(r.edgeScores[e]).toBeCloseTo(scores.edges[e], 6);
       expect(r.edgeImportance[e]).toBeGreaterThanOrEqual(0);
       expect(r.edgeImportance[e]).toBeLessThanOrEqual(1);
     }
@@ -153,10 +137,38 @@ describe('circuits', () => {
   it('an empty circuit says which layer the cut left empty', async () => {
     // a global 1% cut by magnitude leaves some layer on the way empty
     const r = await session.circuit({ target: 'loss', images: 'all', criterion: 'magnitude', cut: { kind: 'keep', value: 0.01 } });
-    const raw = extractCircuit(model, channelGraphOf(engine), { kind: 'loss' }, await computeScores(engine, { kind: 'loss' }, pixelImageSet('none', model.input, images.pixels, [], images.labels), 'magnitude'), { keep: 0.01, effective: false });
+    const raw = extractCircuit(model, graphOf(engine), { kind: 'loss' }, await computeScores(engine, { kind: 'loss' }, pixelImageSet('none', model.input, images.pixels, [], images.labels), 'magnitude'), { keep: 0.01, effective: false });
     const gap = raw.layers.find((l) => l.kernelsKept === 0)!;
     expect(r.kernelsKept).toBe(0);
     expect(r.emptyReason).toBe(`the top 1% of kernels include no kernel of ${gap.layer}, so no path from the input reaches the target: keep more kernels, or normalize scores per layer.`);
+  });
+
+  it('only conv kernels are pruned by default; linear=1 prunes the linear layer too', async () => {
+    const base = { target: 'loss', images: 'class:Bag', criterion: 'actgrad' as const, cut: { kind: 'keep' as const, value: 0.1 } };
+    const convOnly = await session.circuit(base);
+    const fc = convOnly.layers.find((l) => l.layer === 'fc')!;
+    expect(fc.pruned).toBe(false);
+    expect(convOnly.layers.filter((l) => l.layer !== 'fc').every((l) => l.pruned)).toBe(true);
+    const convRelevant = convOnly.layers.filter((l) => l.pruned).reduce((a, l) => a + l.kernelsRelevant, 0);
+    expect(convOnly.kernelsRelevant).toBe(convRelevant);
+    const both = await session.circuit({ ...base, linear: true });
+    expect(both.layers.find((l) => l.layer === 'fc')!.pruned).toBe(true);
+    expect(both.kernelsRelevant).toBe(convRelevant + fc.kernelsRelevant);
+  });
+
+  it('a target that is zero on the chosen image gives an empty circuit that says so', async () => {
+    // Find, on the CPU reference network, a relu3 map that is zero everywhere on some image.
+    let found: { image: number; channel: number } | null = null;
+    for (let i = 0; i < 40 && !found; i++) {
+      const relu3 = cpuForward(model, normalizedImage(model, images, i), 1).values.get('relu3')!;
+      const plane = relu3.shape[1] * relu3.shape[2];
+      for (let c = 0; c < relu3.shape[0] && !found; c++) if (relu3.data.subarray(c * plane, (c + 1) * plane).every((v) => v === 0)) found = { image: i, channel: c };
+    }
+    expect(found, 'a unit dead on one of the first 40 images').not.toBeNull();
+    const r = await session.circuit({ target: `node:conv3:${found!.channel}`, images: `image:${found!.image}`, criterion: 'actgrad', cut: { kind: 'keep', value: 0.5 } });
+    expect(r.kernelsKept).toBe(0);
+    expect(r.kept.every((v) => v === 0)).toBe(true);
+    expect(r.emptyReason).toMatch(/does not change on these images/);
   });
 
   it('rejects bad targets and image sets with a message naming them', async () => {

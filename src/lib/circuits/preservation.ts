@@ -1,13 +1,13 @@
 // How faithfully a circuit preserves its target: run held-out images through the original
 // network and through the circuit (every kernel outside it zeroed, biases kept), and
 // compare the target's maps: Pearson r over images x positions, mean |diff| / std, and
-// collapse (the circuit's map is constant: no path left, r counted as 0).
+// collapse (the circuit's map is constant to within float32 noise: no path left, r counted as 0).
 
 import type { Engine } from '../engine/engine';
 import { nodeShape, shapeSize } from '../model/types';
 import { targetLayer, type Target } from '../engine/targets';
 import type { ImageSet } from './imageSet';
-import { channelGraphOf, layerMasks, QueryCancelled, type QueryOptions } from './saliency';
+import { graphOf, layerMasks, QueryCancelled, type QueryOptions } from './saliency';
 
 export interface Preservation {
   r: number;
@@ -82,6 +82,22 @@ export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : NaN;
 }
 
+/**
+ * Whether values are constant to within float32 noise: their spread is at most 1e-6 of their
+ * typical size (an r computed from rounding noise means nothing).
+ */
+export function isConstant(values: Float64Array): boolean {
+  const n = values.length;
+  if (n === 0) return true;
+  let mean = 0, meanAbs = 0;
+  for (const v of values) { mean += v; meanAbs += Math.abs(v); }
+  mean /= n;
+  meanAbs /= n;
+  let sq = 0;
+  for (const v of values) sq += (v - mean) ** 2;
+  return Math.sqrt(sq / n) <= 1e-6 * Math.max(1e-30, meanAbs);
+}
+
 export function compareValues(original: Float64Array, circuit: Float64Array): Preservation {
   const r = pearson(original, circuit);
   let mean = 0;
@@ -94,8 +110,7 @@ export function compareValues(original: Float64Array, circuit: Float64Array): Pr
     diff += Math.abs(original[i] - circuit[i]);
   }
   const std = Math.sqrt(varSum / original.length);
-  let constant = true;
-  for (let i = 1; i < circuit.length && constant; i++) if (circuit[i] !== circuit[0]) constant = false;
+  const constant = isConstant(circuit);
   return {
     r: constant || Number.isNaN(r) ? 0 : r,
     meanAbsDiffOverStd: std > 0 ? diff / original.length / std : 0,
@@ -108,7 +123,7 @@ export async function preservation(
   engine: Engine, target: Target, kept: Uint8Array, set: ImageSet, opts: QueryOptions & { original?: Float64Array } = {},
 ): Promise<Preservation> {
   const original = opts.original ?? (await targetValues(engine, target, set, opts));
-  engine.setEdgeMasks(layerMasks(channelGraphOf(engine), kept));
+  engine.setEdgeMasks(layerMasks(graphOf(engine), kept));
   try {
     return compareValues(original, await targetValues(engine, target, set, opts));
   } finally {

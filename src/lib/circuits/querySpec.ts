@@ -3,6 +3,7 @@
 // against a model's structure. Bad input always throws QuerySpecError naming the bad part.
 
 import type { Target } from '../engine/targets';
+import type { ChannelFlow } from '../ops/types';
 import { parseContrast, ContrastSyntaxError } from './contrast';
 
 /** What the parsers need to know of a model (a Model and a ModelSummary both qualify). */
@@ -10,7 +11,19 @@ export interface QueryModel {
   classes: string[];
   output: string;
   input: { name: string; channels: number; height: number; width: number };
-  layers: { name: string; shape: number[] }[];
+  layers: { name: string; shape: number[]; inputs: string[]; flow: ChannelFlow }[];
+}
+
+/**
+ * The map a node target reads: a filter's map after its nonlinearity (seed 001: a node sums its
+ * kernels' maps, adds the bias and applies the activation function), i.e. the layer's sole
+ * consumer when that is an activation; the layer itself otherwise, or with `pre`.
+ */
+export function nodeTargetLayer(model: QueryModel, layer: string, pre: boolean): string {
+  if (pre) return layer;
+  const consumers = model.layers.filter((l) => l.inputs.includes(layer));
+  const only = consumers.length === 1 ? consumers[0] : null;
+  return only && only.flow.kind === 'same' && only.flow.activation ? only.name : layer;
 }
 
 /** A bad target or image set; `part` says which of the two, the message says what is wrong. */
@@ -59,7 +72,10 @@ function shapeOf(model: QueryModel, layer: string): number[] | undefined {
   return model.layers.find((l) => l.name === layer)?.shape;
 }
 
-/** Parses a target: loss | logit:<class> | prob:<class> | node:<layer>:<channel>[:mean|:max|@y,x]. */
+/**
+ * Parses a target: loss | logit:<class> | prob:<class> | node:<layer>:<channel>[:pre][:mean|:max|@y,x].
+ * A node target reads the filter's map after its nonlinearity; `:pre` reads the map before it.
+ */
 export function parseTarget(spec: string, model: QueryModel): Target {
   if (typeof spec !== 'string') throw new QuerySpecError('target', 'the target must be text');
   const s = spec.trim();
@@ -95,55 +111,80 @@ export function parseTarget(spec: string, model: QueryModel): Target {
     reduce = red[1].toLowerCase() as 'mean' | 'max';
     rest = rest.slice(0, red.index);
   }
+  const pre = /:pre\s*$/i.exec(rest);
+  if (pre) rest = rest.slice(0, pre.index);
   const ch = /:\s*(\d+)\s*$/.exec(rest);
   if (!ch) throw new QuerySpecError('target', `target ${shown(s)}: expected node:<layer>:<channel>`);
   const layer = rest.slice(0, ch.index).trim();
   const channel = Number(ch[1]);
   if (!layer) throw new QuerySpecError('target', `target ${shown(s)} names no layer`);
   if (layer === model.input.name) throw new QuerySpecError('target', `target ${shown(s)}: the input "${layer}" has no circuit; pick a layer`);
-  const shape = shapeOf(model, layer);
-  if (!shape) {
+  const named = shapeOf(model, layer);
+  if (!named) {
     const names = model.layers.map((l) => l.name);
     const list = names.length > 16 ? `${names.slice(0, 16).join(', ')}, …` : names.join(', ');
     throw new QuerySpecError('target', `target ${shown(s)}: no layer named ${shown(layer)} (layers: ${list})`);
   }
-  if (!Number.isSafeInteger(channel) || channel >= shape[0]) {
-    throw new QuerySpecError('target', `target ${shown(s)}: channel ${ch[1]} is outside ${layer}'s ${shape[0]} channels (0..${shape[0] - 1})`);
+  if (!Number.isSafeInteger(channel) || channel >= named[0]) {
+    throw new QuerySpecError('target', `target ${shown(s)}: channel ${ch[1]} is outside ${layer}'s ${named[0]} channels (0..${named[0] - 1})`);
   }
+  const read = nodeTargetLayer(model, layer, !!pre);
+  const shape = shapeOf(model, read)!;
   if (position) {
     const [h, w] = shape.length === 3 ? [shape[1], shape[2]] : [1, 1];
     if (position[0] >= h || position[1] >= w) {
       throw new QuerySpecError('target', `target ${shown(s)}: position (${position[0]}, ${position[1]}) is outside ${layer}'s ${h}x${w} map`);
     }
-    return { kind: 'featureAt', layer, channel, y: position[0], x: position[1] };
+    return { kind: 'featureAt', layer: read, channel, y: position[0], x: position[1] };
   }
-  return { kind: reduce === 'max' ? 'featureMax' : 'featureMean', layer, channel };
+  return { kind: reduce === 'max' ? 'featureMax' : 'featureMean', layer: read, channel };
 }
 
-/** A stable text for a target (cache keys): the same target always gives the same string. */
-export function canonicalTarget(t: Target): string {
+/**
+ * A stable text for a target (cache keys): the same target always gives the same string. With
+ * the model, a map before a filter's activation is written with `:pre`, so the text parses back
+ * to the same target.
+ */
+export function canonicalTarget(t: Target, model?: QueryModel): string {
+  const pre = model && 'layer' in t && t.kind !== 'direction' && nodeTargetLayer(model, t.layer, false) !== t.layer ? ':pre' : '';
   switch (t.kind) {
     case 'loss': return 'loss';
     case 'classLogit': return `logit:${t.class}`;
     case 'classProbability': return `prob:${t.class}`;
-    case 'featureMean': return `node:${t.layer}:${t.channel}`;
-    case 'featureMax': return `node:${t.layer}:${t.channel}:max`;
-    case 'featureAt': return `node:${t.layer}:${t.channel}@${t.y},${t.x}`;
+    case 'featureMean': return `node:${t.layer}:${t.channel}${pre}`;
+    case 'featureMax': return `node:${t.layer}:${t.channel}${pre}:max`;
+    case 'featureAt': return `node:${t.layer}:${t.channel}${pre}@${t.y},${t.x}`;
     case 'direction': return `direction:${t.layer}:${t.weights.join(',')}`;
   }
 }
 
-/** A target in words, e.g. "mean of conv2:12", "logit of Sandal". */
-export function targetLabel(t: Target, classes: string[]): string {
+/**
+ * A target in words, e.g. "mean of conv2:12 after its activation (relu2)", "logit of Sandal".
+ * With the model, a node target says which map of the filter it reads.
+ */
+export function targetLabel(t: Target, classes: string[], model?: QueryModel): string {
+  const unit = 'layer' in t && t.kind !== 'direction' ? nodeWords(t.layer, t.channel, model) : '';
   switch (t.kind) {
     case 'loss': return 'cross-entropy loss';
     case 'classLogit': return `logit of ${classes[t.class] ?? `class ${t.class}`}`;
     case 'classProbability': return `probability of ${classes[t.class] ?? `class ${t.class}`}`;
-    case 'featureMean': return `mean of ${t.layer}:${t.channel}`;
-    case 'featureMax': return `max of ${t.layer}:${t.channel}`;
-    case 'featureAt': return `${t.layer}:${t.channel} at (${t.y}, ${t.x})`;
+    case 'featureMean': return `mean of ${unit}`;
+    case 'featureMax': return `max of ${unit}`;
+    case 'featureAt': return `${unit} at (${t.y}, ${t.x})`;
     case 'direction': return `direction in ${t.layer}`;
   }
+}
+
+/** "conv2:12 after its activation (relu2)", "conv2:12 before its activation", or "layer:c". */
+function nodeWords(layer: string, channel: number, model?: QueryModel): string {
+  const l = model?.layers.find((x) => x.name === layer);
+  if (!model || !l) return `${layer}:${channel}`;
+  const source = model.layers.find((x) => x.name === l.inputs[0]);
+  if (l.flow.kind === 'same' && l.flow.activation && source?.flow.kind === 'kernels' && nodeTargetLayer(model, source.name, false) === layer) {
+    return `${source.name}:${channel} after its activation (${layer})`;
+  }
+  if (l.flow.kind === 'kernels' && nodeTargetLayer(model, layer, false) !== layer) return `${layer}:${channel} before its activation`;
+  return `${layer}:${channel}`;
 }
 
 const OPERATOR = /[+\-*]/;

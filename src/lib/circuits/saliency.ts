@@ -6,9 +6,10 @@
 import type { Engine } from '../engine/engine';
 import type { Dispatch } from '../engine/kernels';
 import { targetLayer, type Target } from '../engine/targets';
-import { buildChannelGraph, type ChannelGraph } from './channelGraph';
-import { relevantEdges } from './relevance';
-import type { ScoredLayer } from './scoredLayers';
+import { buildGraph } from '../graph/build';
+import type { KernelLayer, ModelGraph } from '../graph/types';
+import { prunableEdges, relevantEdges } from './relevance';
+import { keepCount, topEdges } from './ranking';
 import type { ImageSet } from './imageSet';
 
 export type Criterion = 'actgrad' | 'actgrad-mean' | 'snip' | 'magnitude' | 'random' | 'force';
@@ -16,13 +17,15 @@ export const CRITERIA: Criterion[] = ['actgrad', 'actgrad-mean', 'snip', 'force'
 
 export interface Scores {
   criterion: Criterion;
-  /** One score per edge, all scored layers in model order (see ScoredLayer.edgeOffset). */
+  /** One score per graph edge (kernels; junction edges 0), see KernelLayer.edgeStart. */
   edges: Float32Array;
-  /** Node scores per scored layer. */
+  /** Node scores per kernel layer. */
   nodes: Map<string, Float32Array>;
-  /** 1 for edges on a path to the target. */
+  /** 1 for kernels on a path to the target. */
   relevant: Uint8Array;
   images: number;
+  /** FORCE: kernels kept after each of its steps. */
+  schedule?: number[];
 }
 
 export interface QueryOptions {
@@ -32,6 +35,8 @@ export interface QueryOptions {
   seed?: number;
   /** Keep fraction FORCE prunes towards. */
   keep?: number;
+  /** FORCE prunes linear layers' kernels too (default: convolution kernels only). */
+  linear?: boolean;
   /** Images per batch (default: the engine's maximum). */
   batchSize?: number;
 }
@@ -47,11 +52,9 @@ function checkCancelled(signal?: AbortSignal) {
   if (signal?.aborted) throw new QueryCancelled();
 }
 
-const graphs = new WeakMap<object, ChannelGraph>();
-export function channelGraphOf(engine: Engine): ChannelGraph {
-  let g = graphs.get(engine.model);
-  if (!g) graphs.set(engine.model, (g = buildChannelGraph(engine.model)));
-  return g;
+/** The graph of the engine's model (built once per model). */
+export function graphOf(engine: Engine): ModelGraph {
+  return buildGraph(engine.model);
 }
 
 /** Mulberry32: the seeded generator of the random criterion. */
@@ -67,15 +70,15 @@ export function seededUniform(seed: number): () => number {
 }
 
 interface LayerAccumulators {
-  layer: ScoredLayer;
+  layer: KernelLayer;
   edges: GPUBuffer;
   nodes: GPUBuffer;
 }
 
-function actgradEdgeDispatches(engine: Engine, s: ScoredLayer, target: GPUBuffer): Dispatch[] {
+function actgradEdgeDispatches(engine: Engine, s: KernelLayer, target: GPUBuffer): Dispatch[] {
   const k = engine.kernels;
   const batch = engine.batchSize;
-  const layer = engine.model.layers[s.index];
+  const layer = engine.model.layers[s.modelLayer];
   const g = s.geometry;
   const tilesX = Math.ceil(s.cols / 4);
   const tilesY = s.groups * Math.ceil(s.rows / s.groups / 4);
@@ -101,7 +104,7 @@ function actgradEdgeDispatches(engine: Engine, s: ScoredLayer, target: GPUBuffer
   ];
 }
 
-function weightEdgeDispatch(engine: Engine, s: ScoredLayer, mode: number, target: GPUBuffer, grads: GPUBuffer | null): Dispatch {
+function weightEdgeDispatch(engine: Engine, s: KernelLayer, mode: number, target: GPUBuffer, grads: GPUBuffer | null): Dispatch {
   const edges = s.rows * s.cols;
   return engine.kernels.dispatch({
     label: `${s.name}.weightEdges`, shader: 'saliency/weight_edges', defines: { MODE: `${mode}u` },
@@ -111,7 +114,7 @@ function weightEdgeDispatch(engine: Engine, s: ScoredLayer, mode: number, target
   });
 }
 
-function nodeDispatch(engine: Engine, s: ScoredLayer, absInside: boolean, target: GPUBuffer): Dispatch | null {
+function nodeDispatch(engine: Engine, s: KernelLayer, absInside: boolean, target: GPUBuffer): Dispatch | null {
   const dh = engine.gradBuffer(s.mapNode);
   if (!dh) return null;
   const shape = engine.model.layers.find((l) => l.name === s.mapNode)!.shape;
@@ -155,9 +158,9 @@ async function readAll(engine: Engine, bufs: LayerAccumulators[]): Promise<{ edg
 }
 
 /** Scores of a gradient criterion (actgrad, actgrad-mean, snip) summed over the set, divided by d. */
-async function gradientScores(engine: Engine, target: Target, set: ImageSet, criterion: Criterion, g: ChannelGraph, opts: QueryOptions) {
+async function gradientScores(engine: Engine, target: Target, set: ImageSet, criterion: Criterion, g: ModelGraph, opts: QueryOptions) {
   const k = engine.kernels;
-  const accs: LayerAccumulators[] = g.scored.map((layer) => {
+  const accs: LayerAccumulators[] = g.kernelLayers.map((layer) => {
     const edges = engine.pool.acquire(layer.rows * layer.cols * 4, `${layer.name}.edgeScores`);
     const nodes = engine.pool.acquire(layer.rows * 4, `${layer.name}.nodeScores`);
     return { layer, edges, nodes };
@@ -202,9 +205,9 @@ async function gradientScores(engine: Engine, target: Target, set: ImageSet, cri
   }
 }
 
-async function magnitudeScores(engine: Engine, g: ChannelGraph) {
+async function magnitudeScores(engine: Engine, g: ModelGraph) {
   const k = engine.kernels;
-  const accs = g.scored.map((layer) => ({
+  const accs = g.kernelLayers.map((layer) => ({
     layer,
     edges: engine.pool.acquire(layer.rows * layer.cols * 4, `${layer.name}.edgeScores`),
     nodes: engine.pool.acquire(layer.rows * 4, `${layer.name}.nodeScores`),
@@ -225,22 +228,23 @@ async function magnitudeScores(engine: Engine, g: ChannelGraph) {
   }
 }
 
-function assemble(criterion: Criterion, g: ChannelGraph, relevant: Uint8Array, parts: { edges: Float32Array[]; nodes: Float32Array[] }, d: number, useNodeMaps: boolean): Scores {
+function assemble(criterion: Criterion, g: ModelGraph, relevant: Uint8Array, parts: { edges: Float32Array[]; nodes: Float32Array[] }, d: number, useNodeMaps: boolean): Scores {
   const edges = new Float32Array(g.edgeCount);
   const nodes = new Map<string, Float32Array>();
-  g.scored.forEach((s, li) => {
+  g.kernelLayers.forEach((s, li) => {
     const e = parts.edges[li];
     // actgrad's shader sums over positions; the mean over the layer's m positions is taken here.
     const scale = criterion === 'actgrad' ? d * s.outMap[1] * s.outMap[2] : d;
-    for (let t = 0; t < e.length; t++) edges[s.edgeOffset + t] = relevant[s.edgeOffset + t] ? e[t] / scale : 0;
+    for (let t = 0; t < e.length; t++) edges[s.edgeStart + t] = relevant[s.edgeStart + t] ? e[t] / scale : 0;
     const n = new Float32Array(s.rows);
     if (useNodeMaps) {
       for (let o = 0; o < s.rows; o++) n[o] = parts.nodes[li][o] / d;
     } else {
+      // Weight-based criteria: a node scores the mean of its incoming kernels, so layers of different width compare.
       for (let o = 0; o < s.rows; o++) {
         let sum = 0;
-        for (let j = 0; j < s.cols; j++) sum += edges[s.edgeOffset + o * s.cols + j];
-        n[o] = sum;
+        for (let j = 0; j < s.cols; j++) sum += edges[s.edgeStart + o * s.cols + j];
+        n[o] = sum / s.cols;
       }
     }
     nodes.set(s.name, n);
@@ -248,22 +252,20 @@ function assemble(criterion: Criterion, g: ChannelGraph, relevant: Uint8Array, p
   return { criterion, edges, nodes, relevant, images: d };
 }
 
-/** Indices of the top `k` relevant edges (ties: lower index first). */
-export function topEdges(scores: Float32Array, relevant: Uint8Array, k: number): Uint32Array {
-  const idx: number[] = [];
-  for (let e = 0; e < scores.length; e++) if (relevant[e]) idx.push(e);
-  idx.sort((a, b) => scores[b] - scores[a] || a - b);
-  return Uint32Array.from(idx.slice(0, k));
-}
 
-/** FORCE: iterative SNIP with the current mask applied, pruned edges free to come back. */
-async function forceScores(engine: Engine, target: Target, set: ImageSet, g: ChannelGraph, relevant: Uint8Array, opts: QueryOptions): Promise<Scores> {
+/**
+ * FORCE: iterative SNIP with the current mask applied, pruned kernels free to come back. Step t
+ * keeps k_t = ceil(exp((t/T) log k + (1 - t/T) log N)) of the N relevant prunable kernels.
+ */
+async function forceScores(engine: Engine, target: Target, set: ImageSet, g: ModelGraph, relevant: Uint8Array, opts: QueryOptions): Promise<Scores> {
   const keep = opts.keep ?? 0.1;
   if (!(keep > 0 && keep <= 1)) throw new Error(`FORCE needs a keep fraction in (0, 1], got ${keep}`);
-  const N = relevant.reduce((a, v) => a + v, 0);
-  const k = Math.max(1, Math.round(keep * N));
+  const prunable = prunableEdges(g, relevant, !!opts.linear);
+  const N = prunable.reduce((a, v) => a + v, 0);
+  const k = keepCount(keep, N);
   const T = 10;
   const mask = new Float32Array(g.edgeCount).fill(1);
+  const schedule: number[] = [];
   let scores: Scores | null = null;
   try {
     for (let t = 1; t <= T; t++) {
@@ -272,30 +274,31 @@ async function forceScores(engine: Engine, target: Target, set: ImageSet, g: Cha
         onProgress: (done, total) => opts.onProgress?.((t - 1) * total + done, T * total),
       });
       scores = assemble('force', g, relevant, step, set.count, false);
-      const kt = Math.round(Math.exp((t / T) * Math.log(k) + (1 - t / T) * Math.log(N)));
-      const top = topEdges(scores.edges, relevant, kt);
-      for (let e = 0; e < mask.length; e++) if (relevant[e]) mask[e] = 0;
+      const kt = Math.min(N, Math.max(1, Math.ceil(Math.exp((t / T) * Math.log(k) + (1 - t / T) * Math.log(N)) - 1e-9)));
+      schedule.push(kt);
+      const top = topEdges(scores.edges, prunable, kt);
+      for (let e = 0; e < mask.length; e++) if (prunable[e]) mask[e] = 0;
       for (const e of top) mask[e] = 1;
       if (t < T) engine.setEdgeMasks(layerMasks(g, mask));
     }
   } finally {
     engine.setEdgeMasks(null);
   }
-  return scores!;
+  return { ...scores!, schedule };
 }
 
 /** Per-layer views of a global edge mask, in the form Engine.setEdgeMasks takes. */
-export function layerMasks(g: ChannelGraph, mask: Float32Array | Uint8Array): Map<string, { mask: Float32Array; taps: number }> {
+export function layerMasks(g: ModelGraph, mask: Float32Array | Uint8Array): Map<string, { mask: Float32Array; taps: number }> {
   const out = new Map<string, { mask: Float32Array; taps: number }>();
-  for (const s of g.scored) {
-    out.set(s.name, { mask: Float32Array.from(mask.subarray(s.edgeOffset, s.edgeOffset + s.rows * s.cols)), taps: s.taps });
+  for (const s of g.kernelLayers) {
+    out.set(s.name, { mask: Float32Array.from(mask.subarray(s.edgeStart, s.edgeStart + s.rows * s.cols)), taps: s.taps });
   }
   return out;
 }
 
 /** Edge and node scores of `criterion` for `target` over `set`. */
 export async function computeScores(engine: Engine, target: Target, set: ImageSet, criterion: Criterion, opts: QueryOptions = {}): Promise<Scores> {
-  const g = channelGraphOf(engine);
+  const g = graphOf(engine);
   const relevant = relevantEdges(engine.model, g, target);
   const needsImages = criterion !== 'magnitude' && criterion !== 'random';
   if (needsImages && set.count === 0) throw new Error(`the image set "${set.label}" is empty`);
@@ -312,8 +315,8 @@ export async function computeScores(engine: Engine, target: Target, set: ImageSe
       return assemble(criterion, g, relevant, await magnitudeScores(engine, g), 1, false);
     case 'random': {
       const r = seededUniform(opts.seed ?? 1);
-      const edges = g.scored.map((s) => Float32Array.from({ length: s.rows * s.cols }, () => r()));
-      return assemble(criterion, g, relevant, { edges, nodes: g.scored.map((s) => new Float32Array(s.rows)) }, 1, false);
+      const edges = g.kernelLayers.map((s) => Float32Array.from({ length: s.rows * s.cols }, () => r()));
+      return assemble(criterion, g, relevant, { edges, nodes: g.kernelLayers.map((s) => new Float32Array(s.rows)) }, 1, false);
     }
   }
 }

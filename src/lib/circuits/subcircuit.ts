@@ -5,7 +5,7 @@
 import type { Engine } from '../engine/engine';
 import type { Target } from '../engine/targets';
 import type { ImageSet } from './imageSet';
-import { computeScores, channelGraphOf, layerMasks, type Criterion, type QueryOptions, type Scores } from './saliency';
+import { computeScores, graphOf, layerMasks, type Criterion, type QueryOptions, type Scores } from './saliency';
 import { extractCircuit, type Circuit } from './circuit';
 import { preservation, targetValues, type Preservation } from './preservation';
 
@@ -13,7 +13,7 @@ import { preservation, targetValues, type Preservation } from './preservation';
 export async function subFeatureCircuit(
   engine: Engine, target: Target, general: Uint8Array, subset: ImageSet, criterion: Criterion, keep: number, opts: QueryOptions = {},
 ): Promise<{ scores: Scores; circuit: Circuit }> {
-  const g = channelGraphOf(engine);
+  const g = graphOf(engine);
   engine.setEdgeMasks(layerMasks(g, general));
   let scores: Scores;
   try {

@@ -142,7 +142,7 @@ export class Plan {
         if (seen.has(i)) accumulate[j] = true;
         seen.add(i);
       });
-      const attrs = redirectRelu && l.op === 'relu' ? { ...l.attrs, redirect: true } : l.attrs;
+      const attrs = redirectRelu && opDescriptor(l.op)?.redirectsGradient ? { ...l.attrs, redirect: true } : l.attrs;
       dispatches.push(...d.gpuBackward(k, { ...lb, gradOutput: grads.get(l.name)!, gradInputs, accumulate }, attrs));
       l.inputs.forEach((i) => written.add(i));
       const wanted = weightGrads === 'sum' || (weightGrads === 'perImage' && d.perImageWeightGrads);

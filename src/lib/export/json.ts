@@ -2,7 +2,7 @@
 // kept kernel with its layer, output and input channel, source and target labels and score,
 // so a circuit can be read back by other tools or compared across models.
 
-import type { CircuitGraph } from '../graph/build';
+import type { CircuitGraph } from '../graph/types';
 
 export const CIRCUIT_FORMAT = 'cnn-microscope-circuit/1';
 
@@ -74,7 +74,7 @@ export function circuitDocument(input: CircuitJsonInput): CircuitDocument {
   let kernelCount = 0;
   for (let e = 0; e < graph.edgeCount; e++) {
     const g = graph.layers[graph.edgeLayer[e]];
-    const isKernel = g.op !== 'add';
+    const isKernel = g.kind === 'kernels';
     if (isKernel) kernelCount++;
     if (kept[e] !== 1) continue;
     const s = graph.edgeSource[e], t = graph.edgeTarget[e];

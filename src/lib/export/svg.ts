@@ -2,7 +2,7 @@
 // importance, colour by the sign of the kernel's sum), filters as labelled circles, layer
 // names along the top, a title and a legend; vector only, with a viewBox fitted to what is drawn.
 
-import type { CircuitGraph } from '../graph/build';
+import type { CircuitGraph } from '../graph/types';
 import { escapeXml } from './xml';
 
 export interface CircuitSvgInput {

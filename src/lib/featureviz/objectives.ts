@@ -3,6 +3,8 @@
 // canonical form. No GPU here; terms.ts turns an objective into the weights the GPU uses.
 
 import type { Model, Layer } from '../model/types';
+import { buildGraph } from '../graph/build';
+import type { KernelLayer } from '../graph/types';
 
 export class ObjectiveSyntaxError extends Error {
   constructor(message: string) {
@@ -169,9 +171,9 @@ function parseTerm(text: string, model: Model): Term {
       const [layer, o, i, ...more] = rest.split(':');
       if (more.length || i === undefined) throw new ObjectiveSyntaxError(`"${text}": expected edge:LAYER:OUT:IN`);
       const l = findLayer(model, layer, text);
-      if (l.op !== 'conv2d' && l.op !== 'linear') throw new ObjectiveSyntaxError(`"${text}": ${layer} is a ${l.op} layer; edges are the kernels of conv2d and linear layers`);
+      if (l.flow.kind !== 'kernels') throw new ObjectiveSyntaxError(`"${text}": ${layer} is a ${l.op} layer; edges are the kernels of conv2d and linear layers`);
       const out = inRange(integer(o, text), l.shape[0], `"${text}": output channel`);
-      const inputs = l.op === 'conv2d' ? l.paramShapes.weight[1] : linearRuns(model, l).length - 1;
+      const inputs = kernelLayerNamed(model, layer).cols;
       return { kind: 'edge', layer, out, input: inRange(integer(i, text), inputs, `"${text}": input channel`) };
     }
     case 'direction': {
@@ -194,26 +196,17 @@ function parseTerm(text: string, model: Model): Term {
   }
 }
 
-/** Feature runs of a linear layer's input (a flattened map: one run per channel). */
+/** Where each input run of a whole-channel kernel layer (linear) starts: one run per channel of a flattened map, else one per feature. */
 export function linearRuns(model: Model, l: Layer): number[] {
-  const features = l.paramShapes.weight[1];
-  let src = l.inputs[0];
-  // Look through channel-preserving 1D ops and a flatten to the map it flattens.
-  for (;;) {
-    const prev = model.layers.find((x) => x.name === src);
-    if (!prev) break;
-    if (prev.op === 'flatten') {
-      const from = prev.inputs[0] === model.input.name ? [model.input.channels, model.input.height, model.input.width] : model.layers.find((x) => x.name === prev.inputs[0])!.shape;
-      if (from.length === 3) {
-        const plane = from[1] * from[2];
-        return Array.from({ length: from[0] + 1 }, (_, c) => c * plane);
-      }
-      break;
-    }
-    if (prev.shape.length !== 1 || !['relu', 'dropout', 'batchnorm'].includes(prev.op)) break;
-    src = prev.inputs[0];
-  }
-  return Array.from({ length: features + 1 }, (_, f) => f);
+  const k = kernelLayerNamed(model, l.name);
+  return Array.from(buildGraph(model).layers[k.graphLayer].inputStarts ?? []);
+}
+
+/** The kernel layer (a layer whose edges are kernels) of that name. */
+export function kernelLayerNamed(model: Model, name: string): KernelLayer {
+  const k = buildGraph(model).kernelLayers.find((x) => x.name === name);
+  if (!k) throw new ObjectiveSyntaxError(`${name} is not a layer of filters; edges are the kernels of conv2d and linear layers`);
+  return k;
 }
 
 // ------------------------------------------------------------------ parser

@@ -82,7 +82,7 @@ export function edgeWeights(model: Model, l: Layer, o: number, i: number): { nod
   const inShape = nodeShape(model, node);
   const w = new Float64Array(shapeSize(inShape));
   const W = l.params.weight;
-  if (l.op === 'linear') {
+  if (l.flow.kind === 'kernels' && l.flow.window === 'whole') {
     const runs = linearRuns(model, l);
     const F = l.paramShapes.weight[1];
     for (let f = runs[i]; f < runs[i + 1]; f++) w[f] = W[o * F + f];

@@ -7,26 +7,17 @@
 import type { Layer, Model } from '../model/types';
 import { nodeShape } from '../model/types';
 import type { Monomial, Objective } from './objectives';
-import { linearRuns } from './objectives';
+import { kernelLayerNamed, linearRuns } from './objectives';
+import { buildGraph } from '../graph/build';
+import { planeChannelOf } from '../graph/walks';
 import { edgeWeights } from './terms';
 
-/** The map an edge of layer `l` reads and its channel there; null when it reads the image. */
+/** The map an edge of layer `l` reads and its channel there (through a flatten); null when it reads the image. */
 export function edgeInputChannel(model: Model, l: Layer, o: number, i: number): { layer: string; channel: number } | null {
-  if (l.op === 'conv2d') {
-    if (l.inputs[0] === model.input.name) return null;
-    const [O, cinG] = l.paramShapes.weight;
-    const groups = (l.attrs as { groups?: number }).groups ?? 1;
-    return { layer: l.inputs[0], channel: Math.floor(o / (O / groups)) * cinG + i };
-  }
-  // A linear layer: one run per channel of the flattened map, else one feature per run.
-  const features = l.paramShapes.weight[1];
-  if (linearRuns(model, l).length - 1 !== features) {
-    let src = model.layers.find((x) => x.name === l.inputs[0]);
-    while (src && src.op !== 'flatten') src = model.layers.find((x) => x.name === src!.inputs[0]);
-    if (!src || src.inputs[0] === model.input.name) return null;
-    return { layer: src.inputs[0], channel: i };
-  }
-  return l.inputs[0] === model.input.name ? null : { layer: l.inputs[0], channel: i };
+  const g = buildGraph(model);
+  const k = kernelLayerNamed(model, l.name);
+  const read = planeChannelOf(g, g.edgeFrom[k.edgeStart + o * k.cols + i]);
+  return read.layer === model.input.name ? null : read;
 }
 
 /**
@@ -39,10 +30,11 @@ export function edgeCoefficients(model: Model, l: Layer, o: number, i: number, s
   const { weights } = edgeWeights(model, l, o, i);
   // The channel's coefficients: a linear layer's input run, or the conv input's channel plane.
   const read = edgeInputChannel(model, l, o, i);
-  if (!read && l.op === 'conv2d') throw new RangeError(`edge ${l.name}:${o}:${i} reads the image, which has no ReLU to warm up`);
+  const whole = l.flow.kind === 'kernels' && l.flow.window === 'whole';
+  if (!read && !whole) throw new RangeError(`edge ${l.name}:${o}:${i} reads the image, which has no ReLU to warm up`);
   const shape = read ? nodeShape(model, read.layer) : [];
   const plane = shape.length === 3 ? shape[1] * shape[2] : 1;
-  const [lo, hi] = l.op === 'linear' ? linearRuns(model, l).slice(i, i + 2) : [read!.channel * plane, (read!.channel + 1) * plane];
+  const [lo, hi] = whole ? linearRuns(model, l).slice(i, i + 2) : [read!.channel * plane, (read!.channel + 1) * plane];
   const width = shape.length === 3 && hi - lo === plane ? shape[2] : hi - lo;
   return { coefficients: Float64Array.from(weights.subarray(lo, hi), (w) => sign * w), height: (hi - lo) / width, width };
 }
@@ -74,14 +66,14 @@ export function gridPositions(n: number): number[] {
 }
 
 /**
- * The map before the ReLU that `layer` reads through (looking through ReLUs, pooling, LRN and dropout,
- * which keep a channel's place), or null when there is no ReLU on the way.
+ * The map before the nonlinearity that `layer` reads through (looking through ops that keep a
+ * channel's place: same-channel and neighbouring-channel flows), or null when there is none on the way.
  */
 export function preReluMap(model: Model, layer: string): string | null {
   let l = model.layers.find((x) => x.name === layer);
   let relu = false;
-  while (l && ['relu', 'maxpool', 'avgpool', 'adaptiveavgpool', 'lrn', 'dropout'].includes(l.op)) {
-    if (l.op === 'relu') relu = true;
+  while (l && (l.flow.kind === 'same' || l.flow.kind === 'neighbours')) {
+    if (l.flow.kind === 'same' && l.flow.activation) relu = true;
     const from = l.inputs[0];
     if (from === model.input.name) return null;
     l = model.layers.find((x) => x.name === from);

@@ -1,196 +1,261 @@
-// The graph of a model as plain data: every input colour channel and every output channel of
-// a conv2d or linear layer is a node, every 2D kernel (or linear weight run) an edge; residual
-// `add`s get one junction node per channel. Flat typed arrays, no GPU. See docs: method.md.
+// Builds the one graph of a model (types.ts) from each layer's declared channel flow
+// (ops/types.ts ChannelFlow): no list of op names. Nodes: input channels, filters of layers
+// whose flow is 'kernels', one junction per channel of an 'add'; other layers are looked through.
 
 import type { Layer, Model } from '../model/types';
+import type { ChannelFlow } from '../ops/types';
+import type { ConvGeometry } from '../ops/reference/conv2d';
+import type { CircuitGraph, GraphLayer, KernelLayer, ModelGraph } from './types';
+import { finishGraph } from './finish';
 
-/** One column of the graph: the input, a conv2d/linear layer ("units") or an add (junctions). */
-export interface GraphLayer {
-  name: string;
-  /** 'input', 'conv2d', 'linear' or 'add'. */
-  op: string;
-  /** Index in model.layers; -1 for the input. */
-  modelLayer: number;
-  /** Longest path from the input, counting unit layers and junction layers as one step each. */
-  depth: number;
-  nodeStart: number;
-  nodeCount: number;
-  edgeStart: number;
-  edgeCount: number;
-  /**
-   * Linear layers only: weight column where each input run starts (length runs + 1). Edge
-   * (o, i) covers weight[o, inputStarts[i] .. inputStarts[i + 1]), e.g. the H*W weights of
-   * one flattened channel.
-   */
-  inputStarts?: Uint32Array;
-}
-
-export interface CircuitGraph {
-  layers: GraphLayer[];
-  nodeCount: number;
-  edgeCount: number;
-  /** Graph layer of each node. */
-  nodeLayer: Uint32Array;
-  /** Channel of each node within its layer's output. */
-  nodeChannel: Uint32Array;
-  edgeSource: Uint32Array;
-  edgeTarget: Uint32Array;
-  /** Graph layer of each edge (the layer of its target). */
-  edgeLayer: Uint32Array;
-  /**
-   * Position of the edge in its layer's weight array: conv2d W[o, i] (i counted within the
-   * group, as the weight stores it), linear run (o, i) as described by `inputStarts`; for an
-   * add junction, o is the channel and i the index of the addend.
-   */
-  edgeOut: Uint32Array;
-  edgeIn: Uint32Array;
-  /** Sign of the kernel's sum (+1, -1, or 0); identity edges are +1. */
-  edgeSign: Int8Array;
-}
-
-/** Ops that keep channel c in channel c (the graph looks through them). */
-const CHANNEL_PRESERVING = new Set(['relu', 'maxpool', 'avgpool', 'adaptiveavgpool', 'lrn', 'batchnorm', 'dropout', 'softmax']);
-
-/** Where each channel of a tensor comes from; 1D tensors also know their feature runs. */
-interface Channels {
-  source: Int32Array;
-  /** 1D tensors only: first feature of each channel (length channels + 1). */
+/** What the builder knows of a tensor's channels. */
+interface TensorChannels {
+  start: number;
+  count: number;
+  /** Drawn node each channel stands for: its own, or the one it comes from without a kernel. */
+  node: Int32Array;
+  /** Flat tensors: first feature of each run (length count + 1). */
   featureStarts?: Uint32Array;
+  /** H x W of every channel when each is a plane of one map; null when runs differ. */
+  plane: [number, number] | null;
 }
 
-export function buildGraph(model: Model): CircuitGraph {
-  const layers: GraphLayer[] = [];
-  const channels = new Map<string, Channels>();
-  const nodeLayer: number[] = [];
-  const nodeChannel: number[] = [];
-  const src: number[] = [], dst: number[] = [], eLayer: number[] = [], eOut: number[] = [], eIn: number[] = [], eSign: number[] = [];
+const range = (n: number, f: (i: number) => number) => Int32Array.from({ length: n }, (_, i) => f(i));
 
-  const addLayer = (name: string, op: string, modelLayer: number, count: number): GraphLayer => {
-    const g: GraphLayer = { name, op, modelLayer, depth: 0, nodeStart: nodeLayer.length, nodeCount: count, edgeStart: src.length, edgeCount: 0 };
-    for (let c = 0; c < count; c++) {
-      nodeLayer.push(layers.length);
-      nodeChannel.push(c);
-    }
-    layers.push(g);
-    return g;
-  };
-  const addEdge = (g: GraphLayer, from: number, o: number, i: number, sign: number) => {
-    if (from < 0) return;
-    src.push(from);
-    dst.push(g.nodeStart + o);
-    eLayer.push(layers.length - 1); // edges are added while g is the newest layer
-    eOut.push(o);
-    eIn.push(i);
-    eSign.push(sign);
-    g.edgeCount++;
-  };
-  const unitChannels = (g: GraphLayer, oneD: boolean): Channels => {
-    const source = new Int32Array(g.nodeCount).map((_, c) => g.nodeStart + c);
-    return oneD ? { source, featureStarts: new Uint32Array(g.nodeCount + 1).map((_, c) => c) } : { source };
-  };
-  const get = (layer: Layer, name: string): Channels => {
-    const c = channels.get(name);
-    if (!c) throw new Error(`graph: layer "${layer.name}" reads "${name}", which is not built yet`);
-    return c;
-  };
+class GraphBuilder {
+  readonly layers: GraphLayer[] = [];
+  readonly kernelLayers: KernelLayer[] = [];
+  readonly tensors = new Map<string, TensorChannels>();
+  readonly deps: { from: number[]; edge: number[] }[] = [];
+  readonly nodeLayer: number[] = [];
+  readonly nodeChannel: number[] = [];
+  readonly nodeChannelId: number[] = [];
+  readonly edges = { source: [] as number[], target: [] as number[], layer: [] as number[], out: [] as number[], in: [] as number[], sign: [] as number[], from: [] as number[], kernel: [] as number[] };
 
-  const input = addLayer(model.input.name, 'input', -1, model.input.channels);
-  channels.set(model.input.name, unitChannels(input, false));
+  constructor(readonly model: Model) {}
 
-  model.layers.forEach((layer, index) => {
-    const ins = layer.inputs.map((n) => get(layer, n));
-    if (layer.op === 'conv2d') {
-      const g = addLayer(layer.name, 'conv2d', index, layer.shape[0]);
-      const [, cinPerGroup, kh, kw] = layer.paramShapes.weight;
-      const groups = (layer.attrs.groups as number) ?? 1;
-      const outPerGroup = g.nodeCount / groups;
-      const k = kh * kw;
-      const w = layer.params.weight;
-      for (let o = 0; o < g.nodeCount; o++) {
-        const group = Math.floor(o / outPerGroup);
-        for (let i = 0; i < cinPerGroup; i++) {
-          addEdge(g, ins[0].source[group * cinPerGroup + i], o, i, signOf(w, (o * cinPerGroup + i) * k, k));
-        }
-      }
-      channels.set(layer.name, unitChannels(g, false));
-    } else if (layer.op === 'linear') {
-      const g = addLayer(layer.name, 'linear', index, layer.shape[0]);
-      const from = flattened(ins[0], model, layer.inputs[0]);
-      g.inputStarts = from.featureStarts;
-      const inFeatures = layer.paramShapes.weight[1];
-      const w = layer.params.weight;
-      const runs = from.source.length;
-      for (let o = 0; o < g.nodeCount; o++) {
-        for (let i = 0; i < runs; i++) {
-          const a = from.featureStarts![i], b = from.featureStarts![i + 1];
-          addEdge(g, from.source[i], o, i, signOf(w, o * inFeatures + a, b - a));
-        }
-      }
-      channels.set(layer.name, unitChannels(g, true));
-    } else if (layer.op === 'add') {
-      const count = ins[0].source.length;
-      const g = addLayer(layer.name, 'add', index, count);
-      for (let c = 0; c < count; c++) ins.forEach((x, k) => addEdge(g, x.source[c], c, k, 1));
-      const own = unitChannels(g, false);
-      channels.set(layer.name, ins[0].featureStarts ? { ...own, featureStarts: ins[0].featureStarts } : own);
-    } else if (layer.op === 'concat') {
-      channels.set(layer.name, concatChannels(ins));
-    } else if (layer.op === 'flatten') {
-      channels.set(layer.name, flattened(ins[0], model, layer.inputs[0]));
-    } else if (CHANNEL_PRESERVING.has(layer.op)) {
-      channels.set(layer.name, ins[0]);
-    } else {
-      throw new Error(`graph: layer "${layer.name}" has op "${layer.op}", which the graph does not know`);
-    }
-  });
-
-  // Depth: longest path from the input over the edges (edges only go to later layers).
-  const layerDepth = new Array<number>(layers.length).fill(0);
-  for (let e = 0; e < src.length; e++) {
-    const l = eLayer[e];
-    layerDepth[l] = Math.max(layerDepth[l], layerDepth[nodeLayer[src[e]]] + 1);
+  private channels(name: string, count: number): number {
+    const start = this.deps.length;
+    for (let c = 0; c < count; c++) this.deps.push({ from: [], edge: [] });
+    this.tensors.set(name, { start, count, node: new Int32Array(count).fill(-1), plane: null });
+    return start;
   }
-  layers.forEach((g, i) => (g.depth = layerDepth[i]));
 
-  return {
-    layers,
-    nodeCount: nodeLayer.length,
-    edgeCount: src.length,
-    nodeLayer: Uint32Array.from(nodeLayer),
-    nodeChannel: Uint32Array.from(nodeChannel),
-    edgeSource: Uint32Array.from(src),
-    edgeTarget: Uint32Array.from(dst),
-    edgeLayer: Uint32Array.from(eLayer),
-    edgeOut: Uint32Array.from(eOut),
-    edgeIn: Uint32Array.from(eIn),
-    edgeSign: Int8Array.from(eSign),
-  };
+  private addNodes(g: GraphLayer, t: TensorChannels): void {
+    for (let c = 0; c < g.nodeCount; c++) {
+      t.node[c] = this.nodeLayer.length;
+      this.nodeLayer.push(this.layers.length - 1);
+      this.nodeChannel.push(c);
+      this.nodeChannelId.push(t.start + c);
+    }
+  }
+
+  private addLayer(name: string, op: string, kind: GraphLayer['kind'], modelLayer: number, count: number): GraphLayer {
+    const g: GraphLayer = { name, op, kind, modelLayer, depth: 0, nodeStart: this.nodeLayer.length, nodeCount: count, edgeStart: this.edges.source.length, edgeCount: 0 };
+    this.layers.push(g);
+    return g;
+  }
+
+  /** An edge into node (g, o) from channel `fromId` (drawn from node `fromNode`). */
+  private addEdge(g: GraphLayer, fromId: number, fromNode: number, o: number, i: number, sign: number, kernel: boolean): void {
+    const e = this.edges;
+    e.source.push(fromNode);
+    e.target.push(g.nodeStart + o);
+    e.layer.push(this.layers.length - 1);
+    e.out.push(o);
+    e.in.push(i);
+    e.sign.push(sign);
+    e.from.push(fromId);
+    e.kernel.push(kernel ? 1 : 0);
+    g.edgeCount++;
+  }
+
+  input(): void {
+    const { name, channels, height, width } = this.model.input;
+    const g = this.addLayer(name, 'input', 'input', -1, channels);
+    this.channels(name, channels);
+    const t = this.tensors.get(name)!;
+    t.plane = [height, width];
+    this.addNodes(g, t);
+  }
+
+  private get(layer: Layer, name: string): TensorChannels {
+    const t = this.tensors.get(name);
+    if (!t) throw new Error(`graph: layer "${layer.name}" reads "${name}", which is not built yet`);
+    return t;
+  }
+
+  layer(layer: Layer, index: number): void {
+    const ins = layer.inputs.map((n) => this.get(layer, n));
+    const flow: ChannelFlow | undefined = layer.flow;
+    if (!flow) throw new Error(`graph: layer "${layer.name}" (${layer.op}) declares no channel flow`);
+    switch (flow.kind) {
+      case 'kernels': return this.kernels(layer, index, ins[0], flow);
+      case 'add': return this.junctions(layer, index, ins);
+      case 'concat': return this.lookThrough(layer, concatRuns(ins), (c) => [concatSource(ins, c)]);
+      case 'flatten': return this.lookThrough(layer, flattenRuns(ins[0], layer), (c) => [ins[0].start + c]);
+      case 'same': return this.lookThrough(layer, sameRuns(ins[0], layer, flow.window !== null), (c) => [ins[0].start + c]);
+      case 'neighbours': return this.lookThrough(layer, sameRuns(ins[0], layer, false), (c) => neighbourIds(ins[0], c, flow.before, flow.after));
+      case 'all': return this.lookThrough(layer, sameRuns(ins[0], layer, false), () => Array.from(range(ins[0].count, (j) => ins[0].start + j)));
+    }
+  }
+
+  /** A layer the drawing looks through: its channels depend on `sources(c)` with no kernel. */
+  private lookThrough(layer: Layer, runs: Omit<TensorChannels, 'start'>, sources: (c: number) => number[]): void {
+    const start = this.channels(layer.name, runs.count);
+    this.tensors.set(layer.name, { ...runs, start });
+    for (let c = 0; c < runs.count; c++) {
+      const from = sources(c);
+      this.deps[start + c] = { from, edge: from.map(() => -1) };
+    }
+  }
+
+  private junctions(layer: Layer, index: number, ins: TensorChannels[]): void {
+    const first = ins[0];
+    const g = this.addLayer(layer.name, layer.op, 'junction', index, first.count);
+    const start = this.channels(layer.name, first.count);
+    const t = this.tensors.get(layer.name)!;
+    Object.assign(t, { featureStarts: first.featureStarts, plane: first.plane });
+    this.addNodes(g, t);
+    for (let c = 0; c < first.count; c++) {
+      ins.forEach((x, k) => this.addEdge(g, x.start + c, x.node[c], c, k, 1, false));
+      this.deps[start + c] = { from: ins.map((x) => x.start + c), edge: ins.map(() => -1) };
+    }
+  }
+
+  private kernels(layer: Layer, index: number, input: TensorChannels, flow: Extract<ChannelFlow, { kind: 'kernels' }>): void {
+    const whole = flow.window === 'whole';
+    const rows = layer.shape[0];
+    const cols = input.count / flow.groups;
+    if (!Number.isInteger(cols)) throw new Error(`graph: layer "${layer.name}" has ${flow.groups} groups for ${input.count} input channels`);
+    const g = this.addLayer(layer.name, layer.op, 'kernels', index, rows);
+    const start = this.channels(layer.name, rows);
+    const t = this.tensors.get(layer.name)!;
+    if (layer.shape.length === 3) t.plane = [layer.shape[1], layer.shape[2]];
+    else t.featureStarts = Uint32Array.from({ length: rows + 1 }, (_, c) => c);
+    this.addNodes(g, t);
+    const starts = whole ? (input.featureStarts ?? planeStarts(input)) : null;
+    if (starts) g.inputStarts = starts;
+    const w = layer.params.weight;
+    const width = whole ? starts![input.count] : cols * taps(flow);
+    for (let o = 0; o < rows; o++) {
+      const group = Math.floor(o / (rows / flow.groups));
+      for (let i = 0; i < cols; i++) {
+        const src = group * cols + i;
+        const [a, b] = whole ? [starts![i], starts![i + 1]] : [i * taps(flow), (i + 1) * taps(flow)];
+        this.addEdge(g, input.start + src, input.node[src], o, i, signOf(w, o * width + a, b - a), true);
+        this.deps[start + o].from.push(input.start + src);
+        this.deps[start + o].edge.push(this.edges.source.length - 1);
+      }
+    }
+    this.kernelLayers.push(kernelLayer(this.model, layer, index, this.layers.length - 1, g.edgeStart, rows, cols, flow, input));
+  }
+
+  finish(): ModelGraph {
+    const e = this.edges;
+    const drawn: CircuitGraph = {
+      layers: this.layers,
+      nodeCount: this.nodeLayer.length,
+      edgeCount: e.source.length,
+      nodeLayer: Uint32Array.from(this.nodeLayer),
+      nodeChannel: Uint32Array.from(this.nodeChannel),
+      edgeSource: Uint32Array.from(e.source),
+      edgeTarget: Uint32Array.from(e.target),
+      edgeLayer: Uint32Array.from(e.layer),
+      edgeOut: Uint32Array.from(e.out),
+      edgeIn: Uint32Array.from(e.in),
+      edgeSign: Int8Array.from(e.sign),
+    };
+    const featureStarts = new Map<string, Uint32Array>();
+    for (const [name, t] of this.tensors) if (t.featureStarts) featureStarts.set(name, t.featureStarts);
+    return finishGraph(drawn, {
+      kernelLayers: this.kernelLayers,
+      edgeIsKernel: Uint8Array.from(e.kernel),
+      channelStart: new Map([...this.tensors].map(([n, t]) => [n, t.start])),
+      featureStarts,
+      deps: this.deps.map((d) => ({ from: Int32Array.from(d.from), edge: Int32Array.from(d.edge) })),
+      inputName: this.model.input.name,
+      edgeFrom: Int32Array.from(e.from),
+      nodeChannelId: Int32Array.from(this.nodeChannelId),
+    });
+  }
 }
 
-/** A tensor seen as 1D: a [C, H, W] map becomes C runs of H*W features. */
-function flattened(x: Channels, model: Model, name: string): Required<Channels> {
-  if (x.featureStarts) return x as Required<Channels>;
-  const shape = name === model.input.name ? [model.input.channels, model.input.height, model.input.width] : model.layers.find((l) => l.name === name)!.shape;
-  const hw = shape.length === 3 ? shape[1] * shape[2] : 1;
-  return { source: x.source, featureStarts: new Uint32Array(x.source.length + 1).map((_, c) => c * hw) };
+const taps = (flow: Extract<ChannelFlow, { kind: 'kernels' }>) => (flow.window === 'whole' ? 1 : flow.window.kernel[0] * flow.window.kernel[1]);
+
+/** Runs of a map seen flat: channel c is features c*H*W .. (c+1)*H*W. */
+function planeStarts(t: TensorChannels): Uint32Array {
+  const hw = t.plane ? t.plane[0] * t.plane[1] : 1;
+  return Uint32Array.from({ length: t.count + 1 }, (_, c) => c * hw);
 }
 
-function concatChannels(ins: Channels[]): Channels {
-  const source = new Int32Array(ins.reduce((s, x) => s + x.source.length, 0));
+function sameRuns(t: TensorChannels, layer: Layer, newPlane: boolean): Omit<TensorChannels, 'start'> {
+  const plane: [number, number] | null = newPlane && layer.shape.length === 3 ? [layer.shape[1], layer.shape[2]] : t.plane;
+  return { count: t.count, node: t.node, featureStarts: t.featureStarts, plane };
+}
+
+function flattenRuns(t: TensorChannels, layer: Layer): Omit<TensorChannels, 'start'> {
+  if (t.featureStarts) return { ...t };
+  if (!t.plane) throw new Error(`graph: layer "${layer.name}" flattens a tensor whose channels are not planes`);
+  return { count: t.count, node: t.node, featureStarts: planeStarts(t), plane: t.plane };
+}
+
+function concatRuns(ins: TensorChannels[]): Omit<TensorChannels, 'start'> {
+  const count = ins.reduce((s, x) => s + x.count, 0);
+  const node = new Int32Array(count);
   let at = 0;
   for (const x of ins) {
-    source.set(x.source, at);
-    at += x.source.length;
+    node.set(x.node, at);
+    at += x.count;
   }
-  if (!ins.every((x) => x.featureStarts)) return { source };
-  const featureStarts = new Uint32Array(source.length + 1);
+  const samePlane = ins.every((x) => x.plane && ins[0].plane && x.plane[0] === ins[0].plane[0] && x.plane[1] === ins[0].plane[1]);
+  if (!ins.every((x) => x.featureStarts)) return { count, node, plane: samePlane ? ins[0].plane : null };
+  const featureStarts = new Uint32Array(count + 1);
   let c = 0, offset = 0;
   for (const x of ins) {
-    for (let i = 0; i < x.source.length; i++) featureStarts[c++] = offset + x.featureStarts![i];
-    offset += x.featureStarts![x.source.length];
+    for (let i = 0; i < x.count; i++) featureStarts[c++] = offset + x.featureStarts![i];
+    offset += x.featureStarts![x.count];
   }
   featureStarts[c] = offset;
-  return { source, featureStarts };
+  return { count, node, featureStarts, plane: samePlane ? ins[0].plane : null };
+}
+
+function concatSource(ins: TensorChannels[], c: number): number {
+  for (const x of ins) {
+    if (c < x.count) return x.start + c;
+    c -= x.count;
+  }
+  throw new RangeError('concat channel out of range');
+}
+
+function neighbourIds(t: TensorChannels, c: number, before: number, after: number): number[] {
+  const out: number[] = [];
+  for (let j = Math.max(0, c - before); j <= Math.min(t.count - 1, c + after); j++) out.push(t.start + j);
+  return out;
+}
+
+function kernelLayer(
+  model: Model, layer: Layer, modelLayer: number, graphLayer: number, edgeStart: number, rows: number, cols: number,
+  flow: Extract<ChannelFlow, { kind: 'kernels' }>, input: TensorChannels,
+): KernelLayer {
+  const whole = flow.window === 'whole';
+  const [H, W] = input.plane ?? [1, 1];
+  const geometry: ConvGeometry = whole
+    ? { kernel: [H, W], stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 }
+    : { ...(flow.window as Exclude<typeof flow.window, 'whole'>), groups: flow.groups };
+  const outMap: [number, number, number] = layer.shape.length === 3 ? [rows, layer.shape[1], layer.shape[2]] : [rows, 1, 1];
+  return {
+    name: layer.name, op: layer.op, modelLayer, graphLayer, rows, cols, groups: flow.groups,
+    taps: geometry.kernel[0] * geometry.kernel[1], inMap: [input.count, H, W], outMap, geometry, wholeChannels: whole,
+    mapNode: mapNodeOf(model, layer.name), edgeStart,
+  };
+}
+
+/** The node whose map is a filter layer's feature: its sole consumer when that is a nonlinearity, else the layer. */
+export function mapNodeOf(model: Model, layer: string): string {
+  const consumers = model.layers.filter((l) => l.inputs.includes(layer));
+  const only = consumers.length === 1 ? consumers[0] : null;
+  return only && only.flow.kind === 'same' && only.flow.activation ? only.name : layer;
 }
 
 function signOf(w: Float32Array, start: number, count: number): number {
@@ -199,19 +264,37 @@ function signOf(w: Float32Array, start: number, count: number): number {
   return s > 0 ? 1 : s < 0 ? -1 : 0;
 }
 
-/** The weights of edge e (a kernel, or a linear run), a view into the model's weight array. */
-export function edgeWeights(model: Model, graph: CircuitGraph, e: number): Float32Array {
+const built = new WeakMap<Model, ModelGraph>();
+
+/** The model's graph, built once per model. */
+export function buildGraph(model: Model): ModelGraph {
+  let g = built.get(model);
+  if (g) return g;
+  const b = new GraphBuilder(model);
+  b.input();
+  model.layers.forEach((l, i) => b.layer(l, i));
+  g = b.finish();
+  built.set(model, g);
+  return g;
+}
+
+/** The drawn part alone (plain typed arrays), e.g. to send to the page. */
+export function drawnGraph(g: ModelGraph): CircuitGraph {
+  const { layers, nodeCount, edgeCount, nodeLayer, nodeChannel, edgeSource, edgeTarget, edgeLayer, edgeOut, edgeIn, edgeSign } = g;
+  return { layers, nodeCount, edgeCount, nodeLayer, nodeChannel, edgeSource, edgeTarget, edgeLayer, edgeOut, edgeIn, edgeSign };
+}
+
+/** The weights of edge e (a kernel, or a run of a linear layer's weights), a view into the model's weights. */
+export function edgeWeights(model: Model, graph: ModelGraph, e: number): Float32Array {
   const g = graph.layers[graph.edgeLayer[e]];
-  if (g.op === 'add') return new Float32Array([1]);
-  const layer = model.layers[g.modelLayer];
-  const w = layer.params.weight;
-  const shape = layer.paramShapes.weight;
+  if (g.kind !== 'kernels') return new Float32Array([1]);
+  const k = graph.kernelLayerOf[graph.edgeLayer[e]]!;
+  const w = model.layers[g.modelLayer].params.weight;
   const o = graph.edgeOut[e], i = graph.edgeIn[e];
-  if (g.op === 'linear') {
-    const a = g.inputStarts![i], b = g.inputStarts![i + 1];
-    return w.subarray(o * shape[1] + a, o * shape[1] + b);
+  if (g.inputStarts) {
+    const width = g.inputStarts[g.inputStarts.length - 1];
+    return w.subarray(o * width + g.inputStarts[i], o * width + g.inputStarts[i + 1]);
   }
-  const k = shape[2] * shape[3];
-  const at = (o * shape[1] + i) * k;
-  return w.subarray(at, at + k);
+  const at = (o * k.cols + i) * k.taps;
+  return w.subarray(at, at + k.taps);
 }

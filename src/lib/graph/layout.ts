@@ -3,7 +3,7 @@
 // importance order (sorted) or Class MDS as in the tool paper, rotated to shorten top edges.
 
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import type { CircuitGraph } from './build';
+import type { CircuitGraph } from './types';
 
 export type LayoutName = 'grid' | 'sorted' | 'mds';
 

@@ -2,7 +2,8 @@
 // through every kernel, stride, padding, dilation and pool on the way (union over branches),
 // clipped to the image. Each axis is an interval walked back through the DAG in one pass.
 
-import type { CircuitGraph } from './build';
+import type { CircuitGraph } from './types';
+import type { ChannelFlow } from '../ops/types';
 
 /** What receptive fields need of a model: names, ops, inputs, attributes, shapes (a Model or the worker's ModelSummary). */
 export interface ModelStructure {
@@ -12,10 +13,9 @@ export interface ModelStructure {
 
 export interface StructureLayer {
   name: string;
-  op: string;
   inputs: string[];
-  attrs: Record<string, unknown>;
   shape: number[];
+  flow: ChannelFlow;
 }
 
 /** Inclusive pixel bounds in the input image. */
@@ -67,34 +67,27 @@ export function nodeReceptiveField(model: ModelStructure, graph: CircuitGraph, n
   return receptiveField(model, graph.layers[graph.nodeLayer[node]].name, y, x);
 }
 
+/** The spatial window of a layer's declared channel flow: a window, adaptive bins, the whole map, or the same pixel. */
+function windowOf(flow: ChannelFlow) {
+  if (flow.kind === 'flatten') return 'whole' as const;
+  if (flow.kind === 'kernels' || flow.kind === 'same') return flow.window;
+  return null; // neighbours (across channels only), concat, add, all: the same pixel
+}
+
 /** The input region a box of a layer's output reads, per axis, before clipping. */
 function backProject(layer: StructureLayer, [rows, cols]: Box, inSize: [number, number]): Box {
-  const a = layer.attrs;
-  switch (layer.op) {
-    case 'conv2d':
-    case 'maxpool':
-    case 'avgpool': {
-      const k = a.kernel as number[], s = a.stride as number[], p = a.padding as number[];
-      const d = (a.dilation as number[] | undefined) ?? [1, 1];
-      const axis = (iv: Interval, j: number): Interval => [iv[0] * s[j] - p[j], iv[1] * s[j] - p[j] + d[j] * (k[j] - 1)];
-      return [axis(rows, 0), axis(cols, 1)];
-    }
-    case 'adaptiveavgpool': {
-      // PyTorch: output i averages input [floor(i*In/Out), ceil((i+1)*In/Out) - 1]
-      const out = a.output as number[];
-      const axis = (iv: Interval, j: number): Interval => [
-        Math.floor((iv[0] * inSize[j]) / out[j]),
-        Math.ceil(((iv[1] + 1) * inSize[j]) / out[j]) - 1,
-      ];
-      return [axis(rows, 0), axis(cols, 1)];
-    }
-    case 'linear':
-    case 'flatten':
-      return [[0, inSize[0] - 1], [0, inSize[1] - 1]];
-    default:
-      // relu, lrn (across channels only), batchnorm, dropout, softmax, concat, add: same pixel
-      return [rows, cols];
+  const w = windowOf(layer.flow);
+  if (w === null) return [rows, cols];
+  if (w === 'whole') return [[0, inSize[0] - 1], [0, inSize[1] - 1]];
+  if (w === 'adaptive') {
+    // PyTorch: output i averages input [floor(i*In/Out), ceil((i+1)*In/Out) - 1]
+    const out = layer.shape.length === 3 ? [layer.shape[1], layer.shape[2]] : [1, 1];
+    const axis = (iv: Interval, j: number): Interval => [Math.floor((iv[0] * inSize[j]) / out[j]), Math.ceil(((iv[1] + 1) * inSize[j]) / out[j]) - 1];
+    return [axis(rows, 0), axis(cols, 1)];
   }
+  const { kernel: k, stride: s, padding: p, dilation: d } = w;
+  const axis = (iv: Interval, j: number): Interval => [iv[0] * s[j] - p[j], iv[1] * s[j] - p[j] + d[j] * (k[j] - 1)];
+  return [axis(rows, 0), axis(cols, 1)];
 }
 
 const clip = ([lo, hi]: Interval, n: number): Interval => [Math.max(0, lo), Math.min(n - 1, hi)];

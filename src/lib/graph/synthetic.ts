@@ -1,7 +1,7 @@
 // A synthetic layered graph with a given number of edges (seeded, random kernel signs), in the
 // same CircuitGraph form buildGraph returns: for screenshots and renderer benchmarks.
 
-import type { CircuitGraph, GraphLayer } from './build';
+import type { CircuitGraph, GraphLayer } from './types';
 
 export function syntheticGraph(edges: number, layerCount = 8, seed = 1): CircuitGraph {
   const gaps = layerCount - 1;
@@ -16,7 +16,7 @@ export function syntheticGraph(edges: number, layerCount = 8, seed = 1): Circuit
   const nodeLayer = new Uint32Array(nodeCount);
   const nodeChannel = new Uint32Array(nodeCount);
   for (let l = 0; l < layerCount; l++) {
-    layers.push({ name: l === 0 ? 'input' : `layer${l}`, op: l === 0 ? 'input' : 'conv2d', modelLayer: l - 1, depth: l, nodeStart: l * width, nodeCount: width, edgeStart: 0, edgeCount: 0 });
+    layers.push({ name: l === 0 ? 'input' : `layer${l}`, op: l === 0 ? 'input' : 'conv2d', kind: l === 0 ? 'input' : 'kernels', modelLayer: l - 1, depth: l, nodeStart: l * width, nodeCount: width, edgeStart: 0, edgeCount: 0 });
     for (let c = 0; c < width; c++) {
       nodeLayer[l * width + c] = l;
       nodeChannel[l * width + c] = c;

@@ -4,6 +4,7 @@
 
 import { ModelFormatError, type InputSpec, type Layer, type Model, type Shape } from './types';
 import { opDescriptor, OPS } from '../ops/registry';
+import type { ChannelFlow } from '../ops/types';
 import { foldBatchnorms } from './fold';
 
 export const MODEL_FORMAT = 'cnn-microscope/1';
@@ -155,16 +156,20 @@ export function parseModel(json: unknown, weights: ArrayBuffer, options: { foldB
       params[p] = readData(tname, t, weights);
       paramShapes[p] = t.shape;
     }
+    if (!d.channelFlow) fail(`${where}: op "${l.op}" does not declare how its output channels depend on its inputs, so the graph cannot be built`);
     let attrs: Record<string, unknown>;
     let shape: Shape;
+    let flow: ChannelFlow;
     try {
       attrs = d.parseAttrs(l.attrs);
-      shape = d.inferShape(l.inputs.map((i) => shapes.get(i)!), attrs, paramShapes);
+      const inputShapes = l.inputs.map((i) => shapes.get(i)!);
+      shape = d.inferShape(inputShapes, attrs, paramShapes);
+      flow = d.channelFlow!(attrs, inputShapes, shape);
     } catch (e) {
       return fail(`${where}: ${(e as Error).message}`);
     }
     shapes.set(l.name, shape);
-    return { name: l.name, op: l.op, inputs: [...l.inputs], attrs, params, paramShapes, shape };
+    return { name: l.name, op: l.op, inputs: [...l.inputs], attrs, params, paramShapes, shape, flow };
   });
 
   const output = j.output;

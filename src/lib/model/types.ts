@@ -2,6 +2,8 @@
 // Produced by `parseModel` (load.ts) from model.json + weights.bin; consumed by the CPU
 // reference and the GPU engine. See docs/model-format.md for the file format.
 
+import type { ChannelFlow } from '../ops/types';
+
 /** Per-image shape, channels first: [C, H, W] for maps, [F] after flatten/linear. */
 export type Shape = number[];
 
@@ -26,6 +28,8 @@ export interface Layer {
   paramShapes: Record<string, Shape>;
   /** Per-image output shape. */
   shape: Shape;
+  /** How its output channels depend on its inputs' channels, as its op declares it. */
+  flow: ChannelFlow;
 }
 
 export interface Model {

@@ -12,6 +12,7 @@ export const batchnorm: OpDescriptor = {
   arity: 1,
   paramNames: ['weight', 'bias', 'runningMean', 'runningVar'],
   requiredParams: ['weight', 'bias', 'runningMean', 'runningVar'],
+  channelFlow: () => ({ kind: 'same', window: null }),
   parseAttrs(raw) {
     rejectUnknown(raw, ['eps']);
     const eps = num(raw, 'eps', 1e-5);

@@ -121,6 +121,10 @@ export const conv2d: OpDescriptor = {
   paramNames: ['weight', 'bias'],
   requiredParams: ['weight'],
   perImageWeightGrads: true,
+  channelFlow: (attrs) => {
+    const g = convGeometry(attrs);
+    return { kind: 'kernels', groups: g.groups, window: { kernel: g.kernel, stride: g.stride, padding: g.padding, dilation: g.dilation } };
+  },
   parseAttrs(raw) {
     rejectUnknown(raw, ['kernel', 'stride', 'padding', 'dilation', 'groups']);
     return {

@@ -21,6 +21,7 @@ export const linear: OpDescriptor = {
   paramNames: ['weight', 'bias'],
   requiredParams: ['weight'],
   perImageWeightGrads: true,
+  channelFlow: () => ({ kind: 'kernels', groups: 1, window: 'whole' }),
   parseAttrs(raw) {
     rejectUnknown(raw, []);
     return {};

@@ -15,6 +15,8 @@ export const lrn: OpDescriptor = {
   arity: 1,
   paramNames: [],
   requiredParams: [],
+  /** Channel c is normalized by channels c - floor(size/2) .. c + floor((size-1)/2). */
+  channelFlow: (attrs) => ({ kind: 'neighbours', before: Math.floor((attrs.size as number) / 2), after: Math.floor(((attrs.size as number) - 1) / 2) }),
   parseAttrs(raw) {
     rejectUnknown(raw, ['size', 'alpha', 'beta', 'k']);
     return { size: int(raw, 'size', undefined, 1), alpha: num(raw, 'alpha', 1e-4), beta: num(raw, 'beta', 0.75), k: num(raw, 'k', 1) };

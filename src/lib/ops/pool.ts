@@ -1,7 +1,7 @@
 // maxpool, avgpool and adaptiveavgpool (torch.nn.MaxPool2d / AvgPool2d / AdaptiveAvgPool2d).
 // GPU: shaders/maxpool/*.wgsl (argmax kept for backward), shaders/avgpool/*.wgsl (ADAPTIVE variant).
 
-import type { OpDescriptor, GpuLayerBuffers, Attrs } from './types';
+import type { OpDescriptor, GpuLayerBuffers, Attrs, ChannelFlow } from './types';
 import type { Kernels } from '../engine/kernels';
 import { bool, pair, rejectUnknown, windowOutLen, shapeStr } from './attrs';
 import { chw } from './grid';
@@ -35,11 +35,18 @@ function poolUniforms(b: GpuLayerBuffers, g: PoolGeometry): number[] {
 
 const geometry = (attrs: Attrs) => attrs as unknown as PoolGeometry;
 
+/** A pool reads channel c alone, over its window. */
+const pooledFlow = (attrs: Attrs): ChannelFlow => {
+  const g = geometry(attrs);
+  return { kind: 'same', window: { kernel: g.kernel, stride: g.stride, padding: g.padding, dilation: [1, 1] } };
+};
+
 export const maxpool: OpDescriptor = {
   op: 'maxpool',
   arity: 1,
   paramNames: [],
   requiredParams: [],
+  channelFlow: pooledFlow,
   parseAttrs: (raw) => windowAttrs(raw, []),
   inferShape: ([s], attrs) => windowShape(s, attrs),
   auxSizes: (_in, out) => ({ argmax: out[0] * out[1] * out[2] }),
@@ -102,6 +109,7 @@ export const avgpool: OpDescriptor = {
   arity: 1,
   paramNames: [],
   requiredParams: [],
+  channelFlow: pooledFlow,
   parseAttrs: (raw) => ({ ...windowAttrs(raw, ['countIncludePad']), countIncludePad: bool(raw, 'countIncludePad', true) }),
   inferShape: ([s], attrs) => windowShape(s, attrs),
   cpuForward: ({ inputs, attrs, outShape }) => avgPoolForward(inputs[0], outShape, geometry(attrs)),
@@ -118,6 +126,7 @@ export const adaptiveavgpool: OpDescriptor = {
   arity: 1,
   paramNames: [],
   requiredParams: [],
+  channelFlow: () => ({ kind: 'same', window: 'adaptive' }),
   parseAttrs(raw) {
     rejectUnknown(raw, ['output']);
     return {

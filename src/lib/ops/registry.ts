@@ -4,6 +4,7 @@ import type { OpDescriptor } from './types';
 import { conv2d } from './conv2d';
 import { linear } from './linear';
 import { relu } from './relu';
+import { leakyrelu } from './leakyrelu';
 import { maxpool, avgpool, adaptiveavgpool } from './pool';
 import { lrn } from './lrn';
 import { batchnorm } from './batchnorm';
@@ -11,7 +12,7 @@ import { flatten, dropout, concat, add } from './structural';
 import { softmax } from './softmax';
 
 export const OPS: Record<string, OpDescriptor> = Object.fromEntries(
-  [conv2d, linear, relu, maxpool, avgpool, adaptiveavgpool, lrn, batchnorm, flatten, dropout, concat, add, softmax].map((d) => [d.op, d]),
+  [conv2d, linear, relu, leakyrelu, maxpool, avgpool, adaptiveavgpool, lrn, batchnorm, flatten, dropout, concat, add, softmax].map((d) => [d.op, d]),
 );
 
 export function opDescriptor(op: string): OpDescriptor | undefined {

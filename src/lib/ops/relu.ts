@@ -11,6 +11,8 @@ export const relu: OpDescriptor = {
   arity: 1,
   paramNames: [],
   requiredParams: [],
+  channelFlow: () => ({ kind: 'same', window: null, activation: true }),
+  redirectsGradient: true,
   parseAttrs(raw) {
     rejectUnknown(raw, ['redirect']);
     return bool(raw, 'redirect', false) ? { redirect: true } : {};

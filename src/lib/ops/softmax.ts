@@ -8,6 +8,7 @@ export const softmax: OpDescriptor = {
   arity: 1,
   paramNames: [],
   requiredParams: [],
+  channelFlow: () => ({ kind: 'all' }),
   parseAttrs(raw) {
     rejectUnknown(raw, ['axis']);
     if (raw.axis !== undefined && raw.axis !== 1) throw new Error(`only softmax over axis 1 is supported`);

@@ -44,6 +44,7 @@ const identityCpu = {
 
 export const flatten: OpDescriptor = {
   op: 'flatten',
+  channelFlow: () => ({ kind: 'flatten' }),
   arity: 1,
   paramNames: [],
   requiredParams: [],
@@ -60,6 +61,7 @@ export const flatten: OpDescriptor = {
 
 export const dropout: OpDescriptor = {
   op: 'dropout',
+  channelFlow: () => ({ kind: 'same', window: null }),
   arity: 1,
   paramNames: [],
   requiredParams: [],
@@ -78,6 +80,7 @@ export const dropout: OpDescriptor = {
 
 export const concat: OpDescriptor = {
   op: 'concat',
+  channelFlow: () => ({ kind: 'concat' }),
   arity: [1, 64],
   paramNames: [],
   requiredParams: [],
@@ -154,6 +157,7 @@ export const concat: OpDescriptor = {
 
 export const add: OpDescriptor = {
   op: 'add',
+  channelFlow: () => ({ kind: 'add' }),
   arity: [2, 64],
   paramNames: [],
   requiredParams: [],

@@ -63,8 +63,55 @@ export interface GpuWeightGradBuffers extends GpuLayerBuffers {
   perImage: boolean;
 }
 
+/**
+ * A spatial window per axis [rows, cols]: output pixel y reads input pixels
+ * y*stride - padding + dilation*[0, kernel - 1] (before clipping to the map).
+ */
+export interface SpatialWindow {
+  kernel: [number, number];
+  stride: [number, number];
+  padding: [number, number];
+  dilation: [number, number];
+}
+
+/**
+ * How an op's output channels depend on its input channels, and over which pixels: the one
+ * fact the graph, circuits, receptive fields and feature visualization read of an op
+ * (src/lib/graph/build.ts). Plain data, so it travels to the page with the model summary.
+ */
+export type ChannelFlow =
+  /**
+   * Output channel c reads input channel c only: elementwise ops, pools, dropout. `window`:
+   * null for the same pixel, 'adaptive' for adaptive pooling bins. `activation`: the op is a
+   * filter's nonlinearity, so a filter's map is taken after it (seed 001).
+   */
+  | { kind: 'same'; window: SpatialWindow | 'adaptive' | null; activation?: boolean }
+  /** Output channel c reads input channels c - before .. c + after (local response norm). */
+  | { kind: 'neighbours'; before: number; after: number }
+  /**
+   * Filters: output channel o reads every input channel of its group through one kernel (an
+   * edge of the graph); groups = input channels makes it depthwise. `window` 'whole': each
+   * input channel is read whole, as one run of features (a linear layer after a flatten).
+   */
+  | { kind: 'kernels'; groups: number; window: SpatialWindow | 'whole' }
+  /** Output channels are the inputs' channels, in order (channel concatenation). */
+  | { kind: 'concat' }
+  /** Output channel c sums channel c of every input (a residual junction). */
+  | { kind: 'add' }
+  /** A [C, H, W] map becomes C runs of H*W features; each run keeps its channel. */
+  | { kind: 'flatten' }
+  /** Every output channel reads every input channel (softmax across channels). */
+  | { kind: 'all' };
+
 export interface OpDescriptor {
   op: string;
+  /**
+   * The op's channel flow for its validated attributes and shapes. An op without it cannot
+   * be loaded: a model using it is refused with a message naming the op.
+   */
+  channelFlow?(attrs: Attrs, inputShapes: Shape[], outShape: Shape): ChannelFlow;
+  /** Whether the op takes the `redirect` attribute: the redirected gradient of early feature-visualization steps. */
+  redirectsGradient?: boolean;
   /** Number of inputs: exact, or [min, max]. */
   arity: number | [number, number];
   /** Parameter names this op can take; required ones listed in requiredParams. */

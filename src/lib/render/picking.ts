@@ -2,7 +2,7 @@
 // else the nearest drawn edge by point-to-segment distance (a linear scan, fast enough for
 // hundreds of thousands of edges once per frame).
 
-import type { CircuitGraph } from '../graph/build';
+import type { CircuitGraph } from '../graph/types';
 
 export class Picker {
   private cell = 1;

@@ -2,7 +2,7 @@
 // (edge state, node state and size), written into the renderer's attribute arrays. It never
 // changes the graph; the renderer only uploads what it returns.
 
-import type { CircuitGraph } from '../graph/build';
+import type { CircuitGraph } from '../graph/types';
 import { EDGE_FADED, EDGE_HIGHLIGHT, EDGE_KEPT, EDGE_REMOVED, NODE_HIGHLIGHT, NODE_KEPT, NODE_REMOVED, NODE_SELECTED } from './states';
 
 export type Pick = { kind: 'node' | 'edge'; id: number } | null;
@@ -82,7 +82,7 @@ export function reduce(graph: CircuitGraph, h: Highlight, edgeState: Float32Arra
   mark(h.selection, true);
   for (let n = 0; n < graph.nodeCount; n++) {
     nodeLook[2 * n] = nodeState[n];
-    nodeLook[2 * n + 1] = graph.layers[graph.nodeLayer[n]].op === 'add' ? 0.6 : 1;
+    nodeLook[2 * n + 1] = graph.layers[graph.nodeLayer[n]].kind === 'junction' ? 0.6 : 1;
   }
   markRemoved(graph, h.removed ?? null, inc, edgeState, nodeLook);
 }

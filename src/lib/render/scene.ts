@@ -3,7 +3,7 @@
 // with zoom. Renders on demand; data changes only rewrite attribute buffers.
 
 import { Application, Container, Graphics, Text } from 'pixi.js';
-import type { CircuitGraph } from '../graph/build';
+import type { CircuitGraph } from '../graph/types';
 import { EdgeLayer, type EdgeDrawing } from './edges';
 import { NODE_MAX_PX, NODE_MIN_PX, NODE_RADIUS, NodeLayer } from './nodes';
 import { Picker } from './picking';

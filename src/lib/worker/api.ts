@@ -7,7 +7,8 @@ import { Engine } from '$lib/engine/engine';
 import { fetchModel } from '$lib/model/load';
 import type { Model } from '$lib/model/types';
 import { fetchImageSet, type ImageSet } from '$lib/images/imageSet';
-import type { CircuitGraph } from '$lib/graph/build';
+import type { CircuitGraph, ModelGraph } from '$lib/graph/types';
+import { drawnGraph } from '$lib/graph/build';
 import { JobRegistry, newJobId, type Job, type Progress } from './jobs';
 import { softmaxRows } from './scores';
 import { MicroscopeSession, type RunOptions } from './view/session';
@@ -34,7 +35,7 @@ function summarize(model: Model, engine: Engine): ModelSummary {
   let parameterCount = 0;
   const layers = model.layers.map((l) => {
     for (const p of Object.values(l.params)) parameterCount += p.length;
-    return { name: l.name, op: l.op, inputs: [...l.inputs], shape: [...l.shape], params: { ...l.paramShapes }, attrs: structuredClone(l.attrs) };
+    return { name: l.name, op: l.op, inputs: [...l.inputs], shape: [...l.shape], params: { ...l.paramShapes }, attrs: structuredClone(l.attrs), flow: structuredClone(l.flow) };
   });
   const { name, channels, height, width, mean, std } = model.input;
   return {
@@ -56,8 +57,8 @@ function summarizeImages(images: ImageSet): ImagesSummary {
 }
 
 /** A copy of the graph whose typed arrays can be transferred without detaching the session's. */
-function graphCopy(graph: CircuitGraph): { graph: CircuitGraph; buffers: ArrayBuffer[] } {
-  const copy = structuredClone(graph);
+function graphCopy(graph: ModelGraph): { graph: CircuitGraph; buffers: ArrayBuffer[] } {
+  const copy = structuredClone(drawnGraph(graph));
   const buffers = new Set<ArrayBuffer>();
   for (const v of Object.values(copy)) if (ArrayBuffer.isView(v)) buffers.add(v.buffer as ArrayBuffer);
   for (const l of copy.layers) if (l.inputStarts) buffers.add(l.inputStarts.buffer as ArrayBuffer);

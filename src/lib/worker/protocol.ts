@@ -1,7 +1,8 @@
 // The microscope worker's API as the page sees it: plain, structured-clonable data only
 // (no GPU objects, no engine classes). Expected failures come back as values, not throws.
 
-import type { CircuitGraph } from '$lib/graph/build';
+import type { CircuitGraph } from '$lib/graph/types';
+import type { ChannelFlow } from '$lib/ops/types';
 import type { Cut, Criterion, Layout } from '$lib/state/url';
 import type { LayerStats } from '$lib/circuits/circuit';
 import type { VizSettings } from '$lib/featureviz/settings';
@@ -23,8 +24,10 @@ export interface LayerSummary {
   shape: number[];
   /** Parameter name -> shape. */
   params: Record<string, number[]>;
-  /** The layer's attributes after validation (kernel, stride, padding, ...), for receptive fields. */
+  /** The layer's attributes after validation (kernel, stride, padding, ...). */
   attrs: Record<string, unknown>;
+  /** How its channels depend on its inputs' channels, and over which window (receptive fields). */
+  flow: ChannelFlow;
 }
 
 export interface ModelSummary {
@@ -122,6 +125,8 @@ export interface CircuitQuery {
   criterion: Criterion;
   cut: Cut;
   perLayer?: boolean;
+  /** Prune linear layers' kernels too (default: only convolution kernels, as seed 001 does). */
+  linear?: boolean;
 }
 
 export interface CircuitResult {

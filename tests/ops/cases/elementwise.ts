@@ -5,6 +5,7 @@ import type { OpCase } from '../harness';
 export const elementwiseCases: OpCase[] = [
   { name: 'relu', op: 'relu', batch: 3, inputShapes: [[3, 5, 7]], attrs: {} },
   { name: 'relu flat', op: 'relu', batch: 2, inputShapes: [[17]], attrs: {} },
+  { name: 'leakyrelu alpha 0.2', op: 'leakyrelu', batch: 3, inputShapes: [[3, 5, 7]], attrs: { alpha: 0.2 } },
   { name: 'relu, redirected gradient', op: 'relu', batch: 3, inputShapes: [[3, 5, 7]], attrs: { redirect: true } },
   { name: 'lrn size 5 (AlexNet)', op: 'lrn', batch: 2, inputShapes: [[9, 4, 5]], attrs: { size: 5, alpha: 0.05, beta: 0.75, k: 2 } },
   { name: 'lrn size 4 (even), k 1', op: 'lrn', batch: 2, inputShapes: [[6, 3, 3]], attrs: { size: 4, alpha: 0.3, beta: 0.6, k: 1 } },

@@ -1,15 +1,14 @@
-// Turns a circuit found on the channel graph (kernel indices) into the page's graph order:
-// kept / relevant / importance per graph edge and node. Add junction edges, which are not
-// kernels, are kept when both their ends lie on the circuit.
+// Completes a circuit for the page: kept / relevant / importance per graph edge and node.
+// Junction edges, which are not kernels, are kept when both their ends lie on the circuit.
 
 import type { Model } from '../../model/types';
 import type { Target } from '../../engine/targets';
 import type { Circuit } from '../../circuits/circuit';
 import { normalizeScores } from '../../circuits/circuit';
 import type { Scores } from '../../circuits/saliency';
-import { walkBack, walkForward } from '../../circuits/channelGraph';
+import type { ModelGraph } from '../../graph/types';
+import { nodesOfChannels, walkBack, walkForward } from '../../graph/walks';
 import { targetChannels } from '../../circuits/relevance';
-import { kernelsToEdges, nodesOfChannels, type GraphIndex } from '../../circuits/graphIndex';
 
 export interface GraphCircuit {
   edgeImportance: Float32Array;
@@ -35,34 +34,34 @@ function normalizeWhere(values: Float32Array, use: Uint8Array, ranges: [number, 
 }
 
 export function circuitInGraphOrder(
-  model: Model, index: GraphIndex, target: Target, scores: Scores, circuit: Circuit, perLayer: boolean,
+  model: Model, graph: ModelGraph, target: Target, scores: Scores, circuit: Circuit, perLayer: boolean,
 ): GraphCircuit {
-  const { graph, channels: g } = index;
+  const g = graph;
   const targetIds = targetChannels(model, g, target);
   const reachesTarget = walkBack(g, targetIds).channels;
   const back = walkBack(g, targetIds, circuit.kept).channels;
   const forward = walkForward(g, circuit.kept);
-  const targetNodes = nodesOfChannels(index, targetIds);
+  const targetNodes = nodesOfChannels(g, targetIds);
 
   const nodesKept = new Uint8Array(graph.nodeCount);
   const nodeRelevant = new Uint8Array(graph.nodeCount);
   for (let n = 0; n < graph.nodeCount; n++) {
-    const ch = index.channelOfNode[n];
+    const ch = g.channelOfNode[n];
     nodesKept[n] = back[ch] && forward[ch] ? 1 : 0;
     nodeRelevant[n] = reachesTarget[ch];
   }
   for (const n of targetNodes) nodesKept[n] = 1;
 
-  const kept = kernelsToEdges(index, circuit.kept);
-  const relevant = kernelsToEdges(index, scores.relevant);
-  const edgeScores = kernelsToEdges(index, scores.edges);
-  const edgeImportance = kernelsToEdges(index, normalizeScores(g, scores, perLayer));
+  const kept = circuit.kept.slice();
+  const relevant = scores.relevant.slice();
+  const edgeScores = scores.edges.slice();
+  const edgeImportance = normalizeScores(g, scores, perLayer);
 
   // Junction edges: kept when both ends are on the circuit; importance the smaller of the
   // strongest kernel importance at either end.
   const strongest = new Float32Array(graph.nodeCount);
   for (let e = 0; e < graph.edgeCount; e++) {
-    if (index.kernelOfEdge[e] < 0) continue;
+    if (!g.edgeIsKernel[e]) continue;
     const v = edgeImportance[e];
     const s = graph.edgeSource[e];
     const t = graph.edgeTarget[e];
@@ -70,7 +69,7 @@ export function circuitInGraphOrder(
     if (v > strongest[t]) strongest[t] = v;
   }
   for (let e = 0; e < graph.edgeCount; e++) {
-    if (index.kernelOfEdge[e] >= 0) continue;
+    if (g.edgeIsKernel[e]) continue;
     const s = graph.edgeSource[e];
     const t = graph.edgeTarget[e];
     relevant[e] = nodeRelevant[s] && nodeRelevant[t] ? 1 : 0;
@@ -83,7 +82,7 @@ export function circuitInGraphOrder(
   const scored = new Uint8Array(graph.nodeCount);
   const ranges: [number, number][] = [];
   graph.layers.forEach((gl, li) => {
-    const s = index.scoredOfLayer[li];
+    const s = g.kernelLayerOf[li];
     const values = s ? scores.nodes.get(s.name) : undefined;
     if (!values) return;
     for (let c = 0; c < gl.nodeCount; c++) {

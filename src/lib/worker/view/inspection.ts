@@ -3,10 +3,10 @@
 // from read-back activations. The current image's read-backs are kept until the image changes.
 
 import type { Engine } from '../../engine/engine';
-import { nodeShape, type Model } from '../../model/types';
-import { edgeWeights, type CircuitGraph } from '../../graph/build';
-import { mapNodeOf } from '../../circuits/scoredLayers';
-import { incomingEdges, type GraphIndex } from '../../circuits/graphIndex';
+import { nodeShape } from '../../model/types';
+import { edgeWeights } from '../../graph/build';
+import type { CircuitGraph, ModelGraph } from '../../graph/types';
+import { incomingEdges, mapTensorOf } from '../../graph/walks';
 import type { EdgeInspection, KernelData, MapData, NodeInspection } from '../protocol';
 import { channelPlane, edgePreSum, kernelData, mapData, runDot } from './maps';
 import type { NormalizedImage } from './imageRef';
@@ -28,8 +28,7 @@ export class Inspector {
 
   constructor(
     private readonly engine: Engine,
-    private readonly graph: CircuitGraph,
-    private readonly index: GraphIndex,
+    private readonly graph: ModelGraph,
   ) {}
 
   /** One image's activations at the given nodes; the current image's read-backs are kept. */
@@ -52,8 +51,8 @@ export class Inspector {
   nodeMapSource(node: number): { name: string; channel: number } {
     const gl = this.graph.layers[this.graph.nodeLayer[node]];
     const channel = this.graph.nodeChannel[node];
-    if (gl.op === 'input') return { name: this.engine.model.input.name, channel };
-    return { name: mapNodeOf(this.engine.model, gl.name), channel };
+    const k = this.graph.kernelLayerOf[this.graph.nodeLayer[node]];
+    return { name: gl.kind === 'input' ? this.engine.model.input.name : k ? k.mapNode : gl.name, channel };
   }
 
   private nodeLabel(node: number): string {
@@ -70,17 +69,11 @@ export class Inspector {
 
   /** The weights of a graph edge shaped for display. */
   kernelOf(edge: number): KernelData {
-    const gl = this.graph.layers[this.graph.edgeLayer[edge]];
+    const s = this.graph.kernelLayerOf[this.graph.edgeLayer[edge]];
     const w = edgeWeights(this.engine.model, this.graph, edge);
-    if (gl.op === 'conv2d') {
-      const s = this.engine.model.layers[gl.modelLayer].paramShapes.weight;
-      return kernelData(w, s[2], s[3]);
-    }
-    if (gl.op === 'linear') {
-      const s = this.index.scoredOfLayer[this.graph.edgeLayer[edge]]!;
-      return w.length === s.taps ? kernelData(w, s.inMap[1], s.inMap[2]) : kernelData(w, 1, w.length);
-    }
-    return kernelData(w, 1, 1);
+    if (!s) return kernelData(w, 1, 1);
+    if (!s.wholeChannels) return kernelData(w, s.geometry.kernel[0], s.geometry.kernel[1]);
+    return w.length === s.taps ? kernelData(w, s.inMap[1], s.inMap[2]) : kernelData(w, 1, w.length);
   }
 
   async inspectNode(node: number, image: NormalizedImage): Promise<NodeInspection> {
@@ -90,7 +83,7 @@ export class Inspector {
     const map = this.planeOf(values, src.name, src.channel);
     let sum = 0;
     for (const v of map.data) sum += v;
-    const incoming = [...incomingEdges(this.index, node)].map((e) => ({ edge: e, source: this.graph.edgeSource[e], kernel: this.kernelOf(e) }));
+    const incoming = [...incomingEdges(this.graph, node)].map((e) => ({ edge: e, source: this.graph.edgeSource[e], kernel: this.kernelOf(e) }));
     return {
       node,
       layer: this.graph.layers[this.graph.nodeLayer[node]].name,
@@ -114,10 +107,10 @@ export class Inspector {
     const target = graph.edgeTarget[edge];
     const out = this.nodeMapSource(target);
     const kernel = this.kernelOf(edge);
+    const s = graph.kernelLayerOf[graph.edgeLayer[edge]];
     let input: MapData;
     let preSum: MapData;
-    if (gl.op === 'conv2d') {
-      const s = this.index.scoredOfLayer[graph.edgeLayer[edge]]!;
+    if (s && !s.wholeChannels) {
       const inName = layer.inputs[0];
       const channel = Math.floor(o / (s.rows / s.groups)) * s.cols + i;
       const values = await this.activations(image, [inName, out.name]);
@@ -126,15 +119,14 @@ export class Inspector {
       preSum = mapData(data, s.outMap[1], s.outMap[2], layer.name);
       return { edge, source: graph.edgeSource[edge], target, kernel, input, preSum, output: this.planeOf(values, out.name, out.channel) };
     }
-    if (gl.op === 'linear') {
-      const s = this.index.scoredOfLayer[graph.edgeLayer[edge]]!;
+    if (s) {
       const inName = layer.inputs[0];
       const values = await this.activations(image, [inName, out.name]);
       const a = gl.inputStarts![i];
       const b = gl.inputStarts![i + 1];
       const run = values.get(inName)!.slice(a, b);
       const shaped = run.length === s.taps ? [s.inMap[1], s.inMap[2]] : [1, run.length];
-      input = mapData(run, shaped[0], shaped[1], run.length === s.taps ? linearSourceNode(model, inName) : inName);
+      input = mapData(run, shaped[0], shaped[1], run.length === s.taps ? mapTensorOf(graph, graph.edgeFrom[edge]) : inName);
       preSum = mapData(new Float32Array([runDot(kernel.weights, run)]), 1, 1, layer.name);
       return { edge, source: graph.edgeSource[edge], target, kernel, input, preSum, output: this.planeOf(values, out.name, out.channel) };
     }
@@ -144,18 +136,5 @@ export class Inspector {
     input = this.planeOf(values, addend, o);
     preSum = mapData(input.data.slice(), input.height, input.width, layer.name);
     return { edge, source: graph.edgeSource[edge], target, kernel, input, preSum, output: this.planeOf(values, out.name, out.channel) };
-  }
-}
-
-/** The 3D map a linear layer reads through flatten and dropout, or its direct input. */
-function linearSourceNode(model: Model, name: string): string {
-  for (;;) {
-    const l = model.layers.find((x) => x.name === name);
-    if (l?.op === 'dropout') {
-      name = l.inputs[0];
-      continue;
-    }
-    if (l?.op === 'flatten' && nodeShape(model, l.inputs[0]).length === 3) return l.inputs[0];
-    return name;
   }
 }

@@ -5,15 +5,16 @@
 import type { Engine } from '../../engine/engine';
 import type { Target } from '../../engine/targets';
 import { nodeShape, type Model } from '../../model/types';
-import { buildGraph, type CircuitGraph } from '../../graph/build';
+import { buildGraph } from '../../graph/build';
+import type { ModelGraph } from '../../graph/types';
 import { gridLayout, mdsLayout, sortedLayout } from '../../graph/layout';
 import type { ImageSet as StoredImages } from '../../images/imageSet';
 import { pixelImageSet, type ImageSet as ScoringSet } from '../../circuits/imageSet';
-import { channelGraphOf, computeScores, layerMasks, CRITERIA, type Scores } from '../../circuits/saliency';
+import { computeScores, layerMasks, CRITERIA, type Scores } from '../../circuits/saliency';
 import { extractCircuit, type Circuit } from '../../circuits/circuit';
 import { combineScores } from '../../circuits/contrast';
 import { targetValues, compareValues } from '../../circuits/preservation';
-import { buildGraphIndex, kernelsToEdges, removalMask, type GraphIndex } from '../../circuits/graphIndex';
+import { removalMask } from '../../circuits/removal';
 import {
   canonicalSet, canonicalTarget, imagesLabel, parseImages, parseTarget, setLabel, targetLabel, QuerySpecError,
   type ImageSetSpec, type ImageTerm,
@@ -56,8 +57,7 @@ const now = () => performance.now();
 const formatCount = (n: number) => n.toLocaleString('en-US');
 
 export class MicroscopeSession {
-  readonly graph: CircuitGraph;
-  readonly index: GraphIndex;
+  readonly graph: ModelGraph;
   private readonly scoreCache: Lru<string, Scores>;
   private readonly originalValues = new Lru<string, Float64Array>(4);
   private readonly mdsImagesPerClass: number;
@@ -76,8 +76,7 @@ export class MicroscopeSession {
       );
     }
     this.graph = buildGraph(m);
-    this.index = buildGraphIndex(m, this.graph, channelGraphOf(engine));
-    this.inspector = new Inspector(engine, this.graph, this.index);
+    this.inspector = new Inspector(engine, this.graph);
     this.scoreCache = new Lru(options.scoreCacheSize ?? 16);
     this.mdsImagesPerClass = options.mdsImagesPerClass ?? 10;
   }
@@ -127,7 +126,9 @@ export class MicroscopeSession {
   /** Scores of one term, from the cache or computed (the flag says which). */
   private async termScores(target: Target, term: ImageTerm, query: CircuitQuery, step: string, opts: RunOptions): Promise<{ scores: Scores; cached: boolean; count: number }> {
     const forceKeep = query.criterion === 'force' ? (query.cut.kind === 'keep' ? query.cut.value : 0.1) : null;
-    const key = [this.model.name, query.criterion, canonicalTarget(target), canonicalSet(term.set), forceKeep ?? ''].join('|');
+    // FORCE's scores depend on the cut it prunes towards: the keep fraction and what it may prune.
+    const forceCut = forceKeep === null ? '' : `${forceKeep}|${query.linear ? 'linear' : 'conv'}`;
+    const key = [this.model.name, query.criterion, canonicalTarget(target), canonicalSet(term.set), forceCut].join('|');
     const indices = this.indicesOf(term.set, 'scoring');
     const hit = this.scoreCache.get(key);
     if (hit) return { scores: hit, cached: true, count: indices.length };
@@ -139,6 +140,7 @@ export class MicroscopeSession {
     const scores = await computeScores(this.engine, target, set, query.criterion, {
       signal: opts.signal,
       keep: forceKeep ?? undefined,
+      linear: !!query.linear,
       onProgress: (done, total) => opts.progress?.(phase, done, total),
     });
     this.scoreCache.set(key, scores);
@@ -163,7 +165,7 @@ export class MicroscopeSession {
     }
     const scores = combineTerms(parts);
     const cut = query.cut.kind === 'keep' ? { keep: query.cut.value } : { threshold: query.cut.value };
-    const circuit = extractCircuit(model, this.index.channels, target, scores, { ...cut, perLayer: !!query.perLayer });
+    const circuit = extractCircuit(model, this.graph, target, scores, { ...cut, perLayer: !!query.perLayer, linear: !!query.linear });
     return { target, terms, scores, circuit, imageCount, cached };
   }
 
@@ -171,10 +173,10 @@ export class MicroscopeSession {
   async circuit(query: CircuitQuery, opts: RunOptions = {}): Promise<CircuitResult> {
     const t0 = now();
     const c = await this.cutCircuit(query, opts);
-    const mapped = circuitInGraphOrder(this.model, this.index, c.target, c.scores, c.circuit, !!query.perLayer);
+    const mapped = circuitInGraphOrder(this.model, this.graph, c.target, c.scores, c.circuit, !!query.perLayer);
     return {
       query: structuredClone(query),
-      targetLabel: targetLabel(c.target, this.model.classes),
+      targetLabel: targetLabel(c.target, this.model.classes, this.model),
       imagesLabel: `${imagesLabel(c.terms, this.model.classes)} (${formatCount(c.imageCount)} images)`,
       imageCount: c.imageCount,
       ...mapped,
@@ -191,7 +193,8 @@ export class MicroscopeSession {
   /** Words for an empty circuit: the first layer on the way that the cut left without kernels. */
   private whyEmpty(query: CircuitQuery, c: CutCircuit): string {
     const cut = query.cut.kind === 'keep' ? { keep: query.cut.value } : { threshold: query.cut.value };
-    const raw = extractCircuit(this.model, this.index.channels, c.target, c.scores, { ...cut, perLayer: !!query.perLayer, effective: false });
+    if (c.circuit.dead) return `the target does not change on these images (${c.imageCount} images): every kernel scores the same, so no kernel matters to it. Pick other images or another target.`;
+    const raw = extractCircuit(this.model, this.graph, c.target, c.scores, { ...cut, perLayer: !!query.perLayer, linear: !!query.linear, effective: false });
     const what = query.cut.kind === 'keep' ? `the top ${+(query.cut.value * 100).toFixed(3)}% of kernels` : `the kernels scoring at least ${query.cut.value}`;
     const hint = query.perLayer ? 'keep more kernels' : 'keep more kernels, or normalize scores per layer';
     const gap = raw.layers.find((l) => l.kernelsRelevant > 0 && l.kernelsKept === 0);
@@ -218,7 +221,7 @@ export class MicroscopeSession {
       });
       this.originalValues.set(key, original);
     }
-    this.engine.setEdgeMasks(layerMasks(this.index.channels, c.circuit.kept));
+    this.engine.setEdgeMasks(layerMasks(this.graph, c.circuit.kept));
     let masked: Float64Array;
     try {
       masked = await targetValues(this.engine, c.target, set, {
@@ -274,7 +277,7 @@ export class MicroscopeSession {
   async ablate(request: AblationRequest): Promise<AblationResult> {
     const model = this.model;
     const target = parseTarget(request?.target, model);
-    const mask = removalMask(this.index, request.removedEdges ?? [], request.removedNodes ?? []);
+    const mask = removalMask(this.graph, request.removedEdges ?? [], request.removedNodes ?? []);
     const img = this.imageOf(request.image);
     const classes = model.classes.length;
     const layer = 'layer' in target ? target.layer : model.output;
@@ -285,7 +288,7 @@ export class MicroscopeSession {
       label = 0;
       for (let c = 1; c < classes; c++) if (before.logits[c] > before.logits[label]) label = c;
     }
-    const masks = layerMasks(this.index.channels, mask);
+    const masks = layerMasks(this.graph, mask);
     for (const [name, m] of masks) if (m.mask.every((v) => v === 1)) masks.delete(name);
     this.engine.setEdgeMasks(masks);
     let after: { logits: Float32Array; y: Float32Array };
@@ -314,7 +317,7 @@ export class MicroscopeSession {
     if (this.classImportance) return this.classImportance;
     const classes = this.model.classes.length;
     const values = new Float32Array(this.graph.nodeCount * classes);
-    const kernels = new Float32Array(this.index.channels.edgeCount);
+    const kernels = new Float32Array(this.graph.edgeCount);
     let counted = 0;
     for (let c = 0; c < classes; c++) {
       opts.progress?.('Class importance', c, classes);
@@ -322,7 +325,7 @@ export class MicroscopeSession {
       if (!indices.length) continue;
       const scores = await computeScores(this.engine, { kind: 'loss' }, this.scoringSet({ kind: 'class', class: c }, indices), 'actgrad', { signal: opts.signal });
       this.graph.layers.forEach((gl, li) => {
-        const s = this.index.scoredOfLayer[li];
+        const s = this.graph.kernelLayerOf[li];
         const v = s ? scores.nodes.get(s.name) : undefined;
         if (v) for (let k = 0; k < gl.nodeCount; k++) values[(gl.nodeStart + k) * classes + c] = v[k];
       });
@@ -331,7 +334,7 @@ export class MicroscopeSession {
     }
     opts.progress?.('Class importance', classes, classes);
     if (counted) for (let e = 0; e < kernels.length; e++) kernels[e] /= counted;
-    this.classImportance = { values, edges: kernelsToEdges(this.index, kernels) };
+    this.classImportance = { values, edges: kernels };
     return this.classImportance;
   }
 

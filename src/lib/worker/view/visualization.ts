@@ -57,13 +57,13 @@ export class SessionVisualizer {
     if (unit?.kind === 'node') {
       this.session.checkNode(unit.node);
       const gl = graph.layers[graph.nodeLayer[unit.node]];
-      if (gl.op === 'input') throw new RangeError(`node ${unit.node} is an input channel: there is nothing to visualize but the image`);
+      if (gl.kind === 'input') throw new RangeError(`node ${unit.node} is an input channel: there is nothing to visualize but the image`);
       return filterObjective(this.session.model, gl.name, graph.nodeChannel[unit.node]);
     }
     if (unit?.kind === 'edge') {
       this.session.checkEdge(unit.edge);
       const gl = graph.layers[graph.edgeLayer[unit.edge]];
-      if (gl.op === 'add') throw new RangeError(`edge ${unit.edge} is an add junction, not a kernel: visualize its nodes instead`);
+      if (gl.kind === 'junction') throw new RangeError(`edge ${unit.edge} is an add junction, not a kernel: visualize its nodes instead`);
       return edgeObjective(gl.name, graph.edgeOut[unit.edge], graph.edgeIn[unit.edge]);
     }
     throw new TypeError('a visualization unit is {kind: "node", node}, {kind: "edge", edge} or {kind: "objective", objective}');
@@ -74,7 +74,7 @@ export class SessionVisualizer {
     const model = this.session.model;
     this.hash ??= weightsHash(model);
     const c = request.circuit;
-    const circuit = c ? [c.target, c.images, c.criterion, c.cut?.kind, c.cut?.value, !!c.perLayer] : null;
+    const circuit = c ? [c.target, c.images, c.criterion, c.cut?.kind, c.cut?.value, !!c.perLayer, !!c.linear] : null;
     return JSON.stringify([VIZ_ALGORITHM, model.name, this.hash, objective, settings, circuit]);
   }
 
@@ -88,7 +88,7 @@ export class SessionVisualizer {
     const hit = await this.cache.get(key);
     if (hit) return { ...hit, ms: 0, cached: true };
     const { channels, height, width } = model.input;
-    const masks = request.circuit ? layerMasks(this.session.index.channels, (await this.session.circuitMask(request.circuit, opts)).kept) : null;
+    const masks = request.circuit ? layerMasks(this.session.graph, (await this.session.circuitMask(request.circuit, opts)).kept) : null;
     const result = await visualize(engine, objective, {
       settings,
       circuitMasks: masks,
