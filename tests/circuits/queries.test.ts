@@ -9,7 +9,7 @@ import { computeScores, graphOf, QueryCancelled } from '../../src/lib/circuits/s
 import { extractCircuit } from '../../src/lib/circuits/circuit';
 import { subFeatureCircuit, crossPreservation } from '../../src/lib/circuits/subcircuit';
 import { preservation } from '../../src/lib/circuits/preservation';
-import { floatImageSet } from '../../src/lib/circuits/imageSet';
+import { floatImageStream } from '../../src/lib/circuits/imageStream';
 import { testDevice } from '../helpers/gpu';
 import { loadFixture } from '../helpers/fixtures';
 import { rng, randomArray } from '../helpers/random';
@@ -17,7 +17,7 @@ import { rng, randomArray } from '../helpers/random';
 const f = loadFixture('alexnet-mini');
 const model = f.model;
 const per = 3 * 35 * 35;
-const images = (n: number, seed: number) => floatImageSet(`${n} random images`, per, randomArray(n * per, rng(seed), 1), Array.from({ length: n }, (_, i) => i % 5));
+const images = (n: number, seed: number) => floatImageStream(`${n} random images`, per, randomArray(n * per, rng(seed), 1), Array.from({ length: n }, (_, i) => i % 5));
 const target: Target = { kind: 'featureMean', layer: 'conv3', channel: 2 };
 
 describe('circuit queries', () => {
@@ -52,8 +52,8 @@ describe('circuit queries', () => {
       const g = graphOf(engine);
       const all = images(8, 2);
       const general = extractCircuit(model, g, target, await computeScores(engine, target, all, 'actgrad'), { keep: 0.5 });
-      const a = floatImageSet('a', per, all.images(0, 2));
-      const b = floatImageSet('b', per, all.images(2, 2));
+      const a = floatImageStream('a', per, all.images(0, 2));
+      const b = floatImageStream('b', per, all.images(2, 2));
       const subA = await subFeatureCircuit(engine, target, general.kept, a, 'actgrad', 0.3);
       const subB = await subFeatureCircuit(engine, target, general.kept, b, 'actgrad', 0.3);
       for (const sub of [subA, subB]) {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Engine } from '../../src/lib/engine/engine';
 import type { Target } from '../../src/lib/engine/targets';
 import { computeScores, graphOf, type Criterion } from '../../src/lib/circuits/saliency';
-import { floatImageSet } from '../../src/lib/circuits/imageSet';
+import { floatImageStream } from '../../src/lib/circuits/imageStream';
 import { preservation } from '../../src/lib/circuits/preservation';
 import { testDevice } from '../helpers/gpu';
 import { loadFixture, toArrayBuffer } from '../helpers/fixtures';
@@ -36,8 +36,8 @@ for (const name of ['alexnet-mini', 'branchnet']) {
     const s = loadSaliency(name);
     const model = f.model;
     const per = model.input.channels * model.input.height * model.input.width;
-    const scoring = floatImageSet('scoring', per, s.tensor('images/scoring'), s.meta.labels);
-    const heldout = floatImageSet('heldout', per, s.tensor('images/heldout'), s.meta.heldoutLabels);
+    const scoring = floatImageStream('scoring', per, s.tensor('images/scoring'), s.meta.labels);
+    const heldout = floatImageStream('heldout', per, s.tensor('images/heldout'), s.meta.heldoutLabels);
 
     for (const t of s.meta.targets as (Target & { id: string })[]) {
       it(`${t.id}: edge and node scores of every criterion`, async () => {

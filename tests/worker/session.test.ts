@@ -9,7 +9,7 @@ import { Engine } from '../../src/lib/engine/engine';
 import { MicroscopeSession } from '../../src/lib/worker/view/session';
 import { computeScores, graphOf, QueryCancelled } from '../../src/lib/circuits/saliency';
 import { extractCircuit } from '../../src/lib/circuits/circuit';
-import { pixelImageSet } from '../../src/lib/circuits/imageSet';
+import { pixelImageStream } from '../../src/lib/circuits/imageStream';
 import { channelId, nodesOfChannels } from '../../src/lib/graph/walks';
 import { cpuForward } from '../../src/lib/cpu/reference';
 import { conv2dForward, type ConvGeometry } from '../../src/lib/ops/reference/conv2d';
@@ -92,7 +92,7 @@ describe('circuits', () => {
 
     // Independently: score the same images directly and cut on the channel graph.
     const target = { kind: 'featureMean', layer: 'relu3', channel: 5 } as const;
-    const set = pixelImageSet('sandals', model.input, images.pixels, sandals, images.labels);
+    const set = pixelImageStream('sandals', model.input, images.pixels, sandals, images.labels);
     const scores = await computeScores(engine, target, set, 'actgrad');
     const g = graphOf(engine);
     const direct = extractCircuit(model, g, target, scores, { keep: 0.2 });
@@ -137,7 +137,7 @@ describe('circuits', () => {
   it('an empty circuit says which layer the cut left empty', async () => {
     // a global 1% cut by magnitude leaves some layer on the way empty
     const r = await session.circuit({ target: 'loss', images: 'all', criterion: 'magnitude', cut: { kind: 'keep', value: 0.01 } });
-    const raw = extractCircuit(model, graphOf(engine), { kind: 'loss' }, await computeScores(engine, { kind: 'loss' }, pixelImageSet('none', model.input, images.pixels, [], images.labels), 'magnitude'), { keep: 0.01, effective: false });
+    const raw = extractCircuit(model, graphOf(engine), { kind: 'loss' }, await computeScores(engine, { kind: 'loss' }, pixelImageStream('none', model.input, images.pixels, [], images.labels), 'magnitude'), { keep: 0.01, effective: false });
     const gap = raw.layers.find((l) => l.kernelsKept === 0)!;
     expect(r.kernelsKept).toBe(0);
     expect(r.emptyReason).toBe(`the top 1% of kernels include no kernel of ${gap.layer}, so no path from the input reaches the target: keep more kernels, or normalize scores per layer.`);

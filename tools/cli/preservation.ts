@@ -11,7 +11,7 @@ import type { Target } from '../../src/lib/engine/targets';
 import { computeScores, channelGraphOf, CRITERIA, seededUniform, type Criterion } from '../../src/lib/circuits/saliency';
 import { extractCircuit } from '../../src/lib/circuits/circuit';
 import { preservation, targetValues } from '../../src/lib/circuits/preservation';
-import { pixelImageSet } from '../../src/lib/circuits/imageSet';
+import { pixelImageStream } from '../../src/lib/circuits/imageStream';
 import { loadBuiltinModel, loadBuiltinImages } from '../node/builtin';
 import { parseArgs, nodeDevice } from './args';
 
@@ -48,8 +48,8 @@ async function main() {
     const l = pool[Math.floor(rand() * pool.length)];
     return { kind: 'featureMean', layer: l.name, channel: Math.floor(rand() * l.shape[0]) };
   });
-  const scoring = pixelImageSet('scoring', model.input, imgs.pixels, subset(imgs.splits.scoring, Number(a.scoring ?? 100)), imgs.labels);
-  const evaluation = pixelImageSet('evaluation', model.input, imgs.pixels, subset(imgs.splits.evaluation, Number(a.evaluation ?? 100)), imgs.labels);
+  const scoring = pixelImageStream('scoring', model.input, imgs.pixels, subset(imgs.splits.scoring, Number(a.scoring ?? 100)), imgs.labels);
+  const evaluation = pixelImageStream('evaluation', model.input, imgs.pixels, subset(imgs.splits.evaluation, Number(a.evaluation ?? 100)), imgs.labels);
   const { device, adapterDescription } = await nodeDevice();
   const engine = Engine.create(device, model);
   const g = channelGraphOf(engine);

@@ -5,7 +5,7 @@ import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseModel } from '../../src/lib/model/load';
 import type { Model } from '../../src/lib/model/types';
-import { pixelImageSet, type ImageSet } from '../../src/lib/circuits/imageSet';
+import { pixelImageStream, type ImageStream } from '../../src/lib/circuits/imageStream';
 
 export const WEIGHTS_DIR = fileURLToPath(new URL('../../static/weights/', import.meta.url));
 
@@ -42,7 +42,7 @@ export function loadBuiltinImages(name: string): BuiltinImages {
  * The image set a name describes, within a split: `all`, a class name, `class:N`,
  * `class:Name`, `image:N` (an index into images.bin), or `images:1,5,9`.
  */
-export function namedImageSet(model: Model, imgs: BuiltinImages, name: string, split: 'scoring' | 'evaluation' | 'all' = 'scoring'): ImageSet {
+export function namedImageSet(model: Model, imgs: BuiltinImages, name: string, split: 'scoring' | 'evaluation' | 'all' = 'scoring'): ImageStream {
   const pool = split === 'all' ? Array.from({ length: imgs.count }, (_, i) => i) : imgs.splits[split];
   const lower = name.trim().toLowerCase();
   let indices: number[];
@@ -56,5 +56,5 @@ export function namedImageSet(model: Model, imgs: BuiltinImages, name: string, s
     indices = pool.filter((i) => imgs.labels[i] === c);
   }
   if (indices.some((i) => !Number.isInteger(i) || i < 0 || i >= imgs.count)) throw new Error(`image set "${name}" names images outside 0..${imgs.count - 1}`);
-  return pixelImageSet(`${name} (${indices.length} images)`, model.input, imgs.pixels, indices, imgs.labels);
+  return pixelImageStream(`${name} (${indices.length} images)`, model.input, imgs.pixels, indices, imgs.labels);
 }

@@ -6,7 +6,7 @@
 import type { Engine } from '../engine/engine';
 import { nodeShape, shapeSize } from '../model/types';
 import { targetLayer, type Target } from '../engine/targets';
-import type { ImageSet } from './imageSet';
+import type { ImageStream } from './imageStream';
 import { graphOf, layerMasks, QueryCancelled, type QueryOptions } from './saliency';
 
 export interface Preservation {
@@ -16,7 +16,7 @@ export interface Preservation {
 }
 
 /** The target's values for every image of the set, flattened (maps for feature targets). */
-export async function targetValues(engine: Engine, target: Target, set: ImageSet, opts: QueryOptions = {}): Promise<Float64Array> {
+export async function targetValues(engine: Engine, target: Target, set: ImageStream, opts: QueryOptions = {}): Promise<Float64Array> {
   const model = engine.model;
   const layer = targetLayer(target, model.output);
   const shape = nodeShape(model, layer);
@@ -120,7 +120,7 @@ export function compareValues(original: Float64Array, circuit: Float64Array): Pr
 
 /** Preservation of `target` by the circuit `kept` (global edge mask) on `set`. */
 export async function preservation(
-  engine: Engine, target: Target, kept: Uint8Array, set: ImageSet, opts: QueryOptions & { original?: Float64Array } = {},
+  engine: Engine, target: Target, kept: Uint8Array, set: ImageStream, opts: QueryOptions & { original?: Float64Array } = {},
 ): Promise<Preservation> {
   const original = opts.original ?? (await targetValues(engine, target, set, opts));
   engine.setEdgeMasks(layerMasks(graphOf(engine), kept));

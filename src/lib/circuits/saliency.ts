@@ -10,7 +10,7 @@ import { buildGraph } from '../graph/build';
 import type { KernelLayer, ModelGraph } from '../graph/types';
 import { prunableEdges, relevantEdges } from './relevance';
 import { keepCount, topEdges } from './ranking';
-import type { ImageSet } from './imageSet';
+import type { ImageStream } from './imageStream';
 
 export type Criterion = 'actgrad' | 'actgrad-mean' | 'snip' | 'magnitude' | 'random' | 'force';
 export const CRITERIA: Criterion[] = ['actgrad', 'actgrad-mean', 'snip', 'force', 'magnitude', 'random'];
@@ -158,7 +158,7 @@ async function readAll(engine: Engine, bufs: LayerAccumulators[]): Promise<{ edg
 }
 
 /** Scores of a gradient criterion (actgrad, actgrad-mean, snip) summed over the set, divided by d. */
-async function gradientScores(engine: Engine, target: Target, set: ImageSet, criterion: Criterion, g: ModelGraph, opts: QueryOptions) {
+async function gradientScores(engine: Engine, target: Target, set: ImageStream, criterion: Criterion, g: ModelGraph, opts: QueryOptions) {
   const k = engine.kernels;
   const accs: LayerAccumulators[] = g.kernelLayers.map((layer) => {
     const edges = engine.pool.acquire(layer.rows * layer.cols * 4, `${layer.name}.edgeScores`);
@@ -257,7 +257,7 @@ function assemble(criterion: Criterion, g: ModelGraph, relevant: Uint8Array, par
  * FORCE: iterative SNIP with the current mask applied, pruned kernels free to come back. Step t
  * keeps k_t = ceil(exp((t/T) log k + (1 - t/T) log N)) of the N relevant prunable kernels.
  */
-async function forceScores(engine: Engine, target: Target, set: ImageSet, g: ModelGraph, relevant: Uint8Array, opts: QueryOptions): Promise<Scores> {
+async function forceScores(engine: Engine, target: Target, set: ImageStream, g: ModelGraph, relevant: Uint8Array, opts: QueryOptions): Promise<Scores> {
   const keep = opts.keep ?? 0.1;
   if (!(keep > 0 && keep <= 1)) throw new Error(`FORCE needs a keep fraction in (0, 1], got ${keep}`);
   const prunable = prunableEdges(g, relevant, !!opts.linear);
@@ -297,7 +297,7 @@ export function layerMasks(g: ModelGraph, mask: Float32Array | Uint8Array): Map<
 }
 
 /** Edge and node scores of `criterion` for `target` over `set`. */
-export async function computeScores(engine: Engine, target: Target, set: ImageSet, criterion: Criterion, opts: QueryOptions = {}): Promise<Scores> {
+export async function computeScores(engine: Engine, target: Target, set: ImageStream, criterion: Criterion, opts: QueryOptions = {}): Promise<Scores> {
   const g = graphOf(engine);
   const relevant = relevantEdges(engine.model, g, target);
   const needsImages = criterion !== 'magnitude' && criterion !== 'random';

@@ -4,14 +4,14 @@
 
 import type { Engine } from '../engine/engine';
 import type { Target } from '../engine/targets';
-import type { ImageSet } from './imageSet';
+import type { ImageStream } from './imageStream';
 import { computeScores, graphOf, layerMasks, type Criterion, type QueryOptions, type Scores } from './saliency';
 import { extractCircuit, type Circuit } from './circuit';
 import { preservation, targetValues, type Preservation } from './preservation';
 
 /** The circuit of `target` on `subset`, restricted to the kernels of `general`. */
 export async function subFeatureCircuit(
-  engine: Engine, target: Target, general: Uint8Array, subset: ImageSet, criterion: Criterion, keep: number, opts: QueryOptions = {},
+  engine: Engine, target: Target, general: Uint8Array, subset: ImageStream, criterion: Criterion, keep: number, opts: QueryOptions = {},
 ): Promise<{ scores: Scores; circuit: Circuit }> {
   const g = graphOf(engine);
   engine.setEdgeMasks(layerMasks(g, general));
@@ -29,7 +29,7 @@ export async function subFeatureCircuit(
 
 /** r[i][j]: preservation of circuit i on image set j. */
 export async function crossPreservation(
-  engine: Engine, target: Target, circuits: Uint8Array[], sets: ImageSet[], opts: QueryOptions = {},
+  engine: Engine, target: Target, circuits: Uint8Array[], sets: ImageStream[], opts: QueryOptions = {},
 ): Promise<Preservation[][]> {
   const originals = [];
   for (const s of sets) originals.push(await targetValues(engine, target, s, opts));

@@ -159,13 +159,7 @@ export function imageToInput(image: RgbaImage, spec: InputGeometry): Float32Arra
   checkNormalization(spec);
   const planes = rgbaToPlanes(image, spec.channels);
   const resized = resizeArea(planes, spec.channels, image.height, image.width, spec.height, spec.width);
-  const plane = spec.height * spec.width;
-  for (let c = 0; c < spec.channels; c++) {
-    const mean = spec.mean[c];
-    const invStd = 1 / spec.std[c];
-    for (let i = c * plane; i < (c + 1) * plane; i++) resized[i] = (resized[i] / 255 - mean) * invStd;
-  }
-  return resized;
+  return normalizePixels(resized, spec, resized); // in place: each value is read before it is written
 }
 
 function checkNormalization(spec: InputGeometry): void {

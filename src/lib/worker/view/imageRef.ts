@@ -5,6 +5,7 @@
 import type { Model } from '../../model/types';
 import type { ImageSet } from '../../images/imageSet';
 import type { ImageRef } from '../protocol';
+import { normalizePixels } from '../../images/preprocess';
 
 export interface NormalizedImage {
   key: string;
@@ -15,20 +16,14 @@ export interface NormalizedImage {
 }
 
 export function normalizedImage(model: Model, images: ImageSet | null, ref: ImageRef): NormalizedImage {
-  const { channels, height, width, mean, std } = model.input;
+  const { channels, height, width } = model.input;
   const per = channels * height * width;
   if (ref?.kind === 'set') {
     if (!images) throw new RangeError(`an image from the set needs the model's image set, and model "${model.name}" has none (images.json)`);
     if (!Number.isInteger(ref.index) || ref.index < 0 || ref.index >= images.count) {
       throw new RangeError(`image ${ref.index} does not exist: the set has ${images.count} images (0..${images.count - 1})`);
     }
-    const raw = images.pixels.subarray(ref.index * per, (ref.index + 1) * per);
-    const pixels = new Float32Array(per);
-    const plane = height * width;
-    for (let t = 0; t < per; t++) {
-      const c = Math.floor(t / plane);
-      pixels[t] = (raw[t] / 255 - mean[c]) / std[c];
-    }
+    const pixels = normalizePixels(images.pixels.subarray(ref.index * per, (ref.index + 1) * per), model.input);
     return { key: `set:${ref.index}`, pixels, label: images.labels[ref.index] };
   }
   if (ref?.kind === 'custom') {

@@ -8,8 +8,8 @@ import { nodeShape, type Model } from '../../model/types';
 import { buildGraph } from '../../graph/build';
 import type { ModelGraph } from '../../graph/types';
 import { gridLayout, mdsLayout, sortedLayout } from '../../graph/layout';
-import type { ImageSet as StoredImages } from '../../images/imageSet';
-import { pixelImageSet, type ImageSet as ScoringSet } from '../../circuits/imageSet';
+import type { ImageSet } from '../../images/imageSet';
+import { pixelImageStream, type ImageStream } from '../../circuits/imageStream';
 import { computeScores, layerMasks, CRITERIA, type Scores } from '../../circuits/saliency';
 import { extractCircuit, type Circuit } from '../../circuits/circuit';
 import { combineScores } from '../../circuits/contrast';
@@ -66,7 +66,7 @@ export class MicroscopeSession {
 
   constructor(
     readonly engine: Engine,
-    readonly images: StoredImages | null,
+    readonly images: ImageSet | null,
     options: SessionOptions = {},
   ) {
     const m = engine.model;
@@ -87,7 +87,7 @@ export class MicroscopeSession {
 
   // ----------------------------------------------------------------- image sets
 
-  private requireImages(why: string): StoredImages {
+  private requireImages(why: string): ImageSet {
     if (!this.images) throw new QuerySpecError('images', `${why} needs the model's image set, and model "${this.model.name}" has none (images.json)`);
     return this.images;
   }
@@ -106,10 +106,10 @@ export class MicroscopeSession {
     return set.kind === 'all' ? pool : pool.filter((i) => images.labels[i] === set.class);
   }
 
-  private scoringSet(set: ImageSetSpec, indices: number[]): ScoringSet {
+  private scoringSet(set: ImageSetSpec, indices: number[]): ImageStream {
     const images = this.requireImages('an image set');
     const label = `${setLabel(set, this.model.classes)} (${formatCount(indices.length)} images)`;
-    return pixelImageSet(label, this.model.input, images.pixels, indices, images.labels);
+    return pixelImageStream(label, this.model.input, images.pixels, indices, images.labels);
   }
 
   // ----------------------------------------------------------------- circuits
