@@ -15,7 +15,8 @@ export function foldBatchnorms(model: Model): Model {
   for (const bn of model.layers) {
     if (bn.op !== 'batchnorm') continue;
     const conv = byName.get(bn.inputs[0]);
-    if (!conv || conv.op !== 'conv2d' || consumers.get(conv.name) !== 1 || conv.name === model.output) continue;
+    const slidingKernels = conv?.flow.kind === 'kernels' && conv.flow.window !== 'whole';
+    if (!conv || !slidingKernels || consumers.get(conv.name) !== 1 || conv.name === model.output) continue;
     const eps = bn.attrs.eps as number;
     const { weight: g, bias: beta, runningMean: mean, runningVar: v } = bn.params;
     const O = conv.shape[0];
