@@ -30,6 +30,33 @@ describe('circuitJson', () => {
   const graph = fashionSmall();
   const label = (n: number) => `${graph.layers[graph.nodeLayer[n]].name}:${graph.nodeChannel[n]}`;
 
+  it('with the full result: every relevant kernel with its score and whether the cut and the effective mask kept it, node scores, settings and the FORCE schedule', () => {
+    const r = rng(11);
+    const { scores, importance } = circuit(graph, 9);
+    const relevant = new Uint8Array(graph.edgeCount).map(() => (r() < 0.6 ? 1 : 0));
+    const before = relevant.map((v) => (v && r() < 0.3 ? 1 : 0));
+    const kept = before.map((v) => (v && r() < 0.7 ? 1 : 0));
+    const nodeScores = new Float32Array(graph.nodeCount).map((_, n) => (n % 3 === 0 ? 0 : r()));
+    const nodeImportance = nodeScores.map((v) => v / 2);
+    const nodesKept = new Uint8Array(graph.nodeCount).map(() => (r() < 0.5 ? 1 : 0));
+    const doc = JSON.parse(circuitJson({
+      model: 'fashion-small', target: 'loss', images: 'all', criterion: 'force', cut: { kind: 'keep', value: 0.1 },
+      graph, kept, scores, importance, nodeLabel: label, relevant, keptBeforeEffective: before,
+      nodes: { scores: nodeScores, importance: nodeImportance, kept: nodesKept }, forceSchedule: [900, 500, 100], settings: { perLayer: true, linear: false },
+    })) as CircuitDocument;
+    const expected: string[] = [];
+    for (let e = 0; e < graph.edgeCount; e++) if (relevant[e]) expected.push(`${graph.layers[graph.edgeLayer[e]].name}/${graph.edgeOut[e]}/${graph.edgeIn[e]}/${before[e]}/${kept[e]}/${Math.fround(scores[e])}`);
+    expect(doc.relevant!.map((k) => `${k.layer}/${k.out}/${k.in}/${k.cut}/${k.kept}/${Math.fround(k.score!)}`)).toEqual(expected);
+    expect(doc.nodes!.length).toBe(nodeScores.filter((v) => v !== 0).length);
+    for (const n of doc.nodes!) {
+      expect(Math.fround(n.score!)).toBe(nodeScores[n.node]);
+      expect(n.kept).toBe(nodesKept[n.node]);
+      expect(n.label).toBe(label(n.node));
+    }
+    expect(doc.forceSchedule).toEqual([900, 500, 100]);
+    expect(doc.settings).toEqual({ perLayer: true, linear: false });
+  });
+
   it('round-trips and lists exactly the kept kernels with exact float32 scores', () => {
     const { kept, scores, importance } = circuit(graph, 5);
     const layers = [{ name: 'conv1', kept: 3 }];

@@ -1,6 +1,7 @@
-// A circuit as JSON ('cnn-microscope-circuit/1'): the query's settings, counts, and every
-// kept kernel with its layer, output and input channel, source and target labels and score,
-// so a circuit can be read back by other tools or compared across models.
+// A circuit as JSON ('cnn-microscope-circuit/1'): the query's settings, counts, every kept
+// kernel with its layer, output and input channel, source and target labels and score, and,
+// when given, every relevant kernel's score with whether the cut and the effective mask kept it,
+// the node scores and FORCE's schedule: so a circuit can be read back by other tools.
 
 import type { CircuitGraph } from '../graph/types';
 
@@ -19,6 +20,25 @@ export interface CircuitJsonInput {
   nodeLabel: (n: number) => string;
   layers?: unknown[];
   url?: string;
+  /** The rest of the query's settings, e.g. { perLayer, linear }. */
+  settings?: Record<string, unknown>;
+  /** Per graph edge: 1 for kernels on a path to the target; with it, `relevant` lists them all. */
+  relevant?: Uint8Array;
+  /** Per graph edge: what the cut kept before the effective mask. */
+  keptBeforeEffective?: Uint8Array;
+  /** Per graph node: raw node score, normalized importance and whether the circuit goes through it. */
+  nodes?: { scores: Float32Array; importance: Float32Array; kept: Uint8Array };
+  forceSchedule?: number[] | null;
+}
+
+/** A relevant kernel: its score, and whether the cut and then the effective mask kept it. */
+export interface RelevantKernel {
+  layer: string;
+  out: number;
+  in: number;
+  score: number | null;
+  cut: 0 | 1;
+  kept: 0 | 1;
 }
 
 export interface CircuitKernel {
@@ -51,6 +71,10 @@ export interface CircuitDocument {
   /** Kept identity edges into residual add junctions (not kernels, no weights of their own). */
   junctions: { layer: string; channel: number; addend: number; source: string; target: string }[];
   layers?: unknown[];
+  settings?: Record<string, unknown>;
+  relevant?: RelevantKernel[];
+  nodes?: { node: number; label: string; score: number | null; importance: number | null; kept: 0 | 1 }[];
+  forceSchedule?: number[] | null;
 }
 
 /** A float32 as the shortest decimal that reads back to the same float32; NaN and infinities as null. */
@@ -100,7 +124,35 @@ export function circuitDocument(input: CircuitJsonInput): CircuitDocument {
     kernels,
     junctions,
     ...(input.layers !== undefined ? { layers: input.layers } : {}),
+    ...(input.settings !== undefined ? { settings: input.settings } : {}),
+    ...(input.relevant ? { relevant: relevantKernels(input) } : {}),
+    ...(input.nodes ? { nodes: scoredNodes(input) } : {}),
+    ...(input.forceSchedule !== undefined ? { forceSchedule: input.forceSchedule } : {}),
   };
+}
+
+function relevantKernels(input: CircuitJsonInput): RelevantKernel[] {
+  const { graph, relevant, keptBeforeEffective, kept, scores } = input;
+  const out: RelevantKernel[] = [];
+  for (let e = 0; e < graph.edgeCount; e++) {
+    if (!relevant![e] || graph.layers[graph.edgeLayer[e]].kind !== 'kernels') continue;
+    out.push({
+      layer: graph.layers[graph.edgeLayer[e]].name, out: graph.edgeOut[e], in: graph.edgeIn[e], score: f32(scores[e]),
+      cut: (keptBeforeEffective ?? kept)[e] ? 1 : 0, kept: kept[e] ? 1 : 0,
+    });
+  }
+  return out;
+}
+
+/** Filters with a node score (on a path to the target), in graph order. */
+function scoredNodes(input: CircuitJsonInput): NonNullable<CircuitDocument['nodes']> {
+  const { scores, importance, kept } = input.nodes!;
+  const out: NonNullable<CircuitDocument['nodes']> = [];
+  for (let n = 0; n < input.graph.nodeCount; n++) {
+    if (scores[n] === 0 && importance[n] === 0) continue;
+    out.push({ node: n, label: String(input.nodeLabel(n)), score: f32(scores[n]), importance: f32(importance[n]), kept: kept[n] ? 1 : 0 });
+  }
+  return out;
 }
 
 export function circuitJson(input: CircuitJsonInput): string {

@@ -141,18 +141,27 @@ export interface CircuitResult {
   edgeScores: Float32Array;
   /** Per graph edge: 1 when in the circuit (after the effective mask). */
   kept: Uint8Array;
+  /** Per graph edge: 1 when the cut kept it, before the effective mask dropped dead ends. */
+  keptBeforeEffective: Uint8Array;
   /** Per graph edge: 1 when it can reach the target at all. */
   relevant: Uint8Array;
   /** Per graph node: 1 when the circuit goes through it (the target's node included). */
   nodesKept: Uint8Array;
   /** Per graph node: the criterion's node score normalized to [0, 1]; 0 when it has none. */
   nodeImportance: Float32Array;
+  /** Per graph node: the criterion's raw node score (filters on a path to the target); 0 otherwise. */
+  nodeScores: Float32Array;
   /** Graph nodes the target reads (one for a feature, one class unit for a logit, all outputs for the loss). */
   targetNodes: number[];
+  /** Kept and relevant kernels of the layers the cut prunes (conv layers; linear ones too with linear=1). */
   kernelsKept: number;
   kernelsRelevant: number;
   sparsity: number;
   layers: LayerStats[];
+  /** FORCE: kernels kept after each of its steps; null for other criteria. */
+  forceSchedule: number[] | null;
+  /** The target does not change on these images: every kernel scores the same, the circuit is empty. */
+  dead: boolean;
   /** Time in the worker, ms; 0 when the scores came from the cache. */
   ms: number;
   cached: boolean;

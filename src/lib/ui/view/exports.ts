@@ -52,6 +52,11 @@ export async function exportCircuit(kind: ExportKind, i: ExportInput): Promise<v
     nodeLabel: i.nodeLabel,
     layers: i.result.layers,
     url: i.url,
+    settings: { perLayer: i.state.perLayer, linear: !!i.result.query.linear, imageCount: i.result.imageCount },
+    relevant: i.result.relevant,
+    keptBeforeEffective: i.result.keptBeforeEffective,
+    nodes: { scores: i.result.nodeScores, importance: i.result.nodeImportance, kept: i.result.nodesKept },
+    forceSchedule: i.result.forceSchedule,
   });
   download(json, `${name}.json`, 'application/json');
 }

@@ -14,9 +14,11 @@ export interface GraphCircuit {
   edgeImportance: Float32Array;
   edgeScores: Float32Array;
   kept: Uint8Array;
+  keptBeforeEffective: Uint8Array;
   relevant: Uint8Array;
   nodesKept: Uint8Array;
   nodeImportance: Float32Array;
+  nodeScores: Float32Array;
   targetNodes: number[];
 }
 
@@ -87,11 +89,11 @@ export function circuitInGraphOrder(
     if (!values) return;
     for (let c = 0; c < gl.nodeCount; c++) {
       const n = gl.nodeStart + c;
-      raw[n] = values[c];
+      raw[n] = nodeRelevant[n] ? values[c] : 0;
       scored[n] = nodeRelevant[n];
     }
     if (perLayer) ranges.push([gl.nodeStart, gl.nodeStart + gl.nodeCount]);
   });
   const nodeImportance = normalizeWhere(raw, scored, perLayer ? ranges : [[0, graph.nodeCount]]);
-  return { edgeImportance, edgeScores, kept, relevant, nodesKept, nodeImportance, targetNodes };
+  return { edgeImportance, edgeScores, kept, keptBeforeEffective: circuit.keptBeforeEffective.slice(), relevant, nodesKept, nodeImportance, nodeScores: raw, targetNodes };
 }

@@ -184,6 +184,8 @@ export class MicroscopeSession {
       kernelsRelevant: c.circuit.kernelsRelevant,
       sparsity: c.circuit.sparsity,
       layers: c.circuit.layers,
+      forceSchedule: c.scores.schedule ?? null,
+      dead: c.circuit.dead,
       ms: c.cached ? 0 : now() - t0,
       cached: c.cached,
       emptyReason: c.circuit.kernelsKept === 0 ? this.whyEmpty(query, c) : null,
