@@ -2,21 +2,11 @@
 // (matched back to graph edges by layer, out and in), keeps float32 scores exact, names the
 // settings and counts, and separates residual junctions from kernels; plus safe file names.
 import { describe, expect, it, vi } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { parseModel } from '../../src/lib/model/load';
-import { buildGraph } from '../../src/lib/graph/build';
 import type { CircuitGraph } from '../../src/lib/graph/types';
 import { circuitJson, CIRCUIT_FORMAT, type CircuitDocument } from '../../src/lib/export/json';
 import { safeFilename } from '../../src/lib/export/download';
-import { buildModel } from '../helpers/build-model';
 import { rng } from '../helpers/random';
-
-function fashionSmall(): CircuitGraph {
-  const dir = new URL('../../static/weights/fashion-small/', import.meta.url);
-  const json = JSON.parse(readFileSync(new URL('model.json', dir), 'utf8'));
-  const bin = readFileSync(new URL('weights.bin', dir));
-  return buildGraph(parseModel(json, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength)));
-}
+import { fashionSmallGraph, residualGraph } from '../helpers/graphs';
 
 function circuit(graph: CircuitGraph, seed: number) {
   const r = rng(seed);
@@ -27,7 +17,7 @@ function circuit(graph: CircuitGraph, seed: number) {
 }
 
 describe('circuitJson', () => {
-  const graph = fashionSmall();
+  const graph = fashionSmallGraph();
   const label = (n: number) => `${graph.layers[graph.nodeLayer[n]].name}:${graph.nodeChannel[n]}`;
 
   it('with the full result: every relevant kernel with its score and whether the cut and the effective mask kept it, node scores, settings and the FORCE schedule', () => {
@@ -111,14 +101,7 @@ describe('circuitJson', () => {
   });
 
   it('keeps residual junction edges apart from kernels', () => {
-    const m = buildModel('res', { channels: 1, height: 6, width: 6 }, [
-      { name: 'c1', op: 'conv2d', attrs: { kernel: [3, 3], padding: [1, 1] }, params: { weight: [2, 1, 3, 3], bias: [2] } },
-      { name: 'c2', op: 'conv2d', attrs: { kernel: [3, 3], padding: [1, 1] }, params: { weight: [2, 2, 3, 3], bias: [2] } },
-      { name: 'sum', op: 'add', inputs: ['c1', 'c2'] },
-      { name: 'flat', op: 'flatten' },
-      { name: 'fc', op: 'linear', params: { weight: [3, 72], bias: [3] } },
-    ], 3);
-    const g = buildGraph(m);
+    const g = residualGraph();
     const kept = new Uint8Array(g.edgeCount).fill(1);
     const doc = JSON.parse(circuitJson({
       model: 'res', target: 'loss', images: 'all', criterion: 'actgrad', cut: { kind: 'keep', value: 1 }, graph: g, kept,

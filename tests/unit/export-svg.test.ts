@@ -2,24 +2,14 @@
 // XML, draws one line per kept edge and one circle per drawn node (worked out here from the
 // graph independently), escapes labels, fits every node in the viewBox, sizes PNGs to canvas limits.
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import { DOMParser } from '@xmldom/xmldom';
-import { parseModel } from '../../src/lib/model/load';
-import { buildGraph } from '../../src/lib/graph/build';
 import type { CircuitGraph } from '../../src/lib/graph/types';
 import { gridLayout } from '../../src/lib/graph/layout';
 import { circuitSvg } from '../../src/lib/export/svg';
 import { pngSize, svgSize } from '../../src/lib/export/png';
 import { escapeXml } from '../../src/lib/export/xml';
-import { buildModel } from '../helpers/build-model';
 import { rng } from '../helpers/random';
-
-function fashionSmall(): CircuitGraph {
-  const dir = new URL('../../static/weights/fashion-small/', import.meta.url);
-  const json = JSON.parse(readFileSync(new URL('model.json', dir), 'utf8'));
-  const bin = readFileSync(new URL('weights.bin', dir));
-  return buildGraph(parseModel(json, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength)));
-}
+import { fashionSmallGraph, residualGraph } from '../helpers/graphs';
 
 /** XML parse collecting every warning and error (xmldom 0.8 reports them through errorHandler). */
 function xmlProblems(text: string): { doc: Document; problems: string[] } {
@@ -59,7 +49,7 @@ describe('circuitSvg', () => {
       expect(xmlProblems(bad).problems.length, bad).toBeGreaterThan(0);
   });
 
-  const graph = fashionSmall();
+  const graph = fashionSmallGraph();
   const positions = gridLayout(graph);
   const label = (n: number) => `${graph.layers[graph.nodeLayer[n]].name}:${graph.nodeChannel[n]}`;
 
@@ -168,14 +158,7 @@ describe('circuitSvg', () => {
   });
 
   it('stacks layer names of a shared column (residual add) and handles junction edges', () => {
-    const m = buildModel('res', { channels: 1, height: 6, width: 6 }, [
-      { name: 'c1', op: 'conv2d', attrs: { kernel: [3, 3], padding: [1, 1] }, params: { weight: [2, 1, 3, 3], bias: [2] } },
-      { name: 'c2', op: 'conv2d', attrs: { kernel: [3, 3], padding: [1, 1] }, params: { weight: [2, 2, 3, 3], bias: [2] } },
-      { name: 'sum', op: 'add', inputs: ['c1', 'c2'] },
-      { name: 'flat', op: 'flatten' },
-      { name: 'fc', op: 'linear', params: { weight: [3, 72], bias: [3] } },
-    ], 3);
-    const g = buildGraph(m);
+    const g = residualGraph();
     const doc = parseXml(circuitSvg({ graph: g, positions: gridLayout(g), kept: null, importance: null, nodeLabel: (n) => `n${n}` }));
     expect(elements(doc, 'line').length).toBe(g.edgeCount);
     expect(elements(doc, 'circle').length).toBe(g.nodeCount);

@@ -9,18 +9,13 @@ import type { Scores } from '../../circuits/saliency';
 import type { ModelGraph } from '../../graph/types';
 import { nodesOfChannels, walkBack, walkForward } from '../../graph/walks';
 import { targetChannels } from '../../circuits/relevance';
+import type { CircuitResult } from '../protocol';
 
-export interface GraphCircuit {
-  edgeImportance: Float32Array;
-  edgeScores: Float32Array;
-  kept: Uint8Array;
-  keptBeforeEffective: Uint8Array;
-  relevant: Uint8Array;
-  nodesKept: Uint8Array;
-  nodeImportance: Float32Array;
-  nodeScores: Float32Array;
-  targetNodes: number[];
-}
+/** The per-edge and per-node parts of a circuit result (protocol.ts describes each). */
+export type GraphCircuit = Pick<
+  CircuitResult,
+  'edgeImportance' | 'edgeScores' | 'kept' | 'keptBeforeEffective' | 'relevant' | 'nodesKept' | 'nodeImportance' | 'nodeScores' | 'targetNodes'
+>;
 
 /** Min-max over the entries flagged in `use`, within each group of `ranges`; others 0. */
 function normalizeWhere(values: Float32Array, use: Uint8Array, ranges: [number, number][]): Float32Array {
