@@ -5,7 +5,8 @@
 // nodes show their atlas thumbnails (compared with atlas.bin) or, without an atlas, their
 // finished live visualizations, hostile links are shown as plain text, keyboard shortcuts work;
 // JSON and PNG exports, an uploaded image and a drawn digit are checked against the page's hook,
-// PyTorch's logits and a PyTorch forward pass; no console errors, nothing leaves the origin.
+// PyTorch's logits and a PyTorch forward pass; after Back, Forward or Cancel the controls, the
+// link and the circuit drawn agree; no console errors, nothing leaves the origin.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { deflateSync } from 'node:zlib';
@@ -621,21 +622,40 @@ await check('a bad target shows its message next to the field; the page stays', 
   assert(!(await page.$('[data-testid="query-error"]')), 'the error stayed after a good target');
 });
 
+await check('leaving the target for the images field starts no query; leaving both runs them together', async () => {
+  const before = await page.evaluate(() => location.href);
+  await page.fill('[data-testid="target-input"]', 'logit:Bag');
+  await page.click('[data-testid="images-input"]');
+  await page.waitForTimeout(500);
+  assert(!(await page.$('[data-testid="query-progress"]')), 'a query with the old image set started when the target field was left for the images field');
+  assert((await page.evaluate(() => location.href)) === before, 'the link changed before the image set was entered');
+  await page.fill('[data-testid="images-input"]', 'class:Bag');
+  await page.locator('body').click({ position: { x: 5, y: 790 } });
+  await waitForCircuit(page, { target: 'logit:Bag', images: 'class:Bag', criterion: 'actgrad', cut: { kind: 'keep', value: 0.1 }, perLayer: true, linear: false });
+  const p = new URL(await page.evaluate(() => location.href)).searchParams;
+  assert(p.get('target') === 'logit:Bag' && p.get('images') === 'class:Bag', `the link says target=${p.get('target')} images=${p.get('images')}`);
+  await page.fill('[data-testid="target-input"]', 'loss');
+  await page.fill('[data-testid="images-input"]', 'all');
+  await page.keyboard.press('Enter');
+  const back = await waitForCircuit(page, { target: 'loss', images: 'all', criterion: 'actgrad', cut: { kind: 'keep', value: 0.1 }, perLayer: true, linear: false });
+  assert(back.length === firstKept.length && back.every((e, i) => e === firstKept[i]), 'back at loss on all the circuit differs');
+});
+
 await check('] keeps more kernels, [ fewer; the URL follows', async () => {
   await page.locator('body').click({ position: { x: 5, y: 790 } }).catch(() => {});
   await page.evaluate(() => document.activeElement?.blur());
   await page.keyboard.press(']');
-  const more = await waitForCircuit(page, { target: 'loss', images: 'all', criterion: 'actgrad', cut: { kind: 'keep', value: 0.125 }, perLayer: true });
+  const more = await waitForCircuit(page, { target: 'loss', images: 'all', criterion: 'actgrad', cut: { kind: 'keep', value: 0.125 }, perLayer: true, linear: false });
   assert(more.length > firstKept.length, `keep 12.5% kept ${more.length}, keep 10% kept ${firstKept.length}`);
   await page.waitForFunction(() => location.search.includes('keep=0.125'));
   await page.keyboard.press('[');
-  const back = await waitForCircuit(page, { target: 'loss', images: 'all', criterion: 'actgrad', cut: { kind: 'keep', value: 0.1 }, perLayer: true });
+  const back = await waitForCircuit(page, { target: 'loss', images: 'all', criterion: 'actgrad', cut: { kind: 'keep', value: 0.1 }, perLayer: true, linear: false });
   assert(back.length === firstKept.length && back.every((e, i) => e === firstKept[i]), 'back at 10% the circuit differs');
 });
 
 await check('ranked globally (per-layer off), the loss circuit at keep 10% is empty and the page says why', async () => {
   await page.click('text=normalize scores per layer');
-  await waitForCircuit(page, { target: 'loss', images: 'all', criterion: 'actgrad', cut: { kind: 'keep', value: 0.1 }, perLayer: false });
+  await waitForCircuit(page, { target: 'loss', images: 'all', criterion: 'actgrad', cut: { kind: 'keep', value: 0.1 }, perLayer: false, linear: false });
   const kept = await page.evaluate(() => window.microscope.kept().length);
   const note = await page.$('[data-testid="empty-circuit"]');
   if (kept === 0) assert(note && /keep more/i.test(await note.textContent()), 'an empty circuit without an explanation');
@@ -643,8 +663,29 @@ await check('ranked globally (per-layer off), the loss circuit at keep 10% is em
   console.log(`      global ranking keeps ${kept} kernels${kept === 0 ? `: ${(await note.textContent()).trim().slice(0, 120)}` : ''}`);
   await page.waitForFunction(() => location.search.includes('perlayer=0'));
   await page.click('text=normalize scores per layer');
-  const back = await waitForCircuit(page, { target: 'loss', images: 'all', criterion: 'actgrad', cut: { kind: 'keep', value: 0.1 }, perLayer: true });
+  const back = await waitForCircuit(page, { target: 'loss', images: 'all', criterion: 'actgrad', cut: { kind: 'keep', value: 0.1 }, perLayer: true, linear: false });
   assert(back.length === firstKept.length && back.every((e, i) => e === firstKept[i]), 'per-layer again: the circuit differs');
+});
+
+await check('linear=1 prunes linear layers too; Back and Forward move the view between the two circuits', async () => {
+  await page.waitForTimeout(400); // the viewport reaches the URL after a pause
+  const before = await page.evaluate(() => location.search);
+  await page.click('[data-testid="linear"]');
+  const withLinear = await waitForCircuit(page, { target: 'loss', images: 'all', criterion: 'actgrad', cut: { kind: 'keep', value: 0.1 }, perLayer: true, linear: true });
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('linear') === '1');
+  await page.goBack({ waitUntil: 'commit' });
+  const back = await waitForCircuit(page, { target: 'loss', images: 'all', criterion: 'actgrad', cut: { kind: 'keep', value: 0.1 }, perLayer: true, linear: false });
+  assert((await page.evaluate(() => location.search)) === before, 'Back did not return to the address before');
+  assert(!(await page.isChecked('[data-testid="linear"]')), 'after Back the "Prune linear layers too" box is still ticked');
+  assert(back.length === firstKept.length && back.every((e, i) => e === firstKept[i]), 'after Back the circuit differs from the conv-only one');
+  await page.goForward({ waitUntil: 'commit' });
+  const again = await waitForCircuit(page, { target: 'loss', images: 'all', criterion: 'actgrad', cut: { kind: 'keep', value: 0.1 }, perLayer: true, linear: true });
+  assert(await page.isChecked('[data-testid="linear"]'), 'after Forward the box is not ticked');
+  assert(again.length === withLinear.length && again.every((e, i) => e === withLinear[i]), 'after Forward the circuit differs');
+  await page.click('[data-testid="linear"]');
+  await waitForCircuit(page, { target: 'loss', images: 'all', criterion: 'actgrad', cut: { kind: 'keep', value: 0.1 }, perLayer: true, linear: false });
+  numbers.keptWithLinear = withLinear.length;
+  console.log(`      conv kernels only: ${firstKept.length} kept; linear layers too: ${withLinear.length}`);
 });
 
 await check('a long query shows progress with time left and can be cancelled', async () => {
@@ -661,6 +702,35 @@ await check('a long query shows progress with time left and can be cancelled', a
   await page.selectOption('[data-testid="criterion"]', 'actgrad');
   const kept = await waitForCircuit(page);
   assert(kept.length === firstKept.length, 'the cached circuit did not come back');
+});
+
+await check('after Cancel the controls and the link return to the circuit drawn; Run it again restarts the cancelled query', async () => {
+  const drawnHref = await page.evaluate(() => location.href);
+  const drawn = await page.evaluate(() => JSON.stringify(window.microscope.query()));
+  await page.selectOption('[data-testid="criterion"]', 'force');
+  await page.waitForSelector('[data-testid="query-progress"]', { timeout: 10_000 });
+  await page.evaluate(() => document.activeElement?.blur());
+  await page.keyboard.press(']');
+  await page.waitForFunction(() => /criterion=force/.test(location.search) && /keep=0\.125/.test(location.search));
+  await page.waitForTimeout(500);
+  await page.waitForSelector('[data-testid="query-progress"]', { timeout: 10_000 });
+  assert(await page.$('[data-testid="circuit-stale"]'), 'while the new query runs, the graph is not marked as showing the earlier circuit');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('[data-testid="query-cancelled"]', { timeout: 10_000 });
+  await page.waitForFunction((h) => location.href === h, drawnHref, { timeout: 5000 }).catch(() => {});
+  const href = await page.evaluate(() => location.href);
+  assert(href === drawnHref, `after Cancel the link is ${href}, the circuit drawn is ${drawnHref}`);
+  const controls = await page.evaluate(() => ({ criterion: document.querySelector('[data-testid="criterion"]').value, cut: document.querySelector('[data-testid="cut-value"]').textContent.trim() }));
+  assert(controls.criterion === 'actgrad' && controls.cut === '10.0%', `after Cancel the controls say ${JSON.stringify(controls)}`);
+  assert((await page.evaluate(() => JSON.stringify(window.microscope.query()))) === drawn, 'the circuit drawn changed');
+  await page.waitForTimeout(300);
+  assert(!(await page.$('[data-testid="query-progress"]')), 'returning to the circuit drawn started a query');
+  assert(!(await page.$('[data-testid="circuit-stale"]')), 'the circuit is marked as earlier though the controls describe it');
+  await page.click('[data-testid="query-cancelled"] button');
+  await page.waitForSelector('[data-testid="query-progress"]', { timeout: 10_000 });
+  await page.waitForFunction(() => /criterion=force/.test(location.search) && /keep=0\.125/.test(location.search), null, { timeout: 5000 });
+  await page.click('[data-testid="cancel"]');
+  await page.waitForFunction((h) => location.href === h, drawnHref, { timeout: 10_000 });
 });
 
 await check('the preservation check runs on every held-out image of images.json and gives a correlation', async () => {

@@ -1,4 +1,4 @@
-// The view state in the URL (image number, per-layer switch and ablated parts included): exact round trips (hand-picked and random states), one warning per
+// The view state in the URL (image number, per-layer and linear switches and ablated parts included): exact round trips (hand-picked and random states), one warning per
 // bad parameter, and a fuzz test of thousands of garbled and hostile query strings that must
 // never throw and always give a valid state with markup-free warnings.
 import { describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ describe('view state in the URL', () => {
   it('round trips a full state exactly', () => {
     const s: ViewState = {
       model: 'fashion-vgg', target: 'node:conv2_1:12', images: 'T-shirt/top - 0.5*all', criterion: 'force',
-      cut: { kind: 'threshold', value: 0.12345678901234568 }, perLayer: false, layout: 'mds', selection: { kind: 'edge', id: 4294967295 },
+      cut: { kind: 'threshold', value: 0.12345678901234568 }, perLayer: false, linear: true, layout: 'mds', selection: { kind: 'edge', id: 4294967295 },
       image: 4294967295, removed: { nodes: [7, 0, 4294967295], edges: [12, 3] }, view: { x: -1234.5678e-3, y: 1e-300, zoom: 3.3333333333333335 },
     };
     const r = roundTrip(s);
@@ -61,6 +61,20 @@ describe('view state in the URL', () => {
     expect(viewStateToParams({ ...DEFAULT_STATE, perLayer: false }).toString()).toBe('perlayer=0');
   });
 
+  it('linear=1 prunes linear layers too; off by default, and a garbled value is a warning', () => {
+    expect(DEFAULT_STATE.linear).toBe(false);
+    expect(parseViewState('linear=1')).toEqual({ state: { ...DEFAULT_STATE, linear: true }, warnings: [] });
+    expect(parseViewState('linear=0')).toEqual({ state: DEFAULT_STATE, warnings: [] });
+    expect(viewStateToParams({ ...DEFAULT_STATE, linear: true }).toString()).toBe('linear=1');
+    expect(viewStateToParams(DEFAULT_STATE).has('linear')).toBe(false);
+    for (const bad of ['true', 'yes', '2', '', ' 1', '1.0', '<b>1</b>']) {
+      const r = parseViewState(`linear=${encodeURIComponent(bad)}&perlayer=0`);
+      expect(r.state, bad).toEqual({ ...DEFAULT_STATE, perLayer: false });
+      expect(r.warnings, bad).toEqual([expect.stringMatching(/^parameter "linear" = .* ignored: expected 1 or 0$/)]);
+      expect(r.warnings[0]).not.toMatch(/[<>]/);
+    }
+  });
+
   it('ablated parts: node:N and edge:N, repeats dropped, anything else refused whole', () => {
     expect(parseViewState('ablate=node:3,edge:17,node:3,edge:0').state.removed).toEqual({ nodes: [3], edges: [17, 0] });
     expect(viewStateToParams({ ...DEFAULT_STATE, removed: { nodes: [3], edges: [17, 0] } }).get('ablate')).toBe('node:3,edge:17,edge:0');
@@ -96,6 +110,7 @@ describe('view state in the URL', () => {
         criterion: pick(CRITERIA),
         cut: r() < 0.5 ? { kind: 'keep', value: Math.max(r(), 1e-9) } : { kind: 'threshold', value: r() },
         perLayer: r() < 0.5,
+        linear: r() < 0.5,
         layout: pick(LAYOUTS),
         selection: r() < 0.3 ? null : { kind: r() < 0.5 ? 'node' : 'edge', id: Math.floor(r() * 1e6) },
         image: r() < 0.3 ? null : Math.floor(r() * 1e5),
@@ -114,7 +129,7 @@ describe('view state in the URL', () => {
 
   it('fuzz: garbled and hostile query strings never throw and give a valid state', () => {
     const r = rng(777);
-    const keys = ['model', 'target', 'images', 'criterion', 'keep', 'threshold', 'perlayer', 'layout', 'select', 'ablate', 'image', 'x', 'y', 'zoom', '__proto__', 'constructor', ''];
+    const keys = ['model', 'target', 'images', 'criterion', 'keep', 'threshold', 'perlayer', 'linear', 'layout', 'select', 'ablate', 'image', 'x', 'y', 'zoom', '__proto__', 'constructor', ''];
     const nasty = [
       '<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', 'javascript:alert(1)', '%', '%E0%A4%A', '%00', '\u0000\u202e', '\ud800',
       '1e999', '-1e-999', 'Infinity', 'NaN', '0x10', '1_000', ' 0.5 ', '+.5', '5.', '', '&&&', '===', 'node:99999999999', 'edge:1.5',

@@ -1,6 +1,7 @@
 // The whole view state (model, target, image set, criterion, keep or threshold, per-layer
-// normalization, layout, selection, inspected image, ablated nodes and edges, viewport) to and from URL search params. Parsing never throws: bad parameters fall
-// back to defaults and each one yields a plain-text warning naming it.
+// normalization, whether linear layers are pruned, layout, selection, inspected image, ablated
+// nodes and edges, viewport) to and from URL search params. Parsing never throws: bad
+// parameters fall back to defaults and each one yields a plain-text warning naming it.
 
 export const CRITERIA = ['actgrad', 'actgrad-mean', 'snip', 'force', 'magnitude', 'random'] as const;
 export const LAYOUTS = ['grid', 'sorted', 'mds'] as const;
@@ -30,6 +31,11 @@ export interface ViewState {
    * circuit, as for fashion-small's loss at keep 0.1); perlayer=0 ranks raw scores globally.
    */
   perLayer: boolean;
+  /**
+   * Prune linear (fully connected) layers' weights too. Off by default: only convolution
+   * kernels are cut, as the seed paper does; linear=1 turns it on.
+   */
+  linear: boolean;
   layout: Layout;
   selection: Selection;
   /** The model image the inspector shows (an index into the model's image set); null: the first sample. */
@@ -47,6 +53,7 @@ export const DEFAULT_STATE: ViewState = {
   criterion: 'actgrad',
   cut: { kind: 'keep', value: 0.1 },
   perLayer: true,
+  linear: false,
   layout: 'grid',
   selection: null,
   image: null,
@@ -55,8 +62,8 @@ export const DEFAULT_STATE: ViewState = {
 };
 
 const MODEL_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
-/** Targets and image expressions: letters, digits and a little punctuation; no markup characters. */
-const EXPRESSION = /^[\p{L}\p{N} _.:,@+\-*/()']{1,200}$/u;
+/** Targets and image expressions: letters, digits and a little punctuation (= for sparse directions); no markup characters. */
+const EXPRESSION = /^[\p{L}\p{N} _.:,@+\-*/()'=]{1,200}$/u;
 const ZOOM_MIN = 1e-6;
 const ZOOM_MAX = 1e6;
 const COORD_MAX = 1e9;
@@ -105,7 +112,7 @@ export function parseViewState(query: string | URLSearchParams): { state: ViewSt
     const v = get(key);
     if (v === null) continue;
     if (EXPRESSION.test(v) && v.trim() !== '') state[key] = v;
-    else bad(key, v, 'only letters, digits, spaces and _ . : , @ + - * / ( ) \' are allowed (at most 200)');
+    else bad(key, v, 'only letters, digits, spaces and _ . : , @ + - * / ( ) \' = are allowed (at most 200)');
   }
   const criterion = get('criterion');
   if (criterion !== null) {
@@ -128,10 +135,11 @@ export function parseViewState(query: string | URLSearchParams): { state: ViewSt
     else if (v !== null && v >= 0 && v <= 1) state.cut = { kind: 'threshold', value: v };
     else bad('threshold', threshold, 'expected a normalized score in [0, 1]');
   }
-  const perLayer = get('perlayer');
-  if (perLayer !== null) {
-    if (perLayer === '1' || perLayer === '0') state.perLayer = perLayer === '1';
-    else bad('perlayer', perLayer, 'expected 1 or 0');
+  for (const [key, field] of [['perlayer', 'perLayer'], ['linear', 'linear']] as const) {
+    const v = get(key);
+    if (v === null) continue;
+    if (v === '1' || v === '0') state[field] = v === '1';
+    else bad(key, v, 'expected 1 or 0');
   }
   const layout = get('layout');
   if (layout !== null) {
@@ -192,6 +200,7 @@ export function viewStateToParams(state: ViewState): URLSearchParams {
   if (state.cut.kind === 'threshold') p.set('threshold', String(state.cut.value));
   else if (state.cut.value !== d.cut.value) p.set('keep', String(state.cut.value));
   if (state.perLayer !== d.perLayer) p.set('perlayer', state.perLayer ? '1' : '0');
+  if (state.linear !== d.linear) p.set('linear', state.linear ? '1' : '0');
   if (state.layout !== d.layout) p.set('layout', state.layout);
   if (state.selection) p.set('select', `${state.selection.kind}:${state.selection.id}`);
   if (state.image !== null) p.set('image', String(state.image));
@@ -213,6 +222,7 @@ export function isValidState(s: ViewState): boolean {
     (CRITERIA as readonly string[]).includes(s.criterion) &&
     (LAYOUTS as readonly string[]).includes(s.layout) &&
     typeof s.perLayer === 'boolean' &&
+    typeof s.linear === 'boolean' &&
     (s.image === null || (Number.isSafeInteger(s.image) && s.image >= 0 && s.image < 2 ** 32)) &&
     finite(s.cut.value) &&
     (s.cut.kind === 'keep' ? s.cut.value > 0 && s.cut.value <= 1 : s.cut.kind === 'threshold' && s.cut.value >= 0 && s.cut.value <= 1) &&

@@ -200,10 +200,10 @@ export class Microscope {
     void this.classifySelected();
   }
 
-  /** Moves the selection through the sample grid: dx across classes, dy within a class. */
-  move(dx: number, dy: number): void {
+  /** The sample next to the selected one in the grid (dx across classes, dy within a class), or null when there is none. */
+  neighbour(dx: number, dy: number): number | null {
     const groups = this.samples;
-    if (groups.length === 0) return;
+    if (groups.length === 0) return null;
     let col = groups.findIndex((g) => this.selected !== null && g.includes(this.selected));
     let row = col >= 0 ? groups[col].indexOf(this.selected!) : 0;
     if (col < 0) col = 0;
@@ -217,7 +217,7 @@ export class Microscope {
       row = Math.min(groups[col].length - 1, Math.max(0, row + dy));
     }
     const index = groups[col]?.[row];
-    if (index !== undefined && index !== this.selected) this.select(index);
+    return index !== undefined && index !== this.selected ? index : null;
   }
 
   /** [column, row] of every sample, row by row (the visual reading order of the grid). */

@@ -4,6 +4,7 @@
 
 import type { AblationResult, ImageRef } from '$lib/worker/protocol';
 import type { Removed } from '$lib/state/url';
+import { Latest, SUPERSEDED } from '$lib/ui/latest';
 import { messageOf, type ViewClient } from './viewClient';
 
 /** Where the removed lists are kept (the view state). */
@@ -15,7 +16,7 @@ export class AblationState {
   result = $state.raw<AblationResult | null>(null);
   running = $state(false);
   error = $state<string | null>(null);
-  private generation = 0;
+  private readonly requests = new Latest();
 
   constructor(private readonly store: RemovedStore) {}
 
@@ -61,28 +62,26 @@ export class AblationState {
 
   /** Forgets the last result (a new model); what is removed stays. */
   reset(): void {
-    this.generation++;
+    this.requests.cancel();
     this.result = null;
     this.error = null;
     this.running = false;
   }
 
   async run(client: ViewClient, image: ImageRef, target: string): Promise<void> {
-    const gen = ++this.generation;
     if (!this.active) {
-      this.result = null;
-      this.running = false;
+      this.reset();
       return;
     }
     this.running = true;
     this.error = null;
     try {
-      const r = await client.ablate({ image, removedEdges: this.removedEdges, removedNodes: this.removedNodes, target });
-      if (gen === this.generation) this.result = r;
+      const r = await this.requests.run(() => client.ablate({ image, removedEdges: this.removedEdges, removedNodes: this.removedNodes, target }));
+      if (r === SUPERSEDED) return;
+      this.result = r;
     } catch (err) {
-      if (gen === this.generation) this.error = messageOf(err);
-    } finally {
-      if (gen === this.generation) this.running = false;
+      this.error = messageOf(err);
     }
+    this.running = false;
   }
 }

@@ -5,6 +5,7 @@
 import { receptiveField, type ModelStructure, type Rect } from '$lib/graph/receptiveField';
 import type { CircuitGraph, EdgeInspection, ImageRef, NodeInspection } from '$lib/worker/protocol';
 import type { Selection } from '$lib/state/url';
+import { Latest, SUPERSEDED } from '$lib/ui/latest';
 import { messageOf, type ViewClient } from './viewClient';
 
 export interface HoverPixel {
@@ -21,47 +22,33 @@ export class InspectorState {
   loading = $state(false);
   error = $state<string | null>(null);
   hover = $state.raw<HoverPixel | null>(null);
-  private generation = 0;
+  private readonly requests = new Latest();
 
   async inspect(client: ViewClient, graph: CircuitGraph, selection: Selection, image: ImageRef): Promise<void> {
-    const gen = ++this.generation;
     this.hover = null;
     this.error = null;
-    if (!selection) {
-      this.node = null;
-      this.edge = null;
-      this.loading = false;
-      return;
-    }
-    const count = selection.kind === 'node' ? graph.nodeCount : graph.edgeCount;
-    if (selection.id >= count) {
-      this.node = null;
-      this.edge = null;
-      this.loading = false;
-      this.error = `There is no ${selection.kind} ${selection.id} in this model (it has ${count} ${selection.kind}s).`;
+    const count = selection ? (selection.kind === 'node' ? graph.nodeCount : graph.edgeCount) : 0;
+    if (!selection || selection.id >= count) {
+      this.clear();
+      if (selection) this.error = `There is no ${selection.kind} ${selection.id} in this model (it has ${count} ${selection.kind}s).`;
       return;
     }
     this.loading = true;
     try {
-      if (selection.kind === 'node') {
-        const r = await client.inspectNode(selection.id, image);
-        if (gen !== this.generation) return;
-        this.node = r;
-        this.edge = null;
-      } else {
-        const r = await client.inspectEdge(selection.id, image);
-        if (gen !== this.generation) return;
-        this.edge = r;
-        this.node = null;
-      }
+      const r = await this.requests.run(async () =>
+        selection.kind === 'node'
+          ? { node: await client.inspectNode(selection.id, image), edge: null }
+          : { node: null, edge: await client.inspectEdge(selection.id, image) },
+      );
+      if (r === SUPERSEDED) return;
+      this.node = r.node;
+      this.edge = r.edge;
     } catch (err) {
-      if (gen !== this.generation) return;
       this.node = null;
       this.edge = null;
       this.error = messageOf(err);
-    } finally {
-      if (gen === this.generation) this.loading = false;
     }
+    this.loading = false;
   }
 
   /** The pointer is over pixel (y, x) of a layer's map (null: it left). */
@@ -78,7 +65,7 @@ export class InspectorState {
   }
 
   clear(): void {
-    this.generation++;
+    this.requests.cancel();
     this.node = null;
     this.edge = null;
     this.hover = null;

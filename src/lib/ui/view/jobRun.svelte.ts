@@ -1,8 +1,9 @@
 // One worker job at a time, as runes the panels read: start (a new one stops the old), progress
-// with time left, Cancel, the error message, and results of a superseded run ignored.
+// with time left, Cancel, the error message, and results of a superseded run ignored (latest.ts).
 // The circuit query, the preservation check and the feature visualization all run this way.
 
 import { isCancelled } from '$lib/worker/client';
+import { Latest } from '$lib/ui/latest';
 import { EtaClock } from './eta';
 import { messageOf, type Progress, type RunningJob } from './viewClient';
 
@@ -15,7 +16,7 @@ export class JobRun<T> {
   timeLeftMs = $state<number | null>(null);
   error = $state<string | null>(null);
   private job: RunningJob<T> | null = null;
-  private generation = 0;
+  private readonly latest = new Latest();
 
   /** Whether a job is in flight. */
   protected get inFlight(): boolean {
@@ -32,8 +33,8 @@ export class JobRun<T> {
     initial: Progress | null = null,
   ): Promise<JobOutcome> {
     if (this.job) await this.stopJob();
-    const gen = ++this.generation;
-    const current = () => gen === this.generation;
+    const ticket = this.latest.begin();
+    const current = () => ticket.current;
     const clock = new EtaClock();
     this.error = null;
     this.running = true;
@@ -68,7 +69,7 @@ export class JobRun<T> {
   /** Cancels the job in flight (if any); a run still awaiting it ends as 'stale'. */
   protected async stopJob(): Promise<void> {
     const job = this.job;
-    this.generation++;
+    this.latest.cancel();
     this.job = null;
     this.running = false;
     this.progress = null;

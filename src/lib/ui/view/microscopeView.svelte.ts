@@ -1,17 +1,18 @@
 // The microscope page's controller: the model (through Microscope), the view state and its URL,
 // the graph and its layout, the circuit query, the inspector, feature visualization and
-// ablation, wired so that each change re-runs only what depends on it.
+// ablation. Controls write the view state; what is shown follows it (pageEffects.svelte.ts).
 
 import { Microscope } from '$lib/ui/microscope.svelte';
 import { BUILT_IN_MODELS } from '$lib/ui/models';
 import { atlasMatchesLive, atlasTile, fetchAtlas, type Atlas } from '$lib/featureviz/atlas';
 import { pixelsToRgba } from '$lib/images/display';
 import type { CircuitGraph, ImageRef } from '$lib/worker/protocol';
-import type { Layout, Selection } from '$lib/state/url';
+import type { Layout, Selection, ViewState } from '$lib/state/url';
+import { Latest } from '$lib/ui/latest';
 import { AblationState } from './ablation.svelte';
 import { InspectorState } from './inspector.svelte';
 import { QueryRunner } from './queryRunner.svelte';
-import { ViewStore, UrlWriter } from './viewStore.svelte';
+import { ViewStore, UrlWriter, withQuery, type WriteAddress } from './viewStore.svelte';
 import { Visualizer } from './visualizer.svelte';
 import { PreservationCheck } from './preservation.svelte';
 import { messageOf, type RunningJob, type ViewClient } from './viewClient';
@@ -51,13 +52,17 @@ export class MicroscopeView {
     return this.atlas || seen.size ? (node: number) => this.thumbnail(node) ?? seen.get(node) ?? null : null;
   });
 
+  /** The model asked of Microscope last (the view state's model follows into it). */
+  loadedModel = '';
   private layoutJob: RunningJob<Float32Array> | null = null;
-  private layoutGeneration = 0;
-  private folder = '';
+  private readonly layouts = new Latest();
+  private readonly loads = new Latest();
 
-  constructor(private readonly folderUrl: (model: string) => string, private readonly writeUrl: (href: string) => void) {}
+  readonly url: UrlWriter;
 
-  readonly url = new UrlWriter((href) => this.writeUrl(href));
+  constructor(private readonly folderUrl: (model: string) => string, writeUrl: WriteAddress) {
+    this.url = new UrlWriter(this.state, writeUrl);
+  }
 
   get client(): ViewClient | null {
     return this.scope.worker;
@@ -69,14 +74,39 @@ export class MicroscopeView {
     return this.scope.selected === null ? null : { kind: 'set', index: this.scope.selected };
   }
 
-  /** Opens the page: the URL's state, then the model. */
+  /** Opens the page on the URL's state (the model then loads, pageEffects.svelte.ts). */
   open(search: string): void {
     this.state.read(search);
-    void this.loadModel(this.state.model, this.state.image, true);
   }
 
-  /** Loads a model; `fromUrl`: the link's selection and ablation are kept (else ablation is undone). */
-  async loadModel(name: string, image: number | null = null, fromUrl = false): Promise<void> {
+  /** Back/Forward (or any change of the address): the view state becomes the URL's. */
+  followUrl(search: string): void {
+    this.url.stop();
+    this.state.read(search);
+  }
+
+  /** Another model: its default selection, image and viewport, nothing removed; the rest stays. */
+  pickModel(name: string): void {
+    this.state.set({ ...this.state.snapshot(), model: name, selection: null, image: null, removed: { nodes: [], edges: [] } });
+    this.state.viewFromUrl = false;
+  }
+
+  /** Shows an image of the model's set (a control: the view state changes, the scope follows). */
+  showImage(index: number): void {
+    this.state.image = index;
+    this.scope.select(index);
+  }
+
+  /** Moves through the sample grid (arrow keys). */
+  moveImage(dx: number, dy: number): void {
+    const next = this.scope.neighbour(dx, dy);
+    if (next !== null) this.showImage(next);
+  }
+
+  /** Loads a model; the view state's selection and ablation are kept where the model has them. */
+  async loadModel(name: string): Promise<void> {
+    const ticket = this.loads.begin();
+    this.loadedModel = name;
     this.state.model = name;
     this.graph = null;
     this.positions = null;
@@ -86,50 +116,85 @@ export class MicroscopeView {
     this.query.reset();
     this.inspector.clear();
     this.viz.clear();
-    if (fromUrl) this.ablation.reset();
-    else this.ablation.clear();
+    this.ablation.reset();
     void this.preservation.cancel();
-    this.folder = this.folderUrl(name);
-    await this.scope.load(name, this.folder, image);
+    const folder = this.folderUrl(name);
+    await this.scope.load(name, folder, this.state.image);
     const client = this.client;
-    if (this.scope.phase !== 'ready' || !client) return;
-    const folder = this.folder;
+    if (!ticket.current || this.scope.phase !== 'ready' || !client) return;
+    if (!this.scope.custom && this.scope.selected !== null) this.state.image = this.scope.selected;
     if (BUILT_IN_MODELS.find((m) => m.name === name)?.atlas) {
       // thumbnails are a bonus: a missing or broken atlas only means none are shown
-      void fetchAtlas(folder).then((a) => folder === this.folder && (this.atlas = a), () => {});
+      void fetchAtlas(folder).then((a) => ticket.current && (this.atlas = a), () => {});
     }
     try {
       const g = await client.graph();
-      if (folder !== this.folder) return;
-      const s = this.state.selection;
-      if (s && s.id >= (s.kind === 'node' ? g.nodeCount : g.edgeCount)) {
-        this.state.warnings = [...this.state.warnings, `the selected ${s.kind} ${s.id} is not in this model (it has ${s.kind === 'node' ? g.nodeCount : g.edgeCount}); nothing is selected`];
-        this.state.selection = null;
-      }
-      const { nodes, edges } = this.state.removed;
-      const outside = [...nodes.filter((n) => n >= g.nodeCount).map((n) => `node ${n}`), ...edges.filter((e) => e >= g.edgeCount).map((e) => `edge ${e}`)];
-      if (outside.length) {
-        this.state.warnings = [...this.state.warnings, `the removed ${outside.slice(0, 5).join(', ')}${outside.length > 5 ? ', …' : ''} ${outside.length === 1 ? 'is' : 'are'} not in this model (${g.nodeCount} nodes, ${g.edgeCount} edges); they are not removed`];
-        this.state.removed = { nodes: nodes.filter((n) => n < g.nodeCount), edges: edges.filter((e) => e < g.edgeCount) };
-      }
+      if (!ticket.current) return;
+      this.dropMissing(g);
       this.graph = g;
     } catch (err) {
-      this.graphError = `The graph of the model could not be built: ${messageOf(err)}`;
+      if (ticket.current) this.graphError = `The graph of the model could not be built: ${messageOf(err)}`;
     }
   }
 
-  /** Runs the query the controls describe. */
+  /** A selection or removed parts the model does not have are dropped, with a warning. */
+  private dropMissing(g: CircuitGraph): void {
+    const s = this.state.selection;
+    if (s && s.id >= (s.kind === 'node' ? g.nodeCount : g.edgeCount)) {
+      this.state.warnings = [...this.state.warnings, `the selected ${s.kind} ${s.id} is not in this model (it has ${s.kind === 'node' ? g.nodeCount : g.edgeCount}); nothing is selected`];
+      this.state.selection = null;
+    }
+    const { nodes, edges } = this.state.removed;
+    const outside = [...nodes.filter((n) => n >= g.nodeCount).map((n) => `node ${n}`), ...edges.filter((e) => e >= g.edgeCount).map((e) => `edge ${e}`)];
+    if (outside.length) {
+      this.state.warnings = [...this.state.warnings, `the removed ${outside.slice(0, 5).join(', ')}${outside.length > 5 ? ', …' : ''} ${outside.length === 1 ? 'is' : 'are'} not in this model (${g.nodeCount} nodes, ${g.edgeCount} edges); they are not removed`];
+      this.state.removed = { nodes: nodes.filter((n) => n < g.nodeCount), edges: edges.filter((e) => e < g.edgeCount) };
+      this.url.amend();
+    }
+  }
+
+  /** Runs the query the view state describes (Enter, Run): again, even if it is drawn. */
   async runQuery(): Promise<void> {
     const client = this.client;
     if (!client || !this.graph) return;
     await this.query.run(client, this.state.query());
   }
 
+  /**
+   * The visitor's Cancel: the query stops and the view state returns to the circuit drawn (in
+   * the current history entry, so Back does not lead to the cancelled query).
+   */
+  async cancelQuery(): Promise<void> {
+    const drawn = await this.query.cancel();
+    if (!drawn || this.query.shows(this.state.query())) return;
+    this.url.amend();
+    this.state.setQuery(drawn);
+  }
+
+  /** Starts the cancelled query again (it becomes the view state's query). */
+  rerunCancelled(): void {
+    const q = this.query.cancelledQuery;
+    if (!q) return;
+    this.state.setQuery(q);
+    void this.runQuery();
+  }
+
+  /** Whether the graph shows another circuit than the view state's query (running, failed, or none yet). */
+  get drawnIsStale(): boolean {
+    return this.query.result !== null && !this.query.shows(this.state.query());
+  }
+
+  /** The view state with the query of the circuit drawn (for exports, which describe what is drawn). */
+  drawnState(): ViewState {
+    const drawn = this.query.result?.query;
+    return drawn ? withQuery(this.state.snapshot(), drawn) : this.state.snapshot();
+  }
+
   /** Lays the graph out (in the worker); sorted and Class MDS use the circuit's node scores. */
   async computeLayout(layout: Layout, nodeImportance: Float32Array | null): Promise<void> {
     const client = this.client;
     if (!client || !this.graph) return;
-    const gen = ++this.layoutGeneration;
+    const ticket = this.layouts.begin();
     const old = this.layoutJob;
     this.layoutJob = null;
     if (old) await old.cancel().catch(() => false);
@@ -139,15 +204,15 @@ export class MicroscopeView {
       const job = client.layout(layout, layout === 'grid' ? null : nodeImportance);
       this.layoutJob = job;
       const p = await job.result;
-      if (gen !== this.layoutGeneration) return;
+      if (!ticket.current) return;
       this.positions = p;
       this.positionsLayout = layout;
     } catch (err) {
-      if (gen !== this.layoutGeneration) return;
+      if (!ticket.current) return;
       this.layoutError = `The ${layout} layout failed: ${messageOf(err)}`;
       if (!this.positions && layout !== 'grid') void this.computeLayout('grid', null);
     } finally {
-      if (gen === this.layoutGeneration) {
+      if (ticket.current) {
         this.layoutRunning = false;
         this.layoutJob = null;
       }
@@ -185,6 +250,8 @@ export class MicroscopeView {
 
   destroy(): void {
     this.url.stop();
+    this.loads.cancel();
+    this.layouts.cancel();
     void this.query.cancel();
     void this.viz.cancel();
     this.scope.destroy();

@@ -1,6 +1,6 @@
-// What depends on what on the microscope page: the query reruns when the controls change, the
-// layout follows the circuit's scores, the inspector follows the selection and image, ablation
-// follows what is removed, and the URL follows the state. Called once while the page is set up.
+// What depends on what on the microscope page. The view state (the URL) is the source: the
+// model, the image, the circuit, the layout, the inspector and ablation follow it, and the
+// address bar follows every change of it. Called once while the page is set up.
 
 import { untrack } from 'svelte';
 import type { MicroscopeView } from './microscopeView.svelte';
@@ -8,8 +8,38 @@ import type { MicroscopeView } from './microscopeView.svelte';
 export function followState(view: MicroscopeView, mounted: () => boolean): void {
   const scope = view.scope;
 
-  // the query the controls describe runs whenever they change (a new cut is instant: scores are cached)
-  // (it waits for the first layout, so the whole graph is on screen while the circuit is scored)
+  // the model: whenever the view state names another one (a pick, Back, a link)
+  $effect(() => {
+    const model = view.state.model;
+    if (!mounted()) return;
+    untrack(() => model !== view.loadedModel && void view.loadModel(model));
+  });
+
+  // the image: the view state's (none: the first sample), once the model's images are there
+  $effect(() => {
+    const image = view.state.image;
+    if (scope.phase !== 'ready') return;
+    untrack(() => {
+      const want = image ?? scope.sampleOrder[0];
+      if (want !== undefined && want !== scope.selected) scope.select(want);
+    });
+  });
+
+  followCircuit(view);
+  followSelection(view);
+
+  // the address bar: at once for the state, after a pause for the viewport
+  $effect(() => {
+    if (!mounted() || scope.phase !== 'ready') return;
+    view.state.snapshot();
+    untrack(() => view.url.follow());
+  });
+}
+
+/** The circuit follows the view state's query; the layout follows the circuit's scores. */
+function followCircuit(view: MicroscopeView): void {
+  // (a new cut is instant: scores are cached; the query waits for the first layout, so the
+  // whole graph is on screen while the circuit is scored)
   let queryTimer: ReturnType<typeof setTimeout> | undefined;
   const laidOut = $derived(view.positions !== null);
   $effect(() => {
@@ -20,7 +50,7 @@ export function followState(view: MicroscopeView, mounted: () => boolean): void 
       clearTimeout(queryTimer);
       queryTimer = setTimeout(() => {
         const client = view.client;
-        if (client) void view.query.run(client, q);
+        if (client) void view.query.follow(client, q);
       }, 80);
     });
   });
@@ -28,7 +58,7 @@ export function followState(view: MicroscopeView, mounted: () => boolean): void 
   // the layout: the grid at once; sorted and Class MDS once the circuit's node scores are there
   const scoresKey = $derived.by(() => {
     const r = view.query.result;
-    return r ? `${r.query.target}|${r.query.images}|${r.query.criterion}|${!!r.query.perLayer}` : '';
+    return r ? `${r.query.target}|${r.query.images}|${r.query.criterion}|${!!r.query.perLayer}|${!!r.query.linear}` : '';
   });
   $effect(() => {
     const g = view.graph;
@@ -44,8 +74,10 @@ export function followState(view: MicroscopeView, mounted: () => boolean): void 
       void view.computeLayout(layout, importance);
     });
   });
+}
 
-  // the inspector follows the selection and the current image
+/** The inspector follows the selection and the current image; ablation what is removed. */
+function followSelection(view: MicroscopeView): void {
   $effect(() => {
     const g = view.graph;
     const sel = view.state.selection;
@@ -64,22 +96,5 @@ export function followState(view: MicroscopeView, mounted: () => boolean): void 
     const client = view.client;
     if (!client || !image || !view.graph) return;
     untrack(() => void view.ablation.run(client, image, target));
-  });
-
-  // the URL: at once for the state, after a pause for the viewport
-  $effect(() => {
-    const s = scope.selected;
-    if (s !== null && !scope.custom) view.state.image = s;
-  });
-  $effect(() => {
-    if (!mounted() || scope.phase !== 'ready') return;
-    view.state.query();
-    void [view.state.model, view.state.layout, view.state.selection, view.state.image, view.state.removed];
-    untrack(() => view.url.now(view.state.href(location.href)));
-  });
-  $effect(() => {
-    void view.state.view;
-    if (!mounted() || scope.phase !== 'ready') return;
-    untrack(() => view.url.later(() => view.state.href(location.href)));
   });
 }

@@ -1,5 +1,6 @@
 // Runs circuit queries in the worker: one at a time (a new one cancels the old), progress with
 // time left, Cancel, and a small cache of results so going back to an earlier query is instant.
+// `result` is the circuit drawn; `follow` brings it to the view state's query.
 
 import type { CircuitQuery, CircuitResult } from '$lib/worker/protocol';
 import { JobRun } from './jobRun.svelte';
@@ -9,25 +10,41 @@ const CACHE_SIZE = 24;
 
 /** A stable key for a query (field order fixed). */
 export function queryKey(q: CircuitQuery): string {
-  return JSON.stringify([q.target, q.images, q.criterion, q.cut.kind, q.cut.value, !!q.perLayer]);
+  return JSON.stringify([q.target, q.images, q.criterion, q.cut.kind, q.cut.value, !!q.perLayer, !!q.linear]);
 }
 
 export class QueryRunner extends JobRun<CircuitResult> {
   result = $state.raw<CircuitResult | null>(null);
   /** Set when the last query was cancelled by the visitor. */
   cancelled = $state(false);
+  /** The query the visitor cancelled last, to start it again. */
+  cancelledQuery = $state.raw<CircuitQuery | null>(null);
   /** Wall time of the last query seen from the page, ms (0 from the page's cache). */
   wallMs = $state(0);
 
-  private pending: { key: string; promise: Promise<CircuitResult | null>; settled: boolean } | null = null;
+  private pending: { key: string; query: CircuitQuery; promise: Promise<CircuitResult | null>; settled: boolean } | null = null;
   private readonly cache = new Map<string, CircuitResult>();
+
+  /** Whether the circuit drawn is this query's. */
+  shows(query: CircuitQuery): boolean {
+    return this.result !== null && queryKey(this.result.query) === queryKey(query);
+  }
+
+  /**
+   * Brings the circuit drawn to `query`: runs it unless it is drawn already and nothing else is
+   * running (so returning to the drawn query after a Cancel starts nothing and keeps the note).
+   */
+  follow(client: ViewClient, query: CircuitQuery): Promise<CircuitResult | null> {
+    if (!this.running && this.shows(query)) return Promise.resolve(this.result);
+    return this.run(client, query);
+  }
 
   /** Runs a query (or takes it from the cache); resolves to its result, or null if it failed or was superseded. */
   run(client: ViewClient, query: CircuitQuery): Promise<CircuitResult | null> {
     const key = queryKey(query);
     // the same query asked again while it runs joins the running one
     if (this.pending && this.pending.key === key && !this.pending.settled) return this.pending.promise;
-    const pending = { key, promise: this.start(client, query, key), settled: false };
+    const pending = { key, query, promise: this.start(client, query, key), settled: false };
     pending.promise.finally(() => (pending.settled = true));
     this.pending = pending;
     return pending.promise;
@@ -37,6 +54,7 @@ export class QueryRunner extends JobRun<CircuitResult> {
     await this.stop();
     this.error = null;
     this.cancelled = false;
+    this.cancelledQuery = null;
     const hit = this.cache.get(key);
     if (hit) {
       this.cache.delete(key);
@@ -57,15 +75,22 @@ export class QueryRunner extends JobRun<CircuitResult> {
       },
       { phase: 'Starting the query', done: 0, total: 0 },
     );
-    if (outcome === 'cancelled') this.cancelled = true;
+    if (outcome === 'cancelled') this.markCancelled(query);
     return result;
   }
 
-  /** Cancels the running query (the visitor's Cancel). */
-  async cancel(): Promise<void> {
-    if (!this.inFlight) return;
+  /** Cancels the running query (the visitor's Cancel); resolves to the query of the circuit drawn, if any. */
+  async cancel(): Promise<CircuitQuery | null> {
+    const running = this.pending && !this.pending.settled ? this.pending.query : null;
+    if (!this.inFlight || !running) return null;
     await this.stop();
+    this.markCancelled(running);
+    return this.result?.query ?? null;
+  }
+
+  private markCancelled(query: CircuitQuery): void {
     this.cancelled = true;
+    this.cancelledQuery = structuredClone(query);
   }
 
   /** Forgets results (another model). */
@@ -75,6 +100,7 @@ export class QueryRunner extends JobRun<CircuitResult> {
     this.result = null;
     this.error = null;
     this.cancelled = false;
+    this.cancelledQuery = null;
   }
 
   private stop(): Promise<void> {

@@ -28,7 +28,7 @@ export function handleShortcut(e: KeyboardEvent, view: MicroscopeView, actions: 
   const t = e.target as HTMLElement | null;
   if (e.key === 'Escape') {
     if (inField(t) && t?.closest('dialog')) return;
-    if (view.query.running) void view.query.cancel();
+    if (view.query.running) void view.cancelQuery();
     else if (view.viz.running) void view.viz.cancel();
     else view.select(null);
     return;
@@ -60,7 +60,7 @@ export function handleShortcut(e: KeyboardEvent, view: MicroscopeView, actions: 
   if (move && !t?.closest('canvas, [role="application"]')) {
     e.preventDefault();
     const hadFocus = !!t?.closest('.thumb');
-    scope.move(...move);
+    view.moveImage(...move);
     if (hadFocus) queueMicrotask(() => document.querySelector<HTMLElement>(`.thumb[data-image="${scope.selected}"]`)?.focus());
   }
 }

@@ -1,11 +1,26 @@
-// The microscope's view state as runes, read from the URL once on open and written back with
-// replaceState (the viewport debounced), so the address is always a permalink of what is shown.
-// Parse warnings are kept as plain text for a dismissible notice.
+// The microscope's view state as runes: the single source of truth for what the page shows,
+// kept in the address bar. Read from the URL on open and on Back/Forward; every control writes
+// it; UrlWriter writes it back (history.ts says push or replace). Parse warnings are kept as text.
 
 import { defaultState, parseViewState, viewStateToParams, type Criterion, type Cut, type Layout, type Removed, type Selection, type ViewState } from '$lib/state/url';
+import { addressWrite } from '$lib/state/history';
 import type { CircuitQuery } from '$lib/worker/protocol';
 
 export type Viewport = ViewState['view'];
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The address of a view state: `base` with its search params replaced. */
+export function hrefOf(state: ViewState, base: string): string {
+  const url = new URL(base);
+  url.search = viewStateToParams(state).toString();
+  return url.href;
+}
+
+/** A view state with a circuit query's fields in place of its own. */
+export function withQuery(state: ViewState, q: CircuitQuery): ViewState {
+  return { ...state, target: q.target, images: q.images, criterion: q.criterion, cut: { ...q.cut }, perLayer: !!q.perLayer, linear: !!q.linear };
+}
 
 export class ViewStore {
   model = $state(defaultState().model);
@@ -13,37 +28,44 @@ export class ViewStore {
   images = $state(defaultState().images);
   criterion = $state<Criterion>(defaultState().criterion);
   cut = $state.raw<Cut>(defaultState().cut);
-  perLayer = $state(false);
+  perLayer = $state(defaultState().perLayer);
+  linear = $state(defaultState().linear);
   layout = $state<Layout>(defaultState().layout);
   selection = $state.raw<Selection>(null);
   image = $state<number | null>(null);
   removed = $state.raw<Removed>(defaultState().removed);
   view = $state.raw<Viewport>(defaultState().view);
-  /** True when the URL named a viewport: the graph opens there instead of fitting itself. */
+  /** True when the URL named a viewport: the graph opens (or moves) there instead of fitting itself. */
   viewFromUrl = false;
   warnings = $state.raw<string[]>([]);
 
-  /** Reads a search string (or params); bad parameters become warnings and defaults. */
+  /**
+   * Reads a search string; bad parameters become warnings and defaults. Only fields that differ
+   * are assigned, so reading the address that is already shown reruns nothing. Without a
+   * viewport in the URL, the current one stays.
+   */
   read(search: string | URLSearchParams): void {
     const { state, warnings } = parseViewState(search);
     const params = typeof search === 'string' ? new URLSearchParams(search) : search;
-    this.set(state);
     this.viewFromUrl = params.has('zoom') && !warnings.some((w) => /^parameter "(x|y|zoom)"/.test(w));
+    this.set({ ...state, view: this.viewFromUrl ? state.view : this.view });
     this.warnings = warnings;
   }
 
+  /** Sets the whole state, assigning only the fields that change. */
   set(s: ViewState): void {
     this.model = s.model;
     this.target = s.target;
     this.images = s.images;
     this.criterion = s.criterion;
-    this.cut = s.cut;
     this.perLayer = s.perLayer;
+    this.linear = s.linear;
     this.layout = s.layout;
-    this.selection = s.selection;
     this.image = s.image;
-    this.removed = s.removed;
-    this.view = s.view;
+    if (!same(this.cut, s.cut)) this.cut = s.cut;
+    if (!same(this.selection, s.selection)) this.selection = s.selection;
+    if (!same(this.removed, s.removed)) this.removed = s.removed;
+    if (!same(this.view, s.view)) this.view = s.view;
   }
 
   snapshot(): ViewState {
@@ -54,6 +76,7 @@ export class ViewStore {
       criterion: this.criterion,
       cut: { ...this.cut },
       perLayer: this.perLayer,
+      linear: this.linear,
       layout: this.layout,
       selection: this.selection ? { ...this.selection } : null,
       image: this.image,
@@ -62,16 +85,19 @@ export class ViewStore {
     };
   }
 
-  /** The circuit query the controls describe. */
+  /** The circuit query the state describes. */
   query(): CircuitQuery {
-    return { target: this.target, images: this.images, criterion: this.criterion, cut: { ...this.cut }, perLayer: this.perLayer };
+    return { target: this.target, images: this.images, criterion: this.criterion, cut: { ...this.cut }, perLayer: this.perLayer, linear: this.linear };
+  }
+
+  /** Sets the query's fields (e.g. back to the circuit drawn, after a Cancel). */
+  setQuery(q: CircuitQuery): void {
+    this.set(withQuery(this.snapshot(), q));
   }
 
   /** The page's address for this state, keeping path and hash. */
   href(base: string): string {
-    const url = new URL(base);
-    url.search = viewStateToParams(this.snapshot()).toString();
-    return url.href;
+    return hrefOf(this.snapshot(), base);
   }
 
   dismissWarnings(): void {
@@ -79,20 +105,36 @@ export class ViewStore {
   }
 }
 
-/** Writes the state to the address bar: at once for most changes, after a pause for the viewport. */
+/** How the address bar is written: a new history entry, or the current one rewritten. */
+export type WriteAddress = (href: string, mode: 'push' | 'replace') => void;
+
+/** Writes the state to the address bar: steps as new entries, the viewport after a pause. */
 export class UrlWriter {
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private amending = false;
 
-  constructor(private readonly write: (href: string) => void, private readonly delayMs = 300) {}
+  constructor(private readonly store: ViewStore, private readonly write: WriteAddress, private readonly delayMs = 300) {}
 
-  now(href: string): void {
-    clearTimeout(this.timer);
-    if (href !== location.href) this.write(href);
+  /** The next change corrects the address shown (parts a model lacks, a Cancel), so it is no step of its own. */
+  amend(): void {
+    this.amending = true;
   }
 
-  later(href: () => string): void {
+  /** Brings the address bar to the store's state. */
+  follow(): void {
+    let how = addressWrite(parseViewState(location.search).state, this.store.snapshot());
+    if (this.amending && how === 'push') how = 'replace';
+    this.amending = false;
+    if (how === 'viewport') {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.now('replace'), this.delayMs);
+    } else this.now(how);
+  }
+
+  private now(mode: 'push' | 'replace'): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.now(href()), this.delayMs);
+    const href = this.store.href(location.href);
+    if (href !== location.href) this.write(href, mode);
   }
 
   stop(): void {
