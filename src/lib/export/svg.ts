@@ -75,14 +75,46 @@ export function drawnParts(input: CircuitSvgInput): { edges: number[]; circuitEd
   return { edges, circuitEdges, nodes };
 }
 
+/** Where things go: the drawn nodes' extent in SVG units, the document's viewBox, and each node's label. */
+interface SvgFrame {
+  minY: number;
+  maxY: number;
+  x0: number;
+  y0: number;
+  width: number;
+  height: number;
+  title: string;
+  labels: Map<number, string>;
+}
+
+/** Everything a part of the document is drawn from. */
+interface SvgParts {
+  input: CircuitSvgInput;
+  edges: number[];
+  circuitEdges: Set<number>;
+  nodes: number[];
+  frame: SvgFrame;
+}
+
 export function circuitSvg(input: CircuitSvgInput): string {
   checkInput(input);
-  const { graph, positions, importance, nodeLabel } = input;
-  const sign = input.edgeSign ?? graph.edgeSign;
   const { edges, circuitEdges, nodes } = drawnParts(input);
-  const targets = new Set(Array.from(input.targetNodes ?? []));
+  const parts: SvgParts = { input, edges, circuitEdges, nodes, frame: svgFrame(input, nodes) };
+  const out = [
+    ...documentHeader(parts),
+    ...layerNames(parts),
+    ...edgeLines(parts),
+    ...nodeCircles(parts),
+    ...nodeLabels(parts),
+    ...legend(parts),
+    '</svg>',
+  ];
+  return out.join('\n') + '\n';
+}
 
-  // Bounds of the drawn nodes in SVG units; labels extend to the right of each node.
+/** Bounds of the drawn nodes in SVG units; labels extend to the right of each node. */
+function svgFrame(input: CircuitSvgInput, nodes: number[]): SvgFrame {
+  const { positions, nodeLabel } = input;
   let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
   const labels = new Map<number, string>();
   let longestLabel = 0;
@@ -102,19 +134,28 @@ export function circuitSvg(input: CircuitSvgInput): string {
   const contentW = maxX + labelRoom + MARGIN - x0;
   const width = Math.max(contentW, 360, title.length * 9 + 2 * MARGIN);
   const height = maxY + NODE_R + MARGIN + LEGEND_H - y0;
+  return { minY, maxY, x0, y0, width, height, title, labels };
+}
 
+/** The XML declaration, the svg element, title and description, the white background, the visible title and subtitle. */
+function documentHeader({ input, circuitEdges, nodes, frame }: SvgParts): string[] {
+  const { x0, y0, width, height, title } = frame;
   const out: string[] = [];
   out.push('<?xml version="1.0" encoding="UTF-8" standalone="no"?>');
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="${num(width)}" height="${num(height)}" viewBox="${num(x0)} ${num(y0)} ${num(width)} ${num(height)}" font-family="Helvetica, Arial, sans-serif">`,
   );
   out.push(`<title>${escapeXml(title)}</title>`);
-  out.push(`<desc>${escapeXml(`${circuitEdges.size} kernels and ${nodes.length} filters drawn from a graph of ${graph.edgeCount} kernels. Node positions in world units times ${SVG_UNIT}.`)}</desc>`);
+  out.push(`<desc>${escapeXml(`${circuitEdges.size} kernels and ${nodes.length} filters drawn from a graph of ${input.graph.edgeCount} kernels. Node positions in world units times ${SVG_UNIT}.`)}</desc>`);
   out.push(`<rect x="${num(x0)}" y="${num(y0)}" width="${num(width)}" height="${num(height)}" fill="#ffffff"/>`);
-
-  // Title, subtitle, layer names along the top (layers sharing a column joined).
   out.push(`<text x="${num(x0 + MARGIN)}" y="${num(y0 + MARGIN + 8)}" font-size="16" font-weight="bold" fill="#0f172a">${escapeXml(title)}</text>`);
   if (input.subtitle) out.push(`<text x="${num(x0 + MARGIN)}" y="${num(y0 + MARGIN + 24)}" font-size="10" fill="#475569">${escapeXml(input.subtitle)}</text>`);
+  return out;
+}
+
+/** Layer names along the top, one per column (layers sharing a column joined). */
+function layerNames({ input, nodes, frame }: SvgParts): string[] {
+  const { graph, positions } = input;
   const columns = new Map<number, string[]>();
   const drawnLayers = new Set(nodes.map((n) => graph.nodeLayer[n]));
   for (const l of drawnLayers) {
@@ -123,12 +164,17 @@ export function circuitSvg(input: CircuitSvgInput): string {
     const x = Math.round(xs.reduce((a, b) => a + b, 0) / xs.length);
     (columns.get(x) ?? columns.set(x, []).get(x)!).push(g.name);
   }
-  out.push('<g class="layers" font-size="11" fill="#334155" text-anchor="middle">');
-  for (const [x, names] of columns) out.push(`<text x="${num(x)}" y="${num(minY - NODE_R - 12)}">${escapeXml(names.join(' / '))}</text>`);
+  const out = ['<g class="layers" font-size="11" fill="#334155" text-anchor="middle">'];
+  for (const [x, names] of columns) out.push(`<text x="${num(x)}" y="${num(frame.minY - NODE_R - 12)}">${escapeXml(names.join(' / '))}</text>`);
   out.push('</g>');
+  return out;
+}
 
-  // Edges.
-  out.push('<g class="edges" stroke-linecap="round">');
+/** Kernels as lines: colour by sign, width and opacity by importance; edges outside the circuit faded. */
+function edgeLines({ input, edges, circuitEdges }: SvgParts): string[] {
+  const { graph, positions, importance } = input;
+  const sign = input.edgeSign ?? graph.edgeSign;
+  const out = ['<g class="edges" stroke-linecap="round">'];
   for (const e of edges) {
     const s = graph.edgeSource[e], t = graph.edgeTarget[e];
     const inC = circuitEdges.has(e);
@@ -141,29 +187,42 @@ export function circuitSvg(input: CircuitSvgInput): string {
     );
   }
   out.push('</g>');
+  return out;
+}
 
-  // Nodes and their labels.
-  out.push(`<g class="nodes" stroke="#ffffff" stroke-width="1.5">`);
+/** Filters as circles, the target's larger and in the target colour, each with its label as a tooltip. */
+function nodeCircles({ input, nodes, frame }: SvgParts): string[] {
+  const { positions } = input;
+  const targets = new Set(Array.from(input.targetNodes ?? []));
+  const out = [`<g class="nodes" stroke="#ffffff" stroke-width="1.5">`];
   for (const n of nodes) {
     const target = targets.has(n);
     out.push(
-      `<circle cx="${num(positions[2 * n] * SVG_UNIT)}" cy="${num(positions[2 * n + 1] * SVG_UNIT)}" r="${num(target ? NODE_R * 1.3 : NODE_R)}" fill="${target ? COLORS.target : COLORS.node}"><title>${escapeXml(labels.get(n)!)}</title></circle>`,
+      `<circle cx="${num(positions[2 * n] * SVG_UNIT)}" cy="${num(positions[2 * n + 1] * SVG_UNIT)}" r="${num(target ? NODE_R * 1.3 : NODE_R)}" fill="${target ? COLORS.target : COLORS.node}"><title>${escapeXml(frame.labels.get(n)!)}</title></circle>`,
     );
   }
   out.push('</g>');
-  // Labels over a white halo (the same text stroked first), so crossing edges do not hide them.
+  return out;
+}
+
+/** Labels over a white halo (the same text stroked first), so crossing edges do not hide them. */
+function nodeLabels({ input, nodes, frame }: SvgParts): string[] {
+  const { positions } = input;
   const labelAt = (n: number) => `x="${num(positions[2 * n] * SVG_UNIT + NODE_R + 3)}" y="${num(positions[2 * n + 1] * SVG_UNIT + LABEL_FONT * 0.35)}"`;
-  out.push(`<g class="node-label-halos" font-size="${LABEL_FONT}" fill="none" stroke="#ffffff" stroke-width="3" stroke-linejoin="round" stroke-opacity="0.85">`);
-  for (const n of nodes) out.push(`<text ${labelAt(n)}>${escapeXml(labels.get(n)!)}</text>`);
+  const out = [`<g class="node-label-halos" font-size="${LABEL_FONT}" fill="none" stroke="#ffffff" stroke-width="3" stroke-linejoin="round" stroke-opacity="0.85">`];
+  for (const n of nodes) out.push(`<text ${labelAt(n)}>${escapeXml(frame.labels.get(n)!)}</text>`);
   out.push('</g>');
   out.push(`<g class="node-labels" font-size="${LABEL_FONT}" fill="#1e293b">`);
-  for (const n of nodes) out.push(`<text ${labelAt(n)}>${escapeXml(labels.get(n)!)}</text>`);
+  for (const n of nodes) out.push(`<text ${labelAt(n)}>${escapeXml(frame.labels.get(n)!)}</text>`);
   out.push('</g>');
+  return out;
+}
 
-  // Legend: sign colours and importance widths, as short line samples (no circles, so every circle is a node).
-  const ly = maxY + NODE_R + MARGIN + 12;
-  let lx = x0 + MARGIN;
-  out.push('<g class="legend" font-size="10" fill="#334155">');
+/** Legend: sign colours and importance widths, as short line samples (no circles, so every circle is a node), and the counts. */
+function legend({ input, circuitEdges, nodes, frame }: SvgParts): string[] {
+  const ly = frame.maxY + NODE_R + MARGIN + 12;
+  let lx = frame.x0 + MARGIN;
+  const out = ['<g class="legend" font-size="10" fill="#334155">'];
   const sample = (color: string, w: number, op: number, text: string) => {
     out.push(`<path d="M ${num(lx)} ${num(ly)} h 22" stroke="${color}" stroke-width="${num(w)}" stroke-opacity="${num(op)}" stroke-linecap="round"/>`);
     out.push(`<text x="${num(lx + 28)}" y="${num(ly + 3.5)}">${escapeXml(text)}</text>`);
@@ -174,9 +233,9 @@ export function circuitSvg(input: CircuitSvgInput): string {
   sample(COLORS.zero, 1, 0.4, 'low importance');
   sample(COLORS.zero, 4, 1, 'high importance');
   if (input.onlyCircuit === false) sample(COLORS.faded, 1.5, 0.8, 'not in the circuit');
-  const counts = input.onlyCircuit === false ? `${circuitEdges.size} of ${graph.edgeCount} kernels in the circuit, ${nodes.length} filters` : `${circuitEdges.size} kernels, ${nodes.length} filters`;
-  out.push(`<text x="${num(x0 + MARGIN)}" y="${num(ly + 20)}" fill="#64748b">${escapeXml(counts)}</text>`);
+  const edgeCount = input.graph.edgeCount;
+  const counts = input.onlyCircuit === false ? `${circuitEdges.size} of ${edgeCount} kernels in the circuit, ${nodes.length} filters` : `${circuitEdges.size} kernels, ${nodes.length} filters`;
+  out.push(`<text x="${num(frame.x0 + MARGIN)}" y="${num(ly + 20)}" fill="#64748b">${escapeXml(counts)}</text>`);
   out.push('</g>');
-  out.push('</svg>');
-  return out.join('\n') + '\n';
+  return out;
 }

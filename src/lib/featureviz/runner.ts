@@ -7,7 +7,7 @@
 import type { Engine } from '../engine/engine';
 import type { Dispatch, UniformValue } from '../engine/kernels';
 import { f32, i32, DEFAULT_WORKGROUP } from '../engine/kernels';
-import { nodeShape, shapeSize } from '../model/types';
+import { nodeShape, shapeSize, type Model } from '../model/types';
 import { polishStepsOf, type VizSettings } from './settings';
 import type { CompiledObjectives } from './terms';
 import { spectrumScale, spectrumWidth, twiddles } from './fft';
@@ -184,6 +184,20 @@ export class ObjectiveEvaluator {
   }
 }
 
+/** The adjoint's window (affine_adjoint's reach): it covers the largest scale and rotation that can be drawn. */
+function widestAdjointReach(magnitudes: ReturnType<typeof transformMagnitudes>): number {
+  const maxScale = Math.max(...magnitudes.scales);
+  const maxAngle = (Math.min(45, Math.max(...magnitudes.angles.map(Math.abs))) * Math.PI) / 180;
+  const r = maxScale * (Math.cos(maxAngle) + Math.sin(maxAngle));
+  return adjointReach(Float32Array.from([0, 0, 0, 0, 0, 0, r, 0, 0, 0, r, 0]), 1);
+}
+
+/** Of two nodes of the model, the one later in its layer order. */
+function laterNode(model: Model, a: string, b: string): string {
+  const order = (n: string) => model.layers.findIndex((l) => l.name === n);
+  return order(b) > order(a) ? b : a;
+}
+
 /** The optimization of one batch: `stepOnce` per step, then `finalValues` on the untransformed image. */
 export class VizRunner {
   private readonly engine: Engine;
@@ -226,27 +240,13 @@ export class VizRunner {
     this.batch = batch;
     const { channels: C, height: H, width: W, mean, std } = engine.model.input;
     const k = engine.kernels;
-    const device = engine.device;
     const count = batch * C * H * W;
     this.imageBytes = count * 4;
     this.rands = Array.from(streams, (s) => seededUniform((s ^ 0x9e3779b9) >>> 0));
     const fft = settings.param === 'fft';
     const wf = spectrumWidth(W);
     const thetaCount = fft ? batch * C * H * wf * 2 : count;
-    const theta = this.alloc(thetaCount * 4, 'featureviz.theta');
-    // Image-major parameters: image n's come from its own stream.
-    const init = new Float32Array(thetaCount), per = thetaCount / batch;
-    streams.forEach((s, n) => {
-      const normal = seededNormal(s);
-      for (let k = 0; k < per; k++) init[n * per + k] = INIT_SD * normal();
-    });
-    device.queue.writeBuffer(theta, 0, init);
-    const m = this.alloc(thetaCount * 4, 'featureviz.adam.m');
-    const v = this.alloc(thetaCount * 4, 'featureviz.adam.v');
-    const enc = device.createCommandEncoder({ label: 'featureviz.init' });
-    enc.clearBuffer(m, 0, thetaCount * 4);
-    enc.clearBuffer(v, 0, thetaCount * 4);
-    device.queue.submit([enc.finish()]);
+    const { theta, m, v } = this.initialParameters(thetaCount, streams);
     const raw = fft ? this.alloc(count * 4, 'featureviz.raw') : theta;
     this.pixels = this.alloc(count * 4, 'featureviz.pixels');
     this.netIn = this.alloc(count * 4, 'featureviz.input');
@@ -278,11 +278,7 @@ export class VizRunner {
       k.dispatch({ label: 'featureviz.toPixels', shader: 'featureviz/to_pixels', uniforms: [batch, C, H * W], buffers: [raw, mix, this.pixels], threads: [count] }),
       k.dispatch({ label: 'featureviz.affine', shader: 'featureviz/affine_forward', uniforms: [batch, C, H, W, f32(magnitudes.fill)], buffers: [this.pixels, this.xf, norm, this.netIn], threads: [count] }),
     );
-    // The adjoint's window covers the largest scale and rotation that can be drawn.
-    const maxScale = Math.max(...magnitudes.scales);
-    const maxAngle = (Math.min(45, Math.max(...magnitudes.angles.map(Math.abs))) * Math.PI) / 180;
-    const r = maxScale * (Math.cos(maxAngle) + Math.sin(maxAngle));
-    const reach = adjointReach(Float32Array.from([0, 0, 0, 0, 0, 0, r, 0, 0, 0, r, 0]), 1);
+    const reach = widestAdjointReach(magnitudes);
     this.back.push(
       k.dispatch({ label: 'featureviz.affineAdjoint', shader: 'featureviz/affine_adjoint', uniforms: [batch, C, H, W, i32(reach)], buffers: [this.gIn, this.xf, norm, gPix], threads: [count] }),
       k.dispatch({ label: 'featureviz.toPixelsAdjoint', shader: 'featureviz/to_pixels_adjoint', uniforms: [batch, C, H * W], buffers: [gPix, this.pixels, mix, gRaw], threads: [count] }),
@@ -293,16 +289,44 @@ export class VizRunner {
     this.owned.push(...k.takeOwned());
     this.evaluator = new ObjectiveEvaluator(engine, compiled, batch);
     this.warmup = warmup && settings.warmupSteps > 0 ? new ObjectiveEvaluator(engine, warmup, batch) : null;
-    const order = (n: string) => engine.model.layers.findIndex((l) => l.name === n);
-    const a = compiled.until, b = this.warmup?.compiled.until ?? a;
-    this.warmupUntil = order(b) > order(a) ? b : a;
-    const keep = (positive: boolean) => k.dispatch({
-      label: 'featureviz.keepOrdinary', shader: 'featureviz/keep_ordinary', defines: { POSITIVE: positive },
-      uniforms: [batch, C * H * W], buffers: [this.gOrdinary, this.evaluator.total, this.gIn], threads: [batch * DEFAULT_WORKGROUP],
-    });
-    this.keepOrdinary = keep(true);
-    this.keepAlive = keep(false);
+    this.warmupUntil = laterNode(engine.model, compiled.until, this.warmup?.compiled.until ?? compiled.until);
+    this.keepOrdinary = this.keepGradientDispatch(true);
+    this.keepAlive = this.keepGradientDispatch(false);
     this.owned.push(...k.takeOwned());
+  }
+
+  /**
+   * The parameters, Lucid's small random start (image-major: image n's come from its own
+   * stream), and Adam's moments, zeroed.
+   */
+  private initialParameters(thetaCount: number, streams: Uint32Array): { theta: GPUBuffer; m: GPUBuffer; v: GPUBuffer } {
+    const device = this.engine.device;
+    const theta = this.alloc(thetaCount * 4, 'featureviz.theta');
+    const init = new Float32Array(thetaCount), per = thetaCount / this.batch;
+    streams.forEach((s, n) => {
+      const normal = seededNormal(s);
+      for (let i = 0; i < per; i++) init[n * per + i] = INIT_SD * normal();
+    });
+    device.queue.writeBuffer(theta, 0, init);
+    const m = this.alloc(thetaCount * 4, 'featureviz.adam.m');
+    const v = this.alloc(thetaCount * 4, 'featureviz.adam.v');
+    const enc = device.createCommandEncoder({ label: 'featureviz.init' });
+    enc.clearBuffer(m, 0, thetaCount * 4);
+    enc.clearBuffer(v, 0, thetaCount * 4);
+    device.queue.submit([enc.finish()]);
+    return { theta, m, v };
+  }
+
+  /**
+   * Per image, keeps the ordinary input gradient (gOrdinary) in gIn where it is nonzero (and,
+   * when `positive`, the objective is above 0); else leaves gIn's second gradient.
+   */
+  private keepGradientDispatch(positive: boolean): Dispatch {
+    const { channels: C, height: H, width: W } = this.engine.model.input;
+    return this.engine.kernels.dispatch({
+      label: 'featureviz.keepOrdinary', shader: 'featureviz/keep_ordinary', defines: { POSITIVE: positive },
+      uniforms: [this.batch, C * H * W], buffers: [this.gOrdinary, this.evaluator.total, this.gIn], threads: [this.batch * DEFAULT_WORKGROUP],
+    });
   }
   private alloc(bytes: number, label: string): GPUBuffer {
     const b = this.engine.pool.acquire(bytes, label);

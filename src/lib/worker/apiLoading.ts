@@ -1,0 +1,198 @@
+// The worker API's start-up methods: acquiring the GPU device (init) and loading a model
+// folder (loadModel) in steps: download, engine and warm-up pass, the model's image set and
+// the view session; each step either succeeds or says why the model could not be loaded.
+import { GpuUnavailableError } from '$lib/engine/gpu';
+import { Engine } from '$lib/engine/engine';
+import { fetchModel } from '$lib/model/load';
+import type { Model } from '$lib/model/types';
+import { fetchImageSet, type ImageSet } from '$lib/images/imageSet';
+import { newJobId, type Job } from './jobs';
+import { MicroscopeSession } from './view/session';
+import { SessionVisualizer } from './view/visualization';
+import { fetchWithProgress } from './progressFetch';
+import { errorMessage, exclusive, progressFn, releaseCallback, takeGpuErrors, type LoadedModel, type WorkerState } from './apiState';
+import type { ImagesSummary, InitResult, LoadFailure, LoadResult, MicroscopeApi, ModelSummary } from './protocol';
+
+export function loadingMethods(state: WorkerState): Pick<MicroscopeApi, 'init' | 'loadModel'> {
+  return {
+    init: () => initDevice(state),
+    async loadModel(folderUrl, jobId = newJobId('load'), onProgress): Promise<LoadResult> {
+      try {
+        if (!state.device) {
+          return { ok: false, reason: 'gpu', message: state.deviceLostMessage ?? 'No GPU device: call init() first.' };
+        }
+        const gpu = state.device;
+        return await state.jobs.run(jobId, progressFn(onProgress), (job) => loadModelJob(state, gpu, folderUrl, job));
+      } finally {
+        releaseCallback(onProgress);
+      }
+    },
+  };
+}
+
+async function initDevice(state: WorkerState): Promise<InitResult> {
+  if (state.device) return { ok: true, adapter: state.adapterDescription, software: state.softwareAdapter };
+  try {
+    const acquired = await state.acquire();
+    const device = acquired.device;
+    state.device = device;
+    state.adapterDescription = acquired.adapterDescription;
+    state.softwareAdapter = acquired.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|warp|software/i.test(state.adapterDescription);
+    device.addEventListener('uncapturederror', (event) => {
+      const message = (event as GPUUncapturedErrorEvent).error.message;
+      // Results computed after such an error cannot be trusted; keep the first few.
+      if (state.gpuErrors.length < 5) state.gpuErrors.push(message);
+      console.error(`WebGPU error: ${message}`);
+    });
+    device.lost.then((info) => {
+      state.deviceLostMessage = `The GPU device was lost (${info.reason}): ${info.message}`;
+      state.device = null;
+      state.loaded = null;
+    });
+    return { ok: true, adapter: state.adapterDescription, software: state.softwareAdapter };
+  } catch (err) {
+    const message = err instanceof GpuUnavailableError ? err.message : `WebGPU could not start: ${errorMessage(err)}`;
+    return { ok: false, reason: 'no-webgpu', message };
+  }
+}
+
+function isLoadFailure(value: object): value is LoadFailure {
+  return 'ok' in value && value.ok === false;
+}
+
+const engineFailure = (err: unknown): LoadFailure => ({ ok: false, reason: 'engine', message: errorMessage(err) });
+
+/** The body of a loadModel job: every step, then the new model replaces the loaded one. */
+async function loadModelJob(state: WorkerState, gpu: GPUDevice, folderUrl: string, job: Job): Promise<LoadResult> {
+  const t0 = performance.now();
+  const model = await downloadModel(state, folderUrl, job);
+  if (isLoadFailure(model)) return model;
+  job.throwIfCancelled();
+  job.progress('Building GPU pipelines', 0, 1);
+  let engine: Engine;
+  try {
+    engine = Engine.create(gpu, model);
+  } catch (err) {
+    return engineFailure(err);
+  }
+  const loadMs = performance.now() - t0;
+  const warmupMs = await warmUp(state, engine, model);
+  if (typeof warmupMs !== 'number') return warmupMs;
+  job.progress('Building GPU pipelines', 1, 1);
+  destroyIfCancelled(engine, job);
+  const { images, imagesWarning } = await downloadImages(state, folderUrl, job, engine);
+  const opened = openSession(engine, images, imagesWarning);
+  if (isLoadFailure(opened)) return opened;
+  destroyIfCancelled(engine, job);
+  const loaded = replaceLoaded(state, model, engine, opened.session);
+  return {
+    ok: true, model: loaded.summary, images: opened.images && summarizeImages(opened.images), imagesWarning: opened.imagesWarning, loadMs, warmupMs, gpuErrors: takeGpuErrors(state),
+  } as const;
+}
+
+/** The model's files; a failure says whether the download or the files themselves were at fault. */
+async function downloadModel(state: WorkerState, folderUrl: string, job: Job): Promise<Model | LoadFailure> {
+  const httpFailures: string[] = [];
+  try {
+    return await fetchModel(folderUrl, fetchWithProgress(state.fetchFn, job, httpFailures));
+  } catch (err) {
+    job.throwIfCancelled();
+    // A file that could not be fetched is a download problem even when the loader
+    // words it as a format error; anything else the loader rejects is the file's fault.
+    const isFormat = (err as Error)?.name === 'ModelFormatError' && httpFailures.length === 0;
+    return { ok: false, reason: isFormat ? 'format' : 'network', message: errorMessage(err) };
+  }
+}
+
+/**
+ * One forward pass on a blank image compiles every pipeline now, so that the first timing
+ * the page shows is a forward pass, not shader compilation. Returns its time in ms.
+ */
+async function warmUp(state: WorkerState, engine: Engine, model: Model): Promise<number | LoadFailure> {
+  const t1 = performance.now();
+  const { channels, height, width } = model.input;
+  try {
+    await exclusive(state, () => engine.logits(new Float32Array(channels * height * width), 1));
+  } catch (err) {
+    engine.destroy();
+    return engineFailure(err);
+  }
+  return performance.now() - t1;
+}
+
+function destroyIfCancelled(engine: Engine, job: Job): void {
+  if (job.cancelled) {
+    engine.destroy();
+    job.throwIfCancelled();
+  }
+}
+
+/**
+ * The model's own images (scoring and evaluation splits); a model without them still
+ * classifies and inspects custom images, and says why circuits need them.
+ */
+async function downloadImages(state: WorkerState, folderUrl: string, job: Job, engine: Engine): Promise<{ images: ImageSet | null; imagesWarning: string | null }> {
+  try {
+    return { images: await fetchImageSet(folderUrl, fetchWithProgress(state.fetchFn, job, [])), imagesWarning: null };
+  } catch (err) {
+    if (job.cancelled) engine.destroy();
+    job.throwIfCancelled();
+    return { images: null, imagesWarning: `The model's image set could not be loaded: ${errorMessage(err)}` };
+  }
+}
+
+interface OpenedSession {
+  session: MicroscopeSession;
+  images: ImageSet | null;
+  imagesWarning: string | null;
+}
+
+/** The view session over the engine and its images, or over the engine alone when the images do not fit the model. */
+function openSession(engine: Engine, images: ImageSet | null, imagesWarning: string | null): OpenedSession | LoadFailure {
+  try {
+    try {
+      return { session: new MicroscopeSession(engine, images), images, imagesWarning };
+    } catch (err) {
+      if (!images) throw err;
+      // The model itself may be fine and only its images not fit it.
+      const session = new MicroscopeSession(engine, null);
+      return { session, images: null, imagesWarning: `The model's image set does not fit the model: ${errorMessage(err)}` };
+    }
+  } catch (err) {
+    engine.destroy();
+    return engineFailure(err);
+  }
+}
+
+/** Makes the new model the loaded one; the previous engine is destroyed once its queued work is done. */
+function replaceLoaded(state: WorkerState, model: Model, engine: Engine, session: MicroscopeSession): LoadedModel {
+  const previous = state.loaded;
+  if (previous) void exclusive(state, async () => previous.engine.destroy());
+  state.loaded = { model, engine, summary: summarize(model, engine), session, visualizer: new SessionVisualizer(session) };
+  return state.loaded;
+}
+
+function summarize(model: Model, engine: Engine): ModelSummary {
+  let parameterCount = 0;
+  const layers = model.layers.map((l) => {
+    for (const p of Object.values(l.params)) parameterCount += p.length;
+    return { name: l.name, op: l.op, inputs: [...l.inputs], shape: [...l.shape], params: { ...l.paramShapes }, attrs: structuredClone(l.attrs), flow: structuredClone(l.flow) };
+  });
+  const { name, channels, height, width, mean, std } = model.input;
+  return {
+    name: model.name,
+    description: model.description,
+    input: { name, channels, height, width, mean: [...mean], std: [...std] },
+    classes: [...model.classes],
+    layers,
+    output: model.output,
+    parameterCount,
+    maxBatch: engine.maxBatch,
+  };
+}
+
+function summarizeImages(images: ImageSet): ImagesSummary {
+  const splits: Record<string, number> = {};
+  for (const [name, indices] of Object.entries(images.splits)) splits[name] = indices.length;
+  return { count: images.count, classes: [...images.classes], splits };
+}

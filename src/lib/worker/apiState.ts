@@ -1,0 +1,99 @@
+// What every method of the worker API (api.ts) shares: the environment, the GPU device and
+// its uncaught errors, the loaded model with its engine and view session, the job registry
+// and the queue that runs engine calls one at a time; plus the small helpers they all use.
+import * as Comlink from 'comlink';
+import { acquireDevice, type AcquiredDevice } from '$lib/engine/gpu';
+import type { Engine } from '$lib/engine/engine';
+import type { Model } from '$lib/model/types';
+import { JobRegistry, type Progress } from './jobs';
+import type { MicroscopeSession, RunOptions } from './view/session';
+import { GpuQueue, WAITING_PHASE } from './gpuQueue';
+import type { SessionVisualizer } from './view/visualization';
+import type { ModelSummary } from './protocol';
+
+/** What the API needs from its surroundings; defaults are the browser's. */
+export interface ApiEnvironment {
+  acquire?: () => Promise<AcquiredDevice>;
+  fetch?: typeof fetch;
+}
+
+/** A model ready for queries: its engine, its summary for the page and its view session. */
+export interface LoadedModel {
+  model: Model;
+  engine: Engine;
+  summary: ModelSummary;
+  session: MicroscopeSession;
+  visualizer: SessionVisualizer;
+}
+
+/** The mutable state of one API instance. */
+export interface WorkerState {
+  fetchFn: typeof fetch;
+  acquire: () => Promise<AcquiredDevice>;
+  jobs: JobRegistry;
+  device: GPUDevice | null;
+  adapterDescription: string;
+  softwareAdapter: boolean;
+  deviceLostMessage: string | null;
+  loaded: LoadedModel | null;
+  /** GPU errors nobody caught (invalid shaders, pipelines...) since the last call reported them. */
+  gpuErrors: string[];
+  /** Engine calls run one at a time: an engine's buffers are not shared between passes. */
+  gpuQueue: GpuQueue;
+}
+
+export function createWorkerState(env: ApiEnvironment): WorkerState {
+  return {
+    fetchFn: env.fetch ?? ((input, init) => fetch(input, init)),
+    acquire: env.acquire ?? (() => acquireDevice()),
+    jobs: new JobRegistry({ minIntervalMs: 50 }),
+    device: null,
+    adapterDescription: '',
+    softwareAdapter: false,
+    deviceLostMessage: null,
+    loaded: null,
+    gpuErrors: [],
+    gpuQueue: new GpuQueue(),
+  };
+}
+
+/** The GPU errors raised since the last call that reported them, and forgets them. */
+export function takeGpuErrors(state: WorkerState): string[] {
+  const errors = state.gpuErrors;
+  state.gpuErrors = [];
+  return errors;
+}
+
+/** Runs engine work after the engine work queued before it. */
+export function exclusive<T>(state: WorkerState, work: () => Promise<T>, onWait?: () => void): Promise<T> {
+  return state.gpuQueue.run(work, onWait);
+}
+
+/** A job queued behind another says so in its progress until it starts. */
+export const waitingNote = (opts: RunOptions) => () => opts.progress?.(WAITING_PHASE, 0, 0);
+
+export function requireLoaded(state: WorkerState): LoadedModel {
+  if (!state.loaded) throw new Error(state.deviceLostMessage ?? 'No model is loaded.');
+  return state.loaded;
+}
+
+/** A method's progress callback as the job registry takes it. */
+export const progressFn = (onProgress: unknown) => onProgress as ((p: Progress) => unknown) | undefined;
+
+/** The typed arrays of a result, for Comlink.transfer (each buffer once). */
+export function buffersOf(value: object): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const v of Object.values(value)) if (ArrayBuffer.isView(v)) out.add(v.buffer as ArrayBuffer);
+  return [...out];
+}
+
+/** Frees the worker's side of a callback proxy the page passed in. */
+export function releaseCallback(fn: unknown): void {
+  if (typeof fn === 'function' && Comlink.releaseProxy in fn) {
+    (fn as unknown as Record<symbol, () => void>)[Comlink.releaseProxy]();
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
