@@ -272,7 +272,10 @@ await check('the default URL shows the whole graph and a circuit (loss, all imag
   const shown = Number((await page.textContent('[data-testid="kernels-kept"]')).replace(/,/g, ''));
   const relevantText = await page.textContent('[data-testid="circuit-stats"] .big');
   const relevant = Number(relevantText.match(/of ([\d,]+) relevant/)[1].replace(/,/g, ''));
-  assert(firstKept.length === shown, `the graph keeps ${firstKept.length} edges, the stats say ${shown}`);
+  // linear layers are kept whole (only conv kernels are pruned by default): the graph draws both
+  const wholeNote = await page.$('[data-testid="kept-whole"]');
+  const whole = wholeNote ? Number(await wholeNote.getAttribute('data-kernels')) : 0;
+  assert(firstKept.length === shown + whole, `the graph keeps ${firstKept.length} edges, the stats say ${shown} pruned + ${whole} kept whole`);
   assert(shown > 0 && shown <= Math.ceil(0.1 * relevant), `${shown} kernels kept of ${relevant} relevant: not within the top 10%`);
   const { nodeCount, edgeCount } = await page.evaluate(() => ({ nodeCount: window.microscope.nodeCount, edgeCount: window.microscope.edgeCount }));
   // every filter is a node and every kernel an edge, counted from model.json's weight shapes
