@@ -141,6 +141,62 @@ describe('image sets', () => {
   });
 });
 
+describe('direction targets', () => {
+  const dense8 = (w: Record<number, number>) => Array.from({ length: 8 }, (_, c) => w[c] ?? 0);
+
+  it('parses the dense and the sparse form to one weight per channel, reading the layer named', () => {
+    expect(parseTarget('direction:conv1:1,0,0,-0.5,0,0,0,2e-1', model)).toEqual({ kind: 'direction', layer: 'conv1', weights: dense8({ 0: 1, 3: -0.5, 7: 0.2 }) });
+    expect(parseTarget('direction:relu1:3=-0.5, 0=1 ,7=.2', model)).toEqual({ kind: 'direction', layer: 'relu1', weights: dense8({ 0: 1, 3: -0.5, 7: 0.2 }) });
+    expect(parseTarget('Direction:fc:9=1', model)).toEqual({ kind: 'direction', layer: 'fc', weights: [0, 0, 0, 0, 0, 0, 0, 0, 0, 1] });
+    expect(targetLabel(parseTarget('direction:conv1:0=1', model), classes, model)).toBe('direction in conv1');
+  });
+
+  it('canonical text is the shorter form and parses back to the same target', () => {
+    expect(canonicalTarget(parseTarget('direction:conv1:0,0,0,0,0,0,0,1.5', model), model)).toBe('direction:conv1:7=1.5');
+    expect(canonicalTarget(parseTarget('direction:conv1:0=1,1=2,2=3,3=4,4=5,5=6,6=7,7=8', model), model)).toBe('direction:conv1:1,2,3,4,5,6,7,8');
+    const r = rng(3);
+    for (let k = 0; k < 50; k++) {
+      const weights = dense8({}).map(() => (r() < 0.5 ? 0 : Math.round((r() - 0.5) * 1e6) / 1e3));
+      weights[k % 8] = 1e21 * (r() - 0.5); // exponent notation with a sign
+      const t = { kind: 'direction' as const, layer: 'relu1', weights };
+      const text = canonicalTarget(t, model);
+      expect(parseTarget(text, model), text).toEqual(t);
+    }
+  });
+
+  it('rejects bad directions naming the problem', () => {
+    rejects(() => parseTarget('direction:conv1:1,2,3', model), 'target', /^target "direction:conv1:1,2,3": conv1 has 8 channels, the direction gives 3 weights/);
+    rejects(() => parseTarget('direction:conv1:1,2,3,4,5,6,7,8,9', model), 'target', /8 channels, the direction gives 9 weights/);
+    rejects(() => parseTarget('direction:conv1:1,x,0,0,0,0,0,0', model), 'target', /weight "x" is not a number/);
+    rejects(() => parseTarget('direction:conv1:0=1e999', model), 'target', /weight "1e999" is not a number/);
+    rejects(() => parseTarget('direction:conv1:8=1', model), 'target', /channel 8 is outside conv1's 8 channels \(0..7\)/);
+    rejects(() => parseTarget('direction:conv1:1=1,1=2', model), 'target', /channel 1 is given twice/);
+    rejects(() => parseTarget('direction:conv1:1=1,2', model), 'target', /"2" is not <channel>=<weight>/);
+    rejects(() => parseTarget('direction:conv1:a=1', model), 'target', /"a=1" is not <channel>=<weight>/);
+    rejects(() => parseTarget('direction:conv1:0,0,0,0,0,0,0,-0', model), 'target', /every weight is 0/);
+    rejects(() => parseTarget('direction:conv1:3=0', model), 'target', /every weight is 0/);
+    rejects(() => parseTarget('direction:conv9:0=1', model), 'target', /no layer named "conv9"/);
+    rejects(() => parseTarget('direction:input:0=1', model), 'target', /input "input" has no circuit/);
+    rejects(() => parseTarget('direction:conv1', model), 'target', /expected direction:<layer>:<w0>,<w1>,\.\.\. or direction:<layer>:<channel>=<weight>/);
+    rejects(() => parseTarget(`direction:conv1:${'0,'.repeat(300)}1`, model), 'target', /characters long \(at most 500\)/);
+  });
+
+  it('random direction-like text never raises anything but QuerySpecError', () => {
+    const r = rng(11);
+    const alphabet = 'direction:conv1:relu1:fc:input:0123456789=,.-+e ';
+    for (let k = 0; k < 3000; k++) {
+      let s = 'direction:';
+      for (let i = Math.floor(r() * 30); i > 0; i--) s += alphabet[Math.floor(r() * alphabet.length)];
+      try {
+        const t = parseTarget(s, model);
+        expect(t.kind).toBe('direction');
+      } catch (err) {
+        if (!(err instanceof QuerySpecError)) throw new Error(`${JSON.stringify(s)} raised ${String(err)}`);
+      }
+    }
+  });
+});
+
 describe('fuzzed garbage', () => {
   it('never throws anything but QuerySpecError', () => {
     const r = rng(7);

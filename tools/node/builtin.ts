@@ -1,21 +1,14 @@
-// Loads a built-in model and its image sets from static/weights/<name>/ in Node (tests,
-// command line, benchmarks), through the same parser the browser uses.
+// Loads a built-in model and its image set from static/weights/<name>/ in Node (tests,
+// command line, benchmarks), through the same parsers the browser uses (one ImageSet type).
 
 import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseModel } from '../../src/lib/model/load';
 import type { Model } from '../../src/lib/model/types';
+import { parseImageSet, type ImageSet } from '../../src/lib/images/imageSet';
 import { pixelImageStream, type ImageStream } from '../../src/lib/circuits/imageStream';
 
 export const WEIGHTS_DIR = fileURLToPath(new URL('../../static/weights/', import.meta.url));
-
-export interface BuiltinImages {
-  count: number;
-  pixels: Uint8Array;
-  labels: number[];
-  classes: string[];
-  splits: { scoring: number[]; evaluation: number[] };
-}
 
 const toArrayBuffer = (b: Buffer) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 
@@ -29,21 +22,20 @@ export function loadBuiltinModel(name: string): Model {
   return parseModel(JSON.parse(readFileSync(`${dir}model.json`, 'utf8')), toArrayBuffer(readFileSync(`${dir}weights.bin`)));
 }
 
-export function loadBuiltinImages(name: string): BuiltinImages {
+/** The model's image set (images.json + images.bin), validated as the page validates it. */
+export function loadBuiltinImages(name: string): ImageSet {
   const dir = `${WEIGHTS_DIR}${name}/`;
-  const meta = JSON.parse(readFileSync(`${dir}images.json`, 'utf8'));
-  const pixels = new Uint8Array(toArrayBuffer(readFileSync(`${dir}images.bin`)));
-  if (pixels.length !== meta.count * meta.channels * meta.height * meta.width)
-    throw new Error(`${dir}images.bin has ${pixels.length} bytes, images.json describes ${meta.count} images of ${meta.channels}x${meta.height}x${meta.width}`);
-  return { count: meta.count, pixels, labels: meta.labels, classes: meta.classes, splits: meta.splits };
+  if (!existsSync(`${dir}images.json`)) throw new Error(`built-in model "${name}" has no image set (${dir}images.json)`);
+  return parseImageSet(JSON.parse(readFileSync(`${dir}images.json`, 'utf8')), new Uint8Array(toArrayBuffer(readFileSync(`${dir}images.bin`))));
 }
 
 /**
  * The image set a name describes, within a split: `all`, a class name, `class:N`,
  * `class:Name`, `image:N` (an index into images.bin), or `images:1,5,9`.
  */
-export function namedImageSet(model: Model, imgs: BuiltinImages, name: string, split: 'scoring' | 'evaluation' | 'all' = 'scoring'): ImageStream {
-  const pool = split === 'all' ? Array.from({ length: imgs.count }, (_, i) => i) : imgs.splits[split];
+export function namedImageSet(model: Model, imgs: ImageSet, name: string, split: 'scoring' | 'evaluation' | 'all' = 'scoring'): ImageStream {
+  const every = Array.from({ length: imgs.count }, (_, i) => i);
+  const pool = split === 'all' ? every : (imgs.splits[split] ?? every);
   const lower = name.trim().toLowerCase();
   let indices: number[];
   if (lower === 'all') indices = pool;

@@ -74,6 +74,7 @@ function shapeOf(model: QueryModel, layer: string): number[] | undefined {
 
 /**
  * Parses a target: loss | logit:<class> | prob:<class> | node:<layer>:<channel>[:pre][:mean|:max|@y,x].
+ * or direction:<layer>:<w0>,<w1>,... | direction:<layer>:<c>=<w>,... (parseDirection).
  * A node target reads the filter's map after its nonlinearity; `:pre` reads the map before it.
  */
 export function parseTarget(spec: string, model: QueryModel): Target {
@@ -92,8 +93,9 @@ export function parseTarget(spec: string, model: QueryModel): Target {
   };
   if (lower.startsWith('logit:')) return { kind: 'classLogit', class: classOf(s.slice(6)) };
   if (lower.startsWith('prob:')) return { kind: 'classProbability', class: classOf(s.slice(5)) };
+  if (lower.startsWith('direction:')) return parseDirection(s, model);
   if (!lower.startsWith('node:')) {
-    throw new QuerySpecError('target', `target ${shown(s)} is not one of loss, logit:<class>, prob:<class>, node:<layer>:<channel>`);
+    throw new QuerySpecError('target', `target ${shown(s)} is not one of loss, logit:<class>, prob:<class>, node:<layer>:<channel>, direction:<layer>:<weights>`);
   }
   let rest = s.slice(5);
   let position: [number, number] | null = null;
@@ -140,6 +142,57 @@ export function parseTarget(spec: string, model: QueryModel): Target {
   return { kind: reduce === 'max' ? 'featureMax' : 'featureMean', layer: read, channel };
 }
 
+const WEIGHT = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/**
+ * A direction target: a weighted sum of a layer's channel means, the layer read as named (as
+ * a feature-visualization direction reads it). Dense `direction:<layer>:<w0>,<w1>,...` gives one
+ * weight per channel; sparse `direction:<layer>:<c>=<w>,<c>=<w>` leaves unlisted channels at 0.
+ */
+function parseDirection(s: string, model: QueryModel): Target {
+  const fail = (why: string): never => {
+    throw new QuerySpecError('target', `target ${shown(s)}: ${why}`);
+  };
+  const m = /^direction:([^:]*):(.*)$/is.exec(s);
+  if (!m || !m[1].trim()) fail('expected direction:<layer>:<w0>,<w1>,... or direction:<layer>:<channel>=<weight>,...');
+  const layer = m![1].trim();
+  if (layer === model.input.name) fail(`the input "${layer}" has no circuit; pick a layer`);
+  const shape = shapeOf(model, layer);
+  if (!shape) fail(`no layer named ${shown(layer)}`);
+  const channels = shape![0];
+  const items = m![2].split(',').map((p) => p.trim());
+  const number = (text: string) => {
+    const v = WEIGHT.test(text) ? Number(text) : NaN;
+    return Number.isFinite(v) ? v + 0 : fail(`weight ${shown(text)} is not a number`);
+  };
+  let weights: number[];
+  if (items.some((p) => p.includes('='))) {
+    weights = new Array<number>(channels).fill(0);
+    const given = new Set<number>();
+    for (const item of items) {
+      const [c, w, more] = item.split('=');
+      if (more !== undefined || w === undefined || !/^\d+$/.test(c.trim())) fail(`${shown(item)} is not <channel>=<weight>`);
+      const channel = Number(c.trim());
+      if (channel >= channels) fail(`channel ${channel} is outside ${layer}'s ${channels} channels (0..${channels - 1})`);
+      if (given.has(channel)) fail(`channel ${channel} is given twice`);
+      given.add(channel);
+      weights[channel] = number(w.trim());
+    }
+  } else {
+    if (items.length !== channels) fail(`${layer} has ${channels} channels, the direction gives ${items.length} weights (or use <channel>=<weight>,...)`);
+    weights = items.map(number);
+  }
+  if (weights.every((w) => w === 0)) fail('every weight is 0, so the direction reads nothing');
+  return { kind: 'direction', layer, weights };
+}
+
+/** A direction as text: sparse when that is shorter, so it parses back to the same weights. */
+function directionText(t: { layer: string; weights: number[] }): string {
+  const dense = t.weights.join(',');
+  const sparse = t.weights.flatMap((w, c) => (w !== 0 ? [`${c}=${w}`] : [])).join(',');
+  return `direction:${t.layer}:${sparse.length < dense.length ? sparse : dense}`;
+}
+
 /**
  * A stable text for a target (cache keys): the same target always gives the same string. With
  * the model, a map before a filter's activation is written with `:pre`, so the text parses back
@@ -154,7 +207,7 @@ export function canonicalTarget(t: Target, model?: QueryModel): string {
     case 'featureMean': return `node:${t.layer}:${t.channel}${pre}`;
     case 'featureMax': return `node:${t.layer}:${t.channel}${pre}:max`;
     case 'featureAt': return `node:${t.layer}:${t.channel}${pre}@${t.y},${t.x}`;
-    case 'direction': return `direction:${t.layer}:${t.weights.join(',')}`;
+    case 'direction': return directionText(t);
   }
 }
 

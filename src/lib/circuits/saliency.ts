@@ -12,8 +12,9 @@ import { prunableEdges, relevantEdges } from './relevance';
 import { keepCount, topEdges } from './ranking';
 import type { ImageStream } from './imageStream';
 
-export type Criterion = 'actgrad' | 'actgrad-mean' | 'snip' | 'magnitude' | 'random' | 'force';
-export const CRITERIA: Criterion[] = ['actgrad', 'actgrad-mean', 'snip', 'force', 'magnitude', 'random'];
+import type { Criterion } from './criteria';
+
+export { CRITERIA, type Criterion } from './criteria';
 
 export interface Scores {
   criterion: Criterion;
@@ -28,10 +29,13 @@ export interface Scores {
   schedule?: number[];
 }
 
+/** The random criterion's seed when a query names none (the microscope's queries never do). */
+export const DEFAULT_SEED = 1;
+
 export interface QueryOptions {
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
-  /** Seed of the random criterion. */
+  /** Seed of the random criterion (default DEFAULT_SEED). */
   seed?: number;
   /** Keep fraction FORCE prunes towards. */
   keep?: number;
@@ -314,7 +318,7 @@ export async function computeScores(engine: Engine, target: Target, set: ImageSt
     case 'magnitude':
       return assemble(criterion, g, relevant, await magnitudeScores(engine, g), 1, false);
     case 'random': {
-      const r = seededUniform(opts.seed ?? 1);
+      const r = seededUniform(opts.seed ?? DEFAULT_SEED);
       const edges = g.kernelLayers.map((s) => Float32Array.from({ length: s.rows * s.cols }, () => r()));
       return assemble(criterion, g, relevant, { edges, nodes: g.kernelLayers.map((s) => new Float32Array(s.rows)) }, 1, false);
     }

@@ -78,7 +78,7 @@ export interface CircuitDocument {
 }
 
 /** A float32 as the shortest decimal that reads back to the same float32; NaN and infinities as null. */
-function f32(v: number): number | null {
+export function f32(v: number): number | null {
   if (!Number.isFinite(v)) return null;
   for (let p = 6; p < 10; p++) {
     const s = Number(v.toPrecision(p));

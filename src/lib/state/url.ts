@@ -3,9 +3,10 @@
 // nodes and edges, viewport) to and from URL search params. Parsing never throws: bad
 // parameters fall back to defaults and each one yields a plain-text warning naming it.
 
-export const CRITERIA = ['actgrad', 'actgrad-mean', 'snip', 'force', 'magnitude', 'random'] as const;
+import { CRITERIA, type Criterion } from '../circuits/criteria';
+
+export { CRITERIA, type Criterion };
 export const LAYOUTS = ['grid', 'sorted', 'mds'] as const;
-export type Criterion = (typeof CRITERIA)[number];
 export type Layout = (typeof LAYOUTS)[number];
 
 /** Keep the top fraction of relevant kernels, or all above a normalized score threshold. */

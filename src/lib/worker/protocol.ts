@@ -127,6 +127,10 @@ export interface CircuitQuery {
   perLayer?: boolean;
   /** Prune linear layers' kernels too (default: only convolution kernels, as seed 001 does). */
   linear?: boolean;
+  /** At most this many scoring images per image-set term, evenly spread (the command line's --scoring-images); default all. */
+  scoringImages?: number;
+  /** Preservation on at most this many evaluation images, evenly spread (--eval-images); default all. */
+  evaluationImages?: number;
 }
 
 export interface CircuitResult {

@@ -29,6 +29,8 @@ import { checkEdge, checkNode, Inspector } from './inspection';
 import { normalizedImage, type NormalizedImage } from './imageRef';
 import { targetValueOf } from './targetValue';
 import { Lru } from './lru';
+import { checkImageLimits, limitImages } from './imageCounts';
+import { circuitReport, type CircuitReport } from './report';
 
 /** How a long call reports progress and learns it was cancelled. */
 export interface RunOptions {
@@ -121,6 +123,7 @@ export class MicroscopeSession {
     if (!cut || (cut.kind !== 'keep' && cut.kind !== 'threshold')) throw new Error('the cut must be {kind: "keep" | "threshold", value}');
     if (cut.kind === 'keep' && !(cut.value > 0 && cut.value <= 1)) throw new Error(`keep ${cut.value}: expected a fraction in (0, 1]`);
     if (cut.kind === 'threshold' && !(cut.value >= 0 && cut.value <= 1)) throw new Error(`threshold ${cut.value}: expected a normalized score in [0, 1]`);
+    checkImageLimits(query);
   }
 
   /** Scores of one term, from the cache or computed (the flag says which). */
@@ -128,8 +131,8 @@ export class MicroscopeSession {
     const forceKeep = query.criterion === 'force' ? (query.cut.kind === 'keep' ? query.cut.value : 0.1) : null;
     // FORCE's scores depend on the cut it prunes towards: the keep fraction and what it may prune.
     const forceCut = forceKeep === null ? '' : `${forceKeep}|${query.linear ? 'linear' : 'conv'}`;
-    const key = [this.model.name, query.criterion, canonicalTarget(target), canonicalSet(term.set), forceCut].join('|');
-    const indices = this.indicesOf(term.set, 'scoring');
+    const key = [this.model.name, query.criterion, canonicalTarget(target), canonicalSet(term.set), forceCut, query.scoringImages ?? ''].join('|');
+    const indices = limitImages(this.indicesOf(term.set, 'scoring'), query.scoringImages);
     const hit = this.scoreCache.get(key);
     if (hit) return { scores: hit, cached: true, count: indices.length };
     const set = this.scoringSet(term.set, indices);
@@ -213,9 +216,9 @@ export class MicroscopeSession {
   /** Preservation of the circuit's target on the evaluation images. */
   async preservation(query: CircuitQuery, opts: RunOptions = {}): Promise<PreservationResult> {
     const c = await this.cutCircuit(query, opts);
-    const indices = this.splitIndices('evaluation');
+    const indices = limitImages(this.splitIndices('evaluation'), query.evaluationImages);
     const set = this.scoringSet({ kind: 'all' }, indices);
-    const key = canonicalTarget(c.target);
+    const key = `${canonicalTarget(c.target)}|${indices.length}`;
     let original = this.originalValues.get(key);
     if (!original) {
       original = await targetValues(this.engine, c.target, set, {
@@ -234,6 +237,13 @@ export class MicroscopeSession {
     }
     const p = compareValues(original, masked);
     return { r: p.r, meanAbsDiffOverStd: p.meanAbsDiffOverStd, collapsed: p.collapsed, images: set.count };
+  }
+
+  /** The circuit's complete record (report.ts), with its preservation when asked; `url` is its page link. */
+  async report(query: CircuitQuery, opts: RunOptions & { preservation?: boolean; url?: string } = {}): Promise<CircuitReport> {
+    const result = await this.circuit(query, opts);
+    const preservation = opts.preservation ? await this.preservation(query, opts) : null;
+    return circuitReport(this.model, this.graph, result, preservation, opts.url);
   }
 
   // ----------------------------------------------------------------- one image
