@@ -1,16 +1,13 @@
 // Shared by the worker tests: a built-in model's image set read from static/weights in Node,
 // a random uint8 image set for fixture models, and a session on the test GPU device.
 
-import { readFileSync } from 'node:fs';
-import { parseImageSet, type ImageSet } from '../../src/lib/images/imageSet';
+import type { ImageSet } from '../../src/lib/images/imageSet';
 import type { Model } from '../../src/lib/model/types';
-import { WEIGHTS_DIR } from '../../tools/node/builtin';
+import { loadBuiltinImages } from '../../tools/node/builtin';
 import { rng } from '../helpers/random';
 
-export function builtinImageSet(name: string): ImageSet {
-  const dir = `${WEIGHTS_DIR}${name}/`;
-  return parseImageSet(JSON.parse(readFileSync(`${dir}images.json`, 'utf8')), new Uint8Array(readFileSync(`${dir}images.bin`)));
-}
+/** A built-in model's image set, read as the command line reads it (the page's parser). */
+export const builtinImageSet = (name: string): ImageSet => loadBuiltinImages(name);
 
 /** `count` random images of the model's input size, labels cycling through the classes. */
 export function randomImageSet(model: Model, count: number, seed: number): ImageSet {
