@@ -5,6 +5,7 @@
 import { parseArgs } from './args';
 import { defaultState, parseViewState, viewStateToParams, type ViewState } from '../../src/lib/state/url';
 import type { CircuitQuery } from '../../src/lib/worker/protocol';
+import { queryOfState } from '../../src/lib/state/query';
 
 /** Options spelled as the link's parameters. */
 export const LINK_OPTIONS = ['model', 'target', 'images', 'criterion', 'keep', 'threshold', 'perlayer', 'linear'];
@@ -79,10 +80,6 @@ export function linkParams(options: Record<string, string>): URLSearchParams {
 }
 
 /** The CircuitQuery a view state asks for, as the page's view store builds it. */
-export function queryOfState(state: ViewState): CircuitQuery {
-  return { target: state.target, images: state.images, criterion: state.criterion, cut: { ...state.cut }, perLayer: state.perLayer, linear: state.linear };
-}
-
 /** --scoring-images and --eval-images: a whole number of images, at least 1. */
 function imageCap(options: Record<string, string>, key: string): number | undefined {
   if (options[key] === undefined) return undefined;

@@ -5,6 +5,7 @@
 import { defaultState, parseViewState, viewStateToParams, type Criterion, type Cut, type Layout, type Removed, type Selection, type ViewState } from '$lib/state/url';
 import { addressWrite } from '$lib/state/history';
 import type { CircuitQuery } from '$lib/worker/protocol';
+import { queryOfState } from '$lib/state/query';
 
 export type Viewport = ViewState['view'];
 
@@ -87,7 +88,7 @@ export class ViewStore {
 
   /** The circuit query the state describes. */
   query(): CircuitQuery {
-    return { target: this.target, images: this.images, criterion: this.criterion, cut: { ...this.cut }, perLayer: this.perLayer, linear: this.linear };
+    return queryOfState(this);
   }
 
   /** Sets the query's fields (e.g. back to the circuit drawn, after a Cancel). */
