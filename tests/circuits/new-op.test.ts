@@ -1,5 +1,6 @@
 // What adding an op takes: leakyrelu was added as a descriptor (src/lib/ops/leakyrelu.ts), a
-// CPU reference, two WGSL files, one registry entry and one line in tests/ops/cases. Here a
+// CPU reference, one WGSL file (its activation and gradient, which the shared elementwise
+// kernels include), one registry entry and one line in tests/ops/cases. Here a
 // model using it gets its graph, node targets after its activation, receptive fields and a
 // circuit through the page's session, with no other file knowing the op; and an op that does
 // not declare its channel flow is refused at load time with a message naming it.

@@ -87,7 +87,7 @@ export class Plan {
 
   /**
    * The backward plan from `targetLayer` to every upstream node and the input; with
-   * `redirectRelu` every ReLU uses the redirected gradient (shaders/relu/backward.wgsl).
+   * `redirectRelu` every ReLU uses the redirected gradient (shaders/relu/activation.wgsl).
    */
   backward(targetLayer: string, weightGrads: WeightGradMode, redirectRelu = false): BackwardPlan {
     const key = `${targetLayer}|${weightGrads}|${redirectRelu ? 'redirect' : 'plain'}`;

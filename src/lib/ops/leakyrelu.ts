@@ -1,11 +1,11 @@
 // leakyrelu: y = x for x > 0, else alpha * x (torch.nn.LeakyReLU, ONNX LeakyRelu; alpha 0.01 by
-// default). A filter's nonlinearity, like relu. GPU: shaders/leakyrelu/{forward,backward}.wgsl.
+// default). A filter's nonlinearity, like relu. GPU: shaders/leakyrelu/activation.wgsl in the
+// shared elementwise kernels.
 
 import type { OpDescriptor } from './types';
 import { num, rejectUnknown } from './attrs';
-import { size } from './grid';
-import { f32 } from '../engine/kernels';
 import { leakyReluForward, leakyReluGradient } from './reference/leakyrelu';
+import { activationGpu } from './activation';
 
 const alphaOf = (attrs: Record<string, unknown>) => attrs.alpha as number;
 
@@ -27,20 +27,5 @@ export const leakyrelu: OpDescriptor = {
     inputs: [{ ...x, data: leakyReluGradient(x.data, gradOutput.data, alphaOf(attrs)) }],
     params: {},
   }),
-  gpuForward: (k, b, attrs) => {
-    const count = b.batch * size(b.outShape);
-    return [k.dispatch({ label: `${b.name}.forward`, shader: 'leakyrelu/forward', uniforms: [count, f32(alphaOf(attrs))], buffers: [b.inputs[0], b.output], threads: [count] })];
-  },
-  gpuBackward: (k, b, attrs) => {
-    const dx = b.gradInputs[0];
-    if (!dx) return [];
-    const count = b.batch * size(b.outShape);
-    return [
-      k.dispatch({
-        label: `${b.name}.backward`, shader: 'leakyrelu/backward',
-        uniforms: [count, f32(alphaOf(attrs)), b.accumulate[0] ? 1 : 0],
-        buffers: [b.inputs[0], b.gradOutput, dx], threads: [count],
-      }),
-    ];
-  },
+  ...activationGpu('leakyrelu', alphaOf),
 };

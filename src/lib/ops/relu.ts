@@ -1,10 +1,11 @@
-// relu: y = max(x, 0). GPU: shaders/relu/{forward,backward}.wgsl. Attribute `redirect`
-// (default false) selects the redirected gradient used early in feature visualization.
+// relu: y = max(x, 0). GPU: shaders/relu/activation.wgsl in the shared elementwise kernels.
+// Attribute `redirect` (default false) selects the redirected gradient used early in feature
+// visualization.
 
 import type { OpDescriptor } from './types';
 import { rejectUnknown, bool } from './attrs';
-import { size } from './grid';
 import { reluGradient } from './reference/relu';
+import { activationGpu } from './activation';
 
 export const relu: OpDescriptor = {
   op: 'relu',
@@ -23,23 +24,5 @@ export const relu: OpDescriptor = {
     inputs: [{ ...x, data: reluGradient(x.data, gradOutput.data, attrs.redirect === true) }],
     params: {},
   }),
-  gpuForward: (k, b) => {
-    const count = b.batch * size(b.outShape);
-    return [k.dispatch({ label: `${b.name}.forward`, shader: 'relu/forward', uniforms: [count], buffers: [b.inputs[0], b.output], threads: [count] })];
-  },
-  gpuBackward: (k, b, attrs) => {
-    const dx = b.gradInputs[0];
-    if (!dx) return [];
-    const count = b.batch * size(b.outShape);
-    return [
-      k.dispatch({
-        label: `${b.name}.backward`,
-        shader: 'relu/backward',
-        defines: { REDIRECT: attrs.redirect === true },
-        uniforms: [count, b.accumulate[0] ? 1 : 0],
-        buffers: [b.inputs[0], b.gradOutput, dx],
-        threads: [count],
-      }),
-    ];
-  },
+  ...activationGpu('relu', () => 0, (attrs) => ({ REDIRECT: attrs.redirect === true })),
 };

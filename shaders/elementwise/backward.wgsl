@@ -1,13 +1,14 @@
-// ReLU backward: dx = dy where x > 0, else 0 (as PyTorch: no gradient at exactly 0).
-// REDIRECT (feature visualization's first steps): dx = dy also where dy > 0, so an input
-// stuck below zero can still be pushed up; `accumulate` adds to dx (several consumers).
+// An elementwise activation, backward: dx = activation_dx(x, dy, a), from the op's own
+// shaders/<OP>/activation.wgsl; `accumulate` adds to dx (a tensor read by several layers).
 
-struct Params { count: u32, accumulate: u32 }
+struct Params { count: u32, a: f32, accumulate: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+
+//! include ${OP}/activation
 
 override WG: u32 = 64;
 
@@ -15,12 +16,7 @@ override WG: u32 = 64;
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.z * nwg.x * WG;
   if (i >= p.count) { return; }
-  let g = dy[i];
-#if ${REDIRECT}
-  var v = select(0.0, g, x[i] > 0.0 || g > 0.0);
-#else
-  var v = select(0.0, g, x[i] > 0.0);
-#endif
+  var v = activation_dx(x[i], dy[i], p.a);
   if (p.accumulate != 0u) { v += dx[i]; }
   dx[i] = v;
 }
