@@ -104,6 +104,17 @@ const avgBackward: OpDescriptor['gpuBackward'] = (k, b, attrs) => {
   ];
 };
 
+/** What avgpool and adaptiveavgpool share: the averaging itself, CPU and GPU (the window comes from the attributes). */
+const averaging: Pick<OpDescriptor, 'cpuForward' | 'cpuBackward' | 'gpuForward' | 'gpuBackward'> = {
+  cpuForward: ({ inputs, attrs, outShape }) => avgPoolForward(inputs[0], outShape, geometry(attrs)),
+  cpuBackward: ({ inputs, attrs, outShape, gradOutput }) => ({
+    inputs: [avgPoolBackward(inputs[0], outShape, geometry(attrs), gradOutput)],
+    params: {},
+  }),
+  gpuForward: (k, b, attrs) => avgForward(k, b, geometry(attrs)),
+  gpuBackward: avgBackward,
+};
+
 export const avgpool: OpDescriptor = {
   op: 'avgpool',
   arity: 1,
@@ -112,13 +123,7 @@ export const avgpool: OpDescriptor = {
   channelFlow: pooledFlow,
   parseAttrs: (raw) => ({ ...windowAttrs(raw, ['countIncludePad']), countIncludePad: bool(raw, 'countIncludePad', true) }),
   inferShape: ([s], attrs) => windowShape(s, attrs),
-  cpuForward: ({ inputs, attrs, outShape }) => avgPoolForward(inputs[0], outShape, geometry(attrs)),
-  cpuBackward: ({ inputs, attrs, outShape, gradOutput }) => ({
-    inputs: [avgPoolBackward(inputs[0], outShape, geometry(attrs), gradOutput)],
-    params: {},
-  }),
-  gpuForward: (k, b, attrs) => avgForward(k, b, geometry(attrs)),
-  gpuBackward: avgBackward,
+  ...averaging,
 };
 
 export const adaptiveavgpool: OpDescriptor = {
@@ -139,11 +144,5 @@ export const adaptiveavgpool: OpDescriptor = {
     const [oh, ow] = attrs.output as [number, number];
     return [s[0], oh, ow];
   },
-  cpuForward: ({ inputs, attrs, outShape }) => avgPoolForward(inputs[0], outShape, geometry(attrs)),
-  cpuBackward: ({ inputs, attrs, outShape, gradOutput }) => ({
-    inputs: [avgPoolBackward(inputs[0], outShape, geometry(attrs), gradOutput)],
-    params: {},
-  }),
-  gpuForward: (k, b, attrs) => avgForward(k, b, geometry(attrs)),
-  gpuBackward: avgBackward,
+  ...averaging,
 };

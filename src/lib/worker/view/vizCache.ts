@@ -2,16 +2,10 @@
 // a plain in-memory map where IndexedDB is missing (Node) or refuses (private windows).
 // Keys name the model (with a hash of its weights), objective, settings and circuit.
 
-import type { VizSettings } from '../../featureviz/settings';
+import type { VizResult } from '../protocol';
 
-export interface VizCacheEntry {
-  rgba: Uint8ClampedArray;
-  width: number;
-  height: number;
-  objective: number;
-  objectiveString: string;
-  settings: VizSettings;
-}
+/** A finished visualization as kept: the result without its timing and cache flag. */
+export type VizCacheEntry = Omit<VizResult, 'ms' | 'cached'>;
 
 export interface VizCache {
   get(key: string): Promise<VizCacheEntry | undefined>;
