@@ -1,7 +1,7 @@
 // Tests of image decoding and preprocessing against values worked out by hand:
 // normalization, luminance, exact area-average resizing, the image-set format and sampling.
 import { describe, expect, it } from 'vitest';
-import { imageToInput, normalizeBatch, normalizePixels, resizeArea, rgbaToPlanes } from '../../src/lib/images/preprocess';
+import { imageToInput, normalizeBatch, prepareImage, normalizePixels, resizeArea, rgbaToPlanes } from '../../src/lib/images/preprocess';
 import { IMAGE_SET_FORMAT, ImageSetFormatError, imagePixels, parseImageSet, samplesPerClass } from '../../src/lib/images/imageSet';
 import { pixelsToRgba } from '../../src/lib/images/display';
 
@@ -94,6 +94,21 @@ describe('imageToInput', () => {
     const data = new Uint8ClampedArray([255, 0, 51, 255]);
     const spec = { channels: 3, height: 1, width: 1, mean: [0, 0, 0.2], std: [1, 0.5, 0.1] };
     close(imageToInput({ data, width: 1, height: 1 }, spec), [1, 0, 0]);
+  });
+
+  it('prepareImage keeps the resized pixels for display beside the same normalized input', () => {
+    const rows = [
+      [255, 255, 255, 0],
+      [255, 255, 0, 255],
+      [255, 255, 0, 0],
+      [255, 255, 0, 0],
+    ];
+    const image = { data: new Uint8ClampedArray(rows.flat().flatMap((v) => [v, v, v, 255])), width: 4, height: 4 };
+    const prepared = prepareImage(image, grey(0.5, 0.5));
+    // block means 255, 127.5, 255, 0, rounded; never the normalized values turned back
+    expect(Array.from(prepared.pixels)).toEqual([255, 128, 255, 0]);
+    close(prepared.input, [1, 0, 1, -1]);
+    close(prepared.input, Array.from(imageToInput(image, grey(0.5, 0.5))));
   });
 });
 

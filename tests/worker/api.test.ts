@@ -35,6 +35,8 @@ function fileFetch(hide: string[] = [], replace: Record<string, Uint8Array<Array
 }
 
 const channels: MessageChannel[] = [];
+/** Byte sizes of the buffers the worker's side moved to the page's side (transferred, not copied). */
+const movedBytes: number[] = [];
 function connect(hide: string[] = [], replace: Record<string, Uint8Array<ArrayBuffer>> = {}): Comlink.Remote<MicroscopeApi> {
   const channel = new MessageChannel();
   channels.push(channel);
@@ -42,7 +44,17 @@ function connect(hide: string[] = [], replace: Record<string, Uint8Array<ArrayBu
     acquire: async () => ({ device: await testDevice(), adapterDescription: 'test device', isFallbackAdapter: true }),
     fetch: fileFetch(hide, replace),
   });
-  Comlink.expose(api, channel.port1 as unknown as Comlink.Endpoint);
+  const port = channel.port1 as unknown as Comlink.Endpoint;
+  const workerSide: Comlink.Endpoint = {
+    postMessage: (message, transfer) => {
+      for (const t of transfer ?? []) if (t instanceof ArrayBuffer) movedBytes.push(t.byteLength);
+      port.postMessage(message, transfer);
+    },
+    addEventListener: port.addEventListener.bind(port),
+    removeEventListener: port.removeEventListener.bind(port),
+    start: port.start?.bind(port),
+  };
+  Comlink.expose(api, workerSide);
   return Comlink.wrap<MicroscopeApi>(channel.port2 as unknown as Comlink.Endpoint);
 }
 afterAll(() => {
@@ -62,8 +74,18 @@ describe('worker API over Comlink', () => {
     const loadPhases: string[] = [];
     const load = await api.loadModel(`${ORIGIN}fashion-small/`, 'load-1', Comlink.proxy((p: Progress) => void loadPhases.push(p.phase)));
     if (!load.ok) throw new Error(load.message);
-    expect(load.images).toEqual({ count: 1000, classes: model.classes, splits: { scoring: 500, evaluation: 500 } });
     expect(load.imagesWarning).toBeNull();
+    // the page's image set (the worker is the only one that downloads it) is the one on disk, read here independently
+    const shown = load.images!;
+    expect([shown.count, shown.channels, shown.height, shown.width]).toEqual([1000, 1, 28, 28]);
+    expect(shown.pixels.length).toBe(images.pixels.length);
+    expect(Buffer.compare(shown.pixels, images.pixels)).toBe(0);
+    expect(shown.labels).toEqual(images.labels);
+    expect(shown.classes).toEqual(model.classes);
+    expect(shown.splits).toEqual(images.splits);
+    expect([shown.splits.scoring.length, shown.splits.evaluation.length]).toEqual([500, 500]);
+    // its pixels were moved, not copied, across; the worker kept its own (inspection below reads image 9)
+    expect(movedBytes).toContain(1000 * 28 * 28);
     await new Promise((r) => setTimeout(r, 50)); // progress travels on its own port
     expect(loadPhases.some((p) => /images\.bin/.test(p))).toBe(true);
     // the summary is enough for receptive fields

@@ -1,5 +1,6 @@
 // A model's built-in image set: images.json (the index) + images.bin (uint8 [N, C, H, W]
-// raw pixels). Parsing is pure and validates everything; fetchImageSet loads a folder.
+// raw pixels). Parsing is pure and validates everything; fetchImageSet loads a folder (the
+// worker does, and hands the page a copy with the loaded model).
 
 export const IMAGE_SET_FORMAT = 'cnn-microscope-images/1';
 

@@ -1,6 +1,7 @@
 // Turns pixels into the model's input tensor: uint8 CHW pixels or RGBA ImageData of any
 // size -> channel conversion (luminance for grey models) -> area-average resize ->
-// per-channel normalization (p/255 - mean) / std, laid out NCHW as float32.
+// per-channel normalization (p/255 - mean) / std, laid out NCHW as float32. The visitor's
+// image keeps its resized pixels for display (prepareImage), so nothing un-normalizes.
 
 /** What preprocessing needs to know about the model's input (a subset of InputSpec). */
 export interface InputGeometry {
@@ -156,10 +157,30 @@ function areaWeights(src: number, dst: number): { start: number; weights: Float6
  * The whole image is resized to the input size (no cropping; the aspect ratio is not kept).
  */
 export function imageToInput(image: RgbaImage, spec: InputGeometry): Float32Array {
+  const resized = resizeToInput(image, spec);
+  return normalizePixels(resized, spec, resized); // in place: each value is read before it is written
+}
+
+/** The visitor's image at the model's input size, both as the page shows it and as the model takes it. */
+export interface PreparedImage {
+  /** uint8 CHW pixels for display (the resized image, rounded). */
+  pixels: Uint8Array;
+  /** The normalized CHW input. */
+  input: Float32Array;
+}
+
+/** Like imageToInput, keeping the resized pixels for display too. */
+export function prepareImage(image: RgbaImage, spec: InputGeometry): PreparedImage {
+  const resized = resizeToInput(image, spec);
+  const pixels = Uint8Array.from(resized, (v) => Math.round(Math.min(255, Math.max(0, v))));
+  return { pixels, input: normalizePixels(resized, spec) };
+}
+
+/** RGBA -> the model's channels, resized to its input size, values in [0, 255]. */
+function resizeToInput(image: RgbaImage, spec: InputGeometry): Float32Array {
   checkNormalization(spec);
   const planes = rgbaToPlanes(image, spec.channels);
-  const resized = resizeArea(planes, spec.channels, image.height, image.width, spec.height, spec.width);
-  return normalizePixels(resized, spec, resized); // in place: each value is read before it is written
+  return resizeArea(planes, spec.channels, image.height, image.width, spec.height, spec.width);
 }
 
 function checkNormalization(spec: InputGeometry): void {

@@ -86,6 +86,12 @@ function parseNumber(s: string): number | null {
   return Number.isFinite(v) ? v + 0 : null; // + 0 turns -0 into 0
 }
 
+/** Reads the address's parameters: `get` never throws, `bad` records a warning naming the parameter. */
+interface ParamReader {
+  get(key: string): string | null;
+  bad(key: string, value: string, why: string): void;
+}
+
 export function parseViewState(query: string | URLSearchParams): { state: ViewState; warnings: string[] } {
   const state = defaultState();
   const warnings: string[] = [];
@@ -95,99 +101,129 @@ export function parseViewState(query: string | URLSearchParams): { state: ViewSt
   } catch {
     return { state, warnings: ['the address could not be read; showing the default view'] };
   }
-  const get = (key: string): string | null => {
-    try {
-      return params.get(key);
-    } catch {
-      return null;
-    }
+  const read: ParamReader = {
+    get: (key) => {
+      try {
+        return params.get(key);
+      } catch {
+        return null;
+      }
+    },
+    bad: (key, value, why) => warnings.push(`parameter "${key}" = ${shown(value)} ignored: ${why}`),
   };
-  const bad = (key: string, value: string, why: string) => warnings.push(`parameter "${key}" = ${shown(value)} ignored: ${why}`);
-
-  const model = get('model');
-  if (model !== null) {
-    if (MODEL_NAME.test(model)) state.model = model;
-    else bad('model', model, 'a model name is letters, digits, "-" and "_" (at most 64)');
+  // each group of parameters in turn (the warnings come in this order)
+  for (const readParams of [readModel, readExpressions, readCriterion, readCut, readSwitches, readLayout, readSelection, readRemoved, readImage, readViewport]) {
+    readParams(read, state);
   }
+  return { state, warnings };
+}
+
+function readModel(read: ParamReader, state: ViewState): void {
+  const model = read.get('model');
+  if (model === null) return;
+  if (MODEL_NAME.test(model)) state.model = model;
+  else read.bad('model', model, 'a model name is letters, digits, "-" and "_" (at most 64)');
+}
+
+/** The target and the image set (or contrast). */
+function readExpressions(read: ParamReader, state: ViewState): void {
   for (const key of ['target', 'images'] as const) {
-    const v = get(key);
+    const v = read.get(key);
     if (v === null) continue;
     if (EXPRESSION.test(v) && v.trim() !== '') state[key] = v;
-    else bad(key, v, 'only letters, digits, spaces and _ . : , @ + - * / ( ) \' = are allowed (at most 200)');
+    else read.bad(key, v, 'only letters, digits, spaces and _ . : , @ + - * / ( ) \' = are allowed (at most 200)');
   }
-  const criterion = get('criterion');
-  if (criterion !== null) {
-    if ((CRITERIA as readonly string[]).includes(criterion)) state.criterion = criterion as Criterion;
-    else bad('criterion', criterion, `expected one of ${CRITERIA.join(', ')}`);
-  }
-  const keep = get('keep');
+}
+
+function readCriterion(read: ParamReader, state: ViewState): void {
+  const criterion = read.get('criterion');
+  if (criterion === null) return;
+  if ((CRITERIA as readonly string[]).includes(criterion)) state.criterion = criterion as Criterion;
+  else read.bad('criterion', criterion, `expected one of ${CRITERIA.join(', ')}`);
+}
+
+/** `keep` or `threshold`; when both are given, a valid keep wins. */
+function readCut(read: ParamReader, state: ViewState): void {
+  const keep = read.get('keep');
   let keepTaken = false;
   if (keep !== null) {
     const v = parseNumber(keep);
     if (v !== null && v > 0 && v <= 1) {
       state.cut = { kind: 'keep', value: v };
       keepTaken = true;
-    } else bad('keep', keep, 'expected a fraction in (0, 1]');
+    } else read.bad('keep', keep, 'expected a fraction in (0, 1]');
   }
-  const threshold = get('threshold');
-  if (threshold !== null) {
-    const v = parseNumber(threshold);
-    if (keepTaken) bad('threshold', threshold, '"keep" is given too, and wins');
-    else if (v !== null && v >= 0 && v <= 1) state.cut = { kind: 'threshold', value: v };
-    else bad('threshold', threshold, 'expected a normalized score in [0, 1]');
-  }
+  const threshold = read.get('threshold');
+  if (threshold === null) return;
+  const v = parseNumber(threshold);
+  if (keepTaken) read.bad('threshold', threshold, '"keep" is given too, and wins');
+  else if (v !== null && v >= 0 && v <= 1) state.cut = { kind: 'threshold', value: v };
+  else read.bad('threshold', threshold, 'expected a normalized score in [0, 1]');
+}
+
+/** The on/off parameters: per-layer normalization, pruning linear layers. */
+function readSwitches(read: ParamReader, state: ViewState): void {
   for (const [key, field] of [['perlayer', 'perLayer'], ['linear', 'linear']] as const) {
-    const v = get(key);
+    const v = read.get(key);
     if (v === null) continue;
     if (v === '1' || v === '0') state[field] = v === '1';
-    else bad(key, v, 'expected 1 or 0');
+    else read.bad(key, v, 'expected 1 or 0');
   }
-  const layout = get('layout');
-  if (layout !== null) {
-    if ((LAYOUTS as readonly string[]).includes(layout)) state.layout = layout as Layout;
-    else bad('layout', layout, `expected one of ${LAYOUTS.join(', ')}`);
+}
+
+function readLayout(read: ParamReader, state: ViewState): void {
+  const layout = read.get('layout');
+  if (layout === null) return;
+  if ((LAYOUTS as readonly string[]).includes(layout)) state.layout = layout as Layout;
+  else read.bad('layout', layout, `expected one of ${LAYOUTS.join(', ')}`);
+}
+
+function readSelection(read: ParamReader, state: ViewState): void {
+  const select = read.get('select');
+  if (select === null) return;
+  const m = /^(node|edge):(\d{1,10})$/.exec(select);
+  const id = m ? Number(m[2]) : NaN;
+  if (m && Number.isSafeInteger(id) && id < 2 ** 32) state.selection = { kind: m[1] as 'node' | 'edge', id };
+  else read.bad('select', select, 'expected node:N or edge:N');
+}
+
+/** `ablate=node:3,edge:17`: all or nothing, repeats dropped. */
+function readRemoved(read: ParamReader, state: ViewState): void {
+  const ablate = read.get('ablate');
+  if (ablate === null) return;
+  const items = ablate.split(',').filter((t) => t !== '');
+  const badItem = items.find((t) => !/^(node|edge):\d{1,10}$/.test(t) || Number(t.split(':')[1]) >= 2 ** 32);
+  if (badItem !== undefined) return read.bad('ablate', badItem, 'expected a comma-separated list of node:N and edge:N');
+  if (items.length > REMOVED_MAX) return read.bad('ablate', `${items.length} parts`, `at most ${REMOVED_MAX} removed parts travel in a link`);
+  for (const t of items) {
+    const [kind, id] = t.split(':');
+    const list = kind === 'node' ? state.removed.nodes : state.removed.edges;
+    if (!list.includes(Number(id))) list.push(Number(id));
   }
-  const select = get('select');
-  if (select !== null) {
-    const m = /^(node|edge):(\d{1,10})$/.exec(select);
-    const id = m ? Number(m[2]) : NaN;
-    if (m && Number.isSafeInteger(id) && id < 2 ** 32) state.selection = { kind: m[1] as 'node' | 'edge', id };
-    else bad('select', select, 'expected node:N or edge:N');
-  }
-  const ablate = get('ablate');
-  if (ablate !== null) {
-    const items = ablate.split(',').filter((t) => t !== '');
-    const badItem = items.find((t) => !/^(node|edge):\d{1,10}$/.test(t) || Number(t.split(':')[1]) >= 2 ** 32);
-    if (badItem !== undefined) bad('ablate', badItem, 'expected a comma-separated list of node:N and edge:N');
-    else if (items.length > REMOVED_MAX) bad('ablate', `${items.length} parts`, `at most ${REMOVED_MAX} removed parts travel in a link`);
-    else {
-      for (const t of items) {
-        const [kind, id] = t.split(':');
-        const list = kind === 'node' ? state.removed.nodes : state.removed.edges;
-        if (!list.includes(Number(id))) list.push(Number(id));
-      }
-    }
-  }
-  const image = get('image');
-  if (image !== null) {
-    const v = /^\d{1,10}$/.test(image) ? Number(image) : NaN;
-    if (Number.isSafeInteger(v) && v < 2 ** 32) state.image = v;
-    else bad('image', image, 'expected an image number (0, 1, 2, ...)');
-  }
+}
+
+function readImage(read: ParamReader, state: ViewState): void {
+  const image = read.get('image');
+  if (image === null) return;
+  const v = /^\d{1,10}$/.test(image) ? Number(image) : NaN;
+  if (Number.isSafeInteger(v) && v < 2 ** 32) state.image = v;
+  else read.bad('image', image, 'expected an image number (0, 1, 2, ...)');
+}
+
+/** The graph's viewport: centre x, y and zoom. */
+function readViewport(read: ParamReader, state: ViewState): void {
   for (const key of ['x', 'y'] as const) {
-    const raw = get(key);
+    const raw = read.get(key);
     if (raw === null) continue;
     const v = parseNumber(raw);
     if (v !== null && Math.abs(v) <= COORD_MAX) state.view[key] = v;
-    else bad(key, raw, `expected a number within ±${COORD_MAX}`);
+    else read.bad(key, raw, `expected a number within ±${COORD_MAX}`);
   }
-  const zoom = get('zoom');
-  if (zoom !== null) {
-    const v = parseNumber(zoom);
-    if (v !== null && v >= ZOOM_MIN && v <= ZOOM_MAX) state.view.zoom = v;
-    else bad('zoom', zoom, `expected a number in [${ZOOM_MIN}, ${ZOOM_MAX}]`);
-  }
-  return { state, warnings };
+  const zoom = read.get('zoom');
+  if (zoom === null) return;
+  const v = parseNumber(zoom);
+  if (v !== null && v >= ZOOM_MIN && v <= ZOOM_MAX) state.view.zoom = v;
+  else read.bad('zoom', zoom, `expected a number in [${ZOOM_MIN}, ${ZOOM_MAX}]`);
 }
 
 /** The search params for a state; parameters at their default are left out. */

@@ -1,9 +1,10 @@
-// Page state of the microscope: worker start-up, model and image-set loading with
-// progress, the selected sample (or the visitor's own image), its GPU prediction and timings.
-// Components read these runes; worker traffic goes through this class or its client.
-import { MicroscopeClient, isCancelled, type ModelSummary, type Progress } from '$lib/worker/client';
-import { fetchImageSet, imagePixels, samplesPerClass, type ImageSet } from '$lib/images/imageSet';
-import { normalizeBatch, normalizePixels } from '$lib/images/preprocess';
+// Page state of the microscope: worker start-up, model loading with progress (the worker
+// downloads the image set and sends it along), the selected sample (or the visitor's own
+// image), its GPU prediction and timings. Components read these runes; worker traffic goes
+// through this class or its client.
+import { MicroscopeClient, isCancelled, type LoadResult, type ModelSummary, type Progress } from '$lib/worker/client';
+import { imagePixels, samplesPerClass, type ImageSet } from '$lib/images/imageSet';
+import { normalizeBatch, normalizePixels, type PreparedImage } from '$lib/images/preprocess';
 import { argmaxRow, topK, type Ranked } from '$lib/worker/scores';
 
 export type Phase = 'idle' | 'starting' | 'no-webgpu' | 'loading' | 'ready' | 'failed';
@@ -15,12 +16,8 @@ export interface Prediction {
   roundTripMs: number;
 }
 
-/** The visitor's own image (uploaded or drawn), already at the model's input size. */
-export interface CustomImage {
-  /** Normalized CHW input. */
-  input: Float32Array;
-  /** uint8 CHW pixels for display (the normalization undone). */
-  pixels: Uint8Array;
+/** The visitor's own image (uploaded or drawn) at the model's input size: its pixels, its normalized input, a caption. */
+export interface CustomImage extends PreparedImage {
   label: string;
 }
 
@@ -37,6 +34,13 @@ export interface LoadError {
 const SAMPLES_PER_CLASS = 4;
 const TOP_K = 5;
 
+const LOAD_FAILURE_TITLES: Record<Extract<LoadResult, { ok: false }>['reason'], string> = {
+  format: 'This model file is not valid',
+  network: 'The model could not be downloaded',
+  gpu: 'The GPU is not available',
+  engine: 'The GPU engine could not run this model',
+};
+
 export class Microscope {
   phase = $state<Phase>('idle');
   adapter = $state('');
@@ -46,7 +50,9 @@ export class Microscope {
   modelName = $state('');
   progress = $state.raw<Progress | null>(null);
   model = $state.raw<ModelSummary | null>(null);
+  /** The model's own images, as the worker loaded them; null when it has none (imagesWarning says why). */
   images = $state.raw<ImageSet | null>(null);
+  imagesWarning = $state<string | null>(null);
   /** Sample image indices, one list per class. */
   samples = $state.raw<number[][]>([]);
   selected = $state<number | null>(null);
@@ -88,6 +94,21 @@ export class Microscope {
   /** Starts the worker (once) and loads a model by its folder URL (ending in '/'). */
   async load(modelName: string, folderUrl: string, preferredImage: number | null = null): Promise<void> {
     await this.cancelLoad?.();
+    this.forgetModel(modelName);
+    const client = await this.startWorker();
+    if (!client) return;
+    const result = await this.loadInWorker(client, folderUrl);
+    if (!result) return;
+    if (!result.ok) {
+      this.loadError = { title: LOAD_FAILURE_TITLES[result.reason], message: result.message, context: `Model "${modelName}" from ${folderUrl}` };
+      this.phase = 'failed';
+      return;
+    }
+    this.showLoaded(result, preferredImage);
+  }
+
+  /** Clears what belonged to the previous model before another one loads. */
+  private forgetModel(modelName: string): void {
     this.modelName = modelName;
     this.loadError = null;
     this.runError = null;
@@ -95,86 +116,66 @@ export class Microscope {
     this.samplePredictions = new Map();
     this.gpuErrors = [];
     this.custom = null;
-    if (!this.client) {
-      this.phase = 'starting';
-      if (typeof navigator === 'undefined' || !('gpu' in navigator) || !navigator.gpu) {
-        this.noGpu('This browser does not expose WebGPU (navigator.gpu is missing).');
-        return;
-      }
-      this.client = new MicroscopeClient();
-      let init;
-      try {
-        init = await this.client.init();
-      } catch (err) {
-        this.fail('The microscope could not start', err);
-        this.client.terminate();
-        this.client = null;
-        return;
-      }
-      if (!init.ok) {
-        this.noGpu(init.message);
-        this.client.terminate();
-        this.client = null;
-        return;
-      }
-      this.adapter = init.adapter;
-      this.softwareAdapter = init.software;
-    }
+    this.imagesWarning = null;
+  }
 
+  /** The worker's client, started and given the GPU on first use; null when that failed (the phase says why). */
+  private async startWorker(): Promise<MicroscopeClient | null> {
+    if (this.client) return this.client;
+    this.phase = 'starting';
+    if (typeof navigator === 'undefined' || !('gpu' in navigator) || !navigator.gpu) {
+      this.noGpu('This browser does not expose WebGPU (navigator.gpu is missing).');
+      return null;
+    }
+    const client = (this.client = new MicroscopeClient());
+    let init;
+    try {
+      init = await client.init();
+    } catch (err) {
+      this.fail('The microscope could not start', err);
+      this.stopWorker();
+      return null;
+    }
+    if (!init.ok) {
+      this.noGpu(init.message);
+      this.stopWorker();
+      return null;
+    }
+    this.adapter = init.adapter;
+    this.softwareAdapter = init.software;
+    return client;
+  }
+
+  /** The worker loads the model and its image set, showing progress; null when cancelled or when it threw (shown as a failure). */
+  private async loadInWorker(client: MicroscopeClient, folderUrl: string): Promise<LoadResult | null> {
     this.phase = 'loading';
     this.progress = { phase: 'Downloading weights', done: 0, total: 0 };
-    const job = this.client.loadModel(folderUrl, (p) => (this.progress = p));
+    const job = client.loadModel(folderUrl, (p) => (this.progress = p));
     this.cancelLoad = job.cancel;
-    const imagesPromise = fetchImageSet(folderUrl).then(
-      (set) => ({ ok: true as const, set }),
-      (err: unknown) => ({ ok: false as const, err }),
-    );
-    let result;
     try {
-      result = await job.result;
+      return await job.result;
     } catch (err) {
-      if (isCancelled(err)) return;
-      this.fail('The model could not be loaded', err);
-      return;
+      if (!isCancelled(err)) this.fail('The model could not be loaded', err);
+      return null;
     } finally {
       this.cancelLoad = null;
     }
-    if (!result.ok) {
-      const titles = {
-        format: 'This model file is not valid',
-        network: 'The model could not be downloaded',
-        gpu: 'The GPU is not available',
-        engine: 'The GPU engine could not run this model',
-      };
-      this.loadError = { title: titles[result.reason], message: result.message, context: `Model "${modelName}" from ${folderUrl}` };
-      this.phase = 'failed';
-      return;
-    }
-    const images = await imagesPromise;
-    if (!images.ok) {
-      this.fail('The sample images could not be loaded', images.err);
-      return;
-    }
-    const { input } = result.model;
-    const set = images.set;
-    if (set.channels !== input.channels || set.height !== input.height || set.width !== input.width) {
-      this.loadError = {
-        title: 'The sample images do not fit this model',
-        message: `images are ${set.channels}x${set.height}x${set.width}, the model takes ${input.channels}x${input.height}x${input.width}`,
-      };
-      this.phase = 'failed';
-      return;
-    }
+  }
+
+  /** The loaded model and the image set the worker sent (none: the page works on the visitor's images alone). */
+  private showLoaded(result: Extract<LoadResult, { ok: true }>, preferredImage: number | null): void {
     this.model = result.model;
     this.loadMs = result.loadMs;
-    this.noteGpuErrors(result.gpuErrors);
     this.warmupMs = result.warmupMs;
+    this.noteGpuErrors(result.gpuErrors);
+    const set = result.images;
     this.images = set;
-    this.samples = samplesPerClass(set, SAMPLES_PER_CLASS);
+    this.imagesWarning = result.imagesWarning;
+    this.samples = set ? samplesPerClass(set, SAMPLES_PER_CLASS) : [];
+    this.selected = null;
     this.progress = null;
     this.phase = 'ready';
-    const order = this.sampleOrder;
-    const first = preferredImage !== null && preferredImage >= 0 && preferredImage < set.count ? preferredImage : order[0];
+    const first = set && preferredImage !== null && preferredImage >= 0 && preferredImage < set.count ? preferredImage : this.sampleOrder[0];
     if (first !== undefined) this.select(first);
     void this.classifySamples();
   }
@@ -187,16 +188,10 @@ export class Microscope {
     void this.classifySelected();
   }
 
-  /** Makes the visitor's image (normalized CHW at the input size) the current one and classifies it. */
-  selectCustom(input: Float32Array, label: string): void {
-    const model = this.model;
-    if (!model) return;
-    const { channels, height, width, mean, std } = model.input;
-    const plane = height * width;
-    const pixels = new Uint8Array(input.length);
-    for (let c = 0; c < channels; c++)
-      for (let i = c * plane; i < (c + 1) * plane; i++) pixels[i] = Math.round(Math.min(255, Math.max(0, (input[i] * std[c] + mean[c]) * 255)));
-    this.custom = { input, pixels, label };
+  /** Makes the visitor's image (prepared at the model's input size) the current one and classifies it. */
+  selectCustom(image: PreparedImage, label: string): void {
+    if (!this.model) return;
+    this.custom = { input: image.input, pixels: image.pixels, label };
     void this.classifySelected();
   }
 
@@ -234,17 +229,15 @@ export class Microscope {
       return;
     }
     const client = this.client;
-    const set = this.images;
     const model = this.model;
-    if (!client || !set || !model) return;
+    if (!client || !model) return;
     this.classifying = true;
     try {
       do {
         this.classifyQueued = false;
-        const custom = this.custom;
-        const image = custom ? CUSTOM_IMAGE : this.selected;
-        if (image === null) break;
-        const input = custom ? custom.input.slice() : normalizePixels(imagePixels(set, image), model.input);
+        const current = this.currentInput(model);
+        if (!current) break;
+        const { image, input } = current;
         const t0 = performance.now();
         const result = await client.classify(input, 1).result;
         const roundTripMs = performance.now() - t0;
@@ -262,6 +255,14 @@ export class Microscope {
     } finally {
       this.classifying = false;
     }
+  }
+
+  /** The current image as the model takes it (a fresh buffer: classify moves it to the worker), or null when there is none. */
+  private currentInput(model: ModelSummary): { image: number; input: Float32Array } | null {
+    if (this.custom) return { image: CUSTOM_IMAGE, input: this.custom.input.slice() };
+    const set = this.images;
+    if (!set || this.selected === null) return null;
+    return { image: this.selected, input: normalizePixels(imagePixels(set, this.selected), model.input) };
   }
 
   /** One batched pass over every sample, to mark right and wrong predictions in the grid. */
@@ -301,8 +302,12 @@ export class Microscope {
     this.phase = 'failed';
   }
 
-  destroy(): void {
+  private stopWorker(): void {
     this.client?.terminate();
     this.client = null;
+  }
+
+  destroy(): void {
+    this.stopWorker();
   }
 }

@@ -1,6 +1,8 @@
 // The worker API's start-up methods: acquiring the GPU device (init) and loading a model
 // folder (loadModel) in steps: download, engine and warm-up pass, the model's image set and
 // the view session; each step either succeeds or says why the model could not be loaded.
+// The worker is the only one that downloads the image set; the page gets a copy to show.
+import * as Comlink from 'comlink';
 import { GpuUnavailableError } from '$lib/engine/gpu';
 import { Engine } from '$lib/engine/engine';
 import { fetchModel } from '$lib/model/load';
@@ -11,7 +13,7 @@ import { MicroscopeSession } from './view/session';
 import { SessionVisualizer } from './view/visualization';
 import { fetchWithProgress } from './progressFetch';
 import { errorMessage, exclusive, progressFn, releaseCallback, takeGpuErrors, type LoadedModel, type WorkerState } from './apiState';
-import type { ImagesSummary, InitResult, LoadFailure, LoadResult, MicroscopeApi, ModelSummary } from './protocol';
+import type { InitResult, LoadFailure, LoadResult, MicroscopeApi, ModelSummary } from './protocol';
 
 export function loadingMethods(state: WorkerState): Pick<MicroscopeApi, 'init' | 'loadModel'> {
   return {
@@ -22,7 +24,7 @@ export function loadingMethods(state: WorkerState): Pick<MicroscopeApi, 'init' |
           return { ok: false, reason: 'gpu', message: state.deviceLostMessage ?? 'No GPU device: call init() first.' };
         }
         const gpu = state.device;
-        return await state.jobs.run(jobId, progressFn(onProgress), (job) => loadModelJob(state, gpu, folderUrl, job));
+        return transferImagePixels(await state.jobs.run(jobId, progressFn(onProgress), (job) => loadModelJob(state, gpu, folderUrl, job)));
       } finally {
         releaseCallback(onProgress);
       }
@@ -86,7 +88,7 @@ async function loadModelJob(state: WorkerState, gpu: GPUDevice, folderUrl: strin
   destroyIfCancelled(engine, job);
   const loaded = replaceLoaded(state, model, engine, opened.session);
   return {
-    ok: true, model: loaded.summary, images: opened.images && summarizeImages(opened.images), imagesWarning: opened.imagesWarning, loadMs, warmupMs, gpuErrors: takeGpuErrors(state),
+    ok: true, model: loaded.summary, images: opened.images && pageCopy(opened.images), imagesWarning: opened.imagesWarning, loadMs, warmupMs, gpuErrors: takeGpuErrors(state),
   } as const;
 }
 
@@ -191,8 +193,12 @@ function summarize(model: Model, engine: Engine): ModelSummary {
   };
 }
 
-function summarizeImages(images: ImageSet): ImagesSummary {
-  const splits: Record<string, number> = {};
-  for (const [name, indices] of Object.entries(images.splits)) splits[name] = indices.length;
-  return { count: images.count, classes: [...images.classes], splits };
+/** The image set for the page to show: its own pixels, so that moving them to the page leaves the session's intact. */
+function pageCopy(images: ImageSet): ImageSet {
+  return { ...images, pixels: images.pixels.slice() };
+}
+
+/** Marks the page's copy of the pixels to be moved (not cloned) when the result crosses to the page. */
+function transferImagePixels(result: LoadResult): LoadResult {
+  return result.ok && result.images ? Comlink.transfer(result, [result.images.pixels.buffer]) : result;
 }

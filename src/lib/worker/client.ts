@@ -9,7 +9,7 @@ import type {
 
 export { isCancelled } from './jobs';
 export type {
-  AblationRequest, AblationResult, CircuitGraph, CircuitQuery, CircuitResult, ClassifyResult, EdgeInspection, ImageRef, ImagesSummary,
+  AblationRequest, AblationResult, CircuitGraph, CircuitQuery, CircuitResult, ClassifyResult, EdgeInspection, ImageRef,
   InitResult, KernelData, Layout, LoadResult, MapData, ModelSummary, NodeInspection, PreservationResult, Progress, VizFrame, VizRequest,
   VizResult,
 } from './protocol';

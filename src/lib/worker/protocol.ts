@@ -6,6 +6,7 @@ import type { ChannelFlow } from '$lib/ops/types';
 import type { Cut, Criterion, Layout } from '$lib/state/url';
 import type { LayerStats } from '$lib/circuits/circuit';
 import type { VizSettings } from '$lib/featureviz/settings';
+import type { ImageSet } from '$lib/images/imageSet';
 
 export interface InputSummary {
   name: string;
@@ -53,20 +54,15 @@ export type LoadFailure = {
   message: string;
 };
 
-/** The model's own image set as the worker loaded it (the page fetches the pixels itself). */
-export interface ImagesSummary {
-  count: number;
-  classes: string[];
-  /** Images per split, e.g. { scoring: 500, evaluation: 500 }. */
-  splits: Record<string, number>;
-}
-
 export type LoadResult =
   | {
       ok: true;
       model: ModelSummary;
-      /** The image set circuits are scored on; null when the model folder has none or it did not load. */
-      images: ImagesSummary | null;
+      /**
+       * The image set circuits are scored on, as the worker loaded it (its pixels a copy that
+       * crosses to the page, which shows them); null when the model folder has none or it did not load.
+       */
+      images: ImageSet | null;
       /** Why there is no image set (a message to show), or null. */
       imagesWarning: string | null;
       loadMs: number;

@@ -32,26 +32,7 @@ export interface MicroscopeTestHook {
 }
 
 export function installTestHook(view: MicroscopeView, scene: () => GraphScene | null): void {
-  const onPage = (wx: number, wy: number) => {
-    const s = scene();
-    if (!s) return null;
-    const r = s.canvas.getBoundingClientRect();
-    const p = s.toScreen(wx, wy);
-    if (p.x < 2 || p.y < 2 || p.x > r.width - 2 || p.y > r.height - 2) return null;
-    return { x: r.left + p.x, y: r.top + p.y, local: p };
-  };
-  const edgeOnPage = (e: number) => {
-    const g = view.graph, pos = view.positions, s = scene();
-    if (!g || !pos || !s || e < 0 || e >= g.edgeCount) return null;
-    const a = g.edgeSource[e], b = g.edgeTarget[e];
-    for (const t of [0.5, 0.4, 0.6, 0.3, 0.7, 0.45, 0.55, 0.35, 0.65]) {
-      const p = onPage(pos[2 * a] * (1 - t) + pos[2 * b] * t, pos[2 * a + 1] * (1 - t) + pos[2 * b + 1] * t);
-      if (!p) continue;
-      const pick = s.pickAt(p.local.x, p.local.y);
-      if (pick?.kind === 'edge' && pick.id === e) return { x: p.x, y: p.y };
-    }
-    return null;
-  };
+  const page = pagePositions(view, scene);
   const hook: MicroscopeTestHook = {
     get nodeCount() {
       return view.graph?.nodeCount ?? 0;
@@ -59,24 +40,9 @@ export function installTestHook(view: MicroscopeView, scene: () => GraphScene | 
     get edgeCount() {
       return view.graph?.edgeCount ?? 0;
     },
-    kept: () => {
-      const k = view.query.result?.kept;
-      const out: number[] = [];
-      if (k) for (let e = 0; e < k.length; e++) if (k[e] === 1) out.push(e);
-      return out;
-    },
+    kept: () => keptEdges(view),
     query: () => view.query.result?.query ?? null,
-    summary: () => {
-      const r = view.query.result;
-      if (!r) return null;
-      let maxScore = -Infinity, finiteScores = 0, relevant = 0;
-      for (let e = 0; e < r.edgeScores.length; e++) {
-        if (Number.isFinite(r.edgeScores[e])) finiteScores++;
-        if (r.edgeScores[e] > maxScore) maxScore = r.edgeScores[e];
-        relevant += r.relevant[e];
-      }
-      return { kernelsKept: r.kernelsKept, kernelsRelevant: r.kernelsRelevant, relevant, maxScore, finiteScores };
-    },
+    summary: () => circuitSummary(view),
     nodeLayer: (n) => {
       const g = view.graph;
       return g && n >= 0 && n < g.nodeCount ? g.layers[g.nodeLayer[n]].name : null;
@@ -91,33 +57,81 @@ export function installTestHook(view: MicroscopeView, scene: () => GraphScene | 
     },
     viewport: () => scene()?.getView() ?? null,
     selection: () => view.state.selection,
+    nodeOnPage: page.nodeOnPage,
+    edgeOnPage: page.edgeOnPage,
+    clickableKeptEdges: (limit) => {
+      const out: number[] = [];
+      for (const e of keptEdges(view)) {
+        if (out.length >= limit) break;
+        if (page.edgeOnPage(e)) out.push(e);
+      }
+      return out;
+    },
+    current: () => currentPrediction(view),
+  };
+  (window as unknown as { microscope: MicroscopeTestHook }).microscope = hook;
+  document.body.dataset.graphReady = 'true';
+}
+
+function keptEdges(view: MicroscopeView): number[] {
+  const k = view.query.result?.kept;
+  const out: number[] = [];
+  if (k) for (let e = 0; e < k.length; e++) if (k[e] === 1) out.push(e);
+  return out;
+}
+
+function circuitSummary(view: MicroscopeView): ReturnType<MicroscopeTestHook['summary']> {
+  const r = view.query.result;
+  if (!r) return null;
+  let maxScore = -Infinity, finiteScores = 0, relevant = 0;
+  for (let e = 0; e < r.edgeScores.length; e++) {
+    if (Number.isFinite(r.edgeScores[e])) finiteScores++;
+    if (r.edgeScores[e] > maxScore) maxScore = r.edgeScores[e];
+    relevant += r.relevant[e];
+  }
+  return { kernelsKept: r.kernelsKept, kernelsRelevant: r.kernelsRelevant, relevant, maxScore, finiteScores };
+}
+
+/** Where nodes and edges are on the page, for the real pointer: inside the graph's canvas, or null. */
+function pagePositions(view: MicroscopeView, scene: () => GraphScene | null): Pick<MicroscopeTestHook, 'nodeOnPage' | 'edgeOnPage'> {
+  const onPage = (wx: number, wy: number) => {
+    const s = scene();
+    if (!s) return null;
+    const r = s.canvas.getBoundingClientRect();
+    const p = s.toScreen(wx, wy);
+    if (p.x < 2 || p.y < 2 || p.x > r.width - 2 || p.y > r.height - 2) return null;
+    return { x: r.left + p.x, y: r.top + p.y, local: p };
+  };
+  return {
     nodeOnPage: (n) => {
       const pos = view.positions;
       if (!pos || n < 0 || 2 * n + 1 >= pos.length) return null;
       const p = onPage(pos[2 * n], pos[2 * n + 1]);
       return p && { x: p.x, y: p.y };
     },
-    edgeOnPage,
-    clickableKeptEdges: (limit) => {
-      const out: number[] = [];
-      for (const e of hook.kept()) {
-        if (out.length >= limit) break;
-        if (edgeOnPage(e)) out.push(e);
+    edgeOnPage: (e) => {
+      const g = view.graph, pos = view.positions, s = scene();
+      if (!g || !pos || !s || e < 0 || e >= g.edgeCount) return null;
+      const a = g.edgeSource[e], b = g.edgeTarget[e];
+      for (const t of [0.5, 0.4, 0.6, 0.3, 0.7, 0.45, 0.55, 0.35, 0.65]) {
+        const p = onPage(pos[2 * a] * (1 - t) + pos[2 * b] * t, pos[2 * a + 1] * (1 - t) + pos[2 * b + 1] * t);
+        if (!p) continue;
+        const pick = s.pickAt(p.local.x, p.local.y);
+        if (pick?.kind === 'edge' && pick.id === e) return { x: p.x, y: p.y };
       }
-      return out;
-    },
-    current: () => {
-      const p = view.scope.prediction;
-      if (!p) return null;
-      const custom = view.scope.custom;
-      return {
-        image: p.image,
-        ranked: p.ranked.map((r) => ({ index: r.index, probability: r.probability })),
-        input: p.image < 0 && custom ? Array.from(custom.input) : null,
-        classifying: view.scope.classifying,
-      };
+      return null;
     },
   };
-  (window as unknown as { microscope: MicroscopeTestHook }).microscope = hook;
-  document.body.dataset.graphReady = 'true';
+}
+
+function currentPrediction(view: MicroscopeView): ReturnType<MicroscopeTestHook['current']> {
+  const p = view.scope.prediction;
+  if (!p) return null;
+  const custom = view.scope.custom;
+  return {
+    image: p.image,
+    ranked: p.ranked.map((r) => ({ index: r.index, probability: r.probability })),
+    input: p.image < 0 && custom ? Array.from(custom.input) : null,
+    classifying: view.scope.classifying,
+  };
 }
