@@ -160,7 +160,7 @@ async function openPage({ viewport = { width: 1280, height: 800 } } = {}) {
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('worker', (w) => w.on('console', (m) => m.type() === 'error' && errors.push(`worker console: ${m.text()}`)));
   const offOrigin = () => requests.filter((u) => /^(https?|wss?):/.test(u) && !u.startsWith(origin + '/'));
-  return { context, page, errors, offOrigin };
+  return { context, page, errors, offOrigin, requests };
 }
 
 /** Waits until a circuit is shown and the graph is drawn; returns the kept edges. */
@@ -483,6 +483,33 @@ await check('Copy link copies the address, which holds the whole state', async (
   const params = new URL(permalink).searchParams;
   assert(params.get('select') === `edge:${edgeId}`, `select=${params.get('select')}`);
   assert(params.has('zoom') && params.has('image'), `no viewport or image in ${permalink}`);
+});
+
+await check('the image set is downloaded once; a model whose images are missing still opens and says why', async () => {
+  const other = await openPage();
+  try {
+    await other.page.goto(`${origin}/?model=fashion-small`);
+    await waitForCircuit(other.page);
+    const fetched = other.requests.filter((u) => /\/weights\/fashion-small\/images\.bin$/.test(u));
+    assert(fetched.length === 1, `images.bin requested ${fetched.length} times`);
+  } finally {
+    await other.context.close();
+  }
+  const broken = await openPage();
+  try {
+    await broken.context.route('**/weights/fashion-small/images.json', (route) => route.fulfill({ status: 404, body: 'missing' }));
+    await broken.page.goto(`${origin}/?model=fashion-small`);
+    const note = await broken.page.waitForSelector('[data-testid="images-warning"]', { timeout: GPU_TIMEOUT });
+    const text = (await note.textContent()).trim();
+    assert(/images/i.test(text), `the warning does not speak of the images: ${text}`);
+    await broken.page.waitForSelector('[data-testid="graph"] canvas', { timeout: GPU_TIMEOUT });
+    await shot(broken.page, 'microscope-no-images');
+    const pageErrors = broken.errors.filter((e) => e.startsWith('pageerror'));
+    assert(pageErrors.length === 0, `page errors:\n${pageErrors.join('\n')}`);
+    console.log(`      without images: ${text.slice(0, 100)}`);
+  } finally {
+    await broken.context.close();
+  }
 });
 
 console.log('permalinks');
