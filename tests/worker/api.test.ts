@@ -122,7 +122,8 @@ describe('worker API over Comlink', () => {
     const relu2 = cpu.values.get(mapNodeOf(model, 'conv2'))!.data.subarray(4 * 196, 5 * 196);
     expectClose(node.map.data, relu2, 2e-5, 'node map over Comlink');
     expect(node.incoming.length).toBe(8);
-    const edge = await api.inspectEdge(node.incoming[2].edge, { kind: 'custom', pixels: Float32Array.from(normalizedImage(model, images, 9)) });
+    const key = await api.addImage(Float32Array.from(normalizedImage(model, images, 9)));
+    const edge = await api.inspectEdge(node.incoming[2].edge, { kind: 'custom', key });
     expect([edge.preSum.height, edge.preSum.width, edge.kernel.height]).toEqual([14, 14, 3]);
     expectClose(edge.output.data, relu2, 2e-5, 'edge output over Comlink');
 
@@ -130,6 +131,15 @@ describe('worker API over Comlink', () => {
     const ablation = await api.ablate({ image: { kind: 'set', index: 9 }, removedEdges: [], removedNodes: [fc.nodeStart + 1], target: 'logit:Trouser' });
     expect(ablation.targetAblated).toBeCloseTo(model.layers.at(-1)!.params.bias[1], 5);
     expect(ablation.original.length).toBe(10);
+    // the custom image (image 9's pixels, sent once) by its key: classified as the CPU reference, ablated as image 9
+    const byKey = await api.classifyImage({ kind: 'custom', key });
+    expect([byKey.count, byKey.classes, byKey.gpuErrors.length]).toEqual([1, 10, 0]);
+    expectClose(byKey.logits, cpu.values.get(model.output)!.data, 2e-5, 'custom image logits over Comlink');
+    expect(byKey.probabilities.reduce((a, v) => a + v, 0)).toBeCloseTo(1, 5);
+    const keyAblation = await api.ablate({ image: { kind: 'custom', key }, removedEdges: [], removedNodes: [fc.nodeStart + 1], target: 'logit:Trouser' });
+    expect(Array.from(keyAblation.ablated)).toEqual(Array.from(ablation.ablated));
+    expect(Array.from(keyAblation.original)).toEqual(Array.from(ablation.original));
+    await expect(api.classifyImage({ kind: 'custom', key: 'custom:nope' })).rejects.toThrow(/custom image "custom:nope" is unknown/);
 
     const grid = await api.layout('grid', null, 'l-1');
     const again = await api.layout('grid', null, 'l-2');
@@ -168,7 +178,7 @@ describe('worker API over Comlink', () => {
     expect(load.imagesWarning).toMatch(/image set could not be loaded: images.json: HTTP 404/);
     await expect(api.circuit({ target: 'loss', images: 'all', criterion: 'actgrad', cut: { kind: 'keep', value: 0.1 } }, 'c-5')).rejects.toThrow(/has none \(images.json\)/);
     await expect(api.circuit({ target: 'loss', images: 'image:3', criterion: 'magnitude', cut: { kind: 'keep', value: 0.1 } }, 'c-6')).rejects.toThrow(/a circuit query needs the model's image set/);
-    const custom = await api.inspectNode(5, { kind: 'custom', pixels: new Float32Array(784) });
+    const custom = await api.inspectNode(5, { kind: 'custom', key: await api.addImage(new Float32Array(784)) });
     expect(custom.map.height).toBe(28);
     // images of another size: the model loads, the warning says why there are no images
     const small = { format: 'cnn-microscope-images/1', count: 1, channels: 1, height: 14, width: 14, labels: [0], classes: model.classes, splits: {} };

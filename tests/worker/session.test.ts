@@ -1,10 +1,11 @@
 // The microscope session on fashion-small (and the branching fixture for add junctions):
 // each edge's channels and nodes, circuits against extractCircuit on directly computed scores,
 // node targets after the activation, conv-only pruning and linear=1, a dead target, the score
-// cache, bad queries, inspection against the CPU reference network, ablation of a class unit,
+// cache, bad queries, inspection against the CPU reference network, a custom image sent once
+// and named by key (one forward pass for it), ablation of a class unit,
 // preservation, layouts and cancellation.
 
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
 import { Engine } from '../../src/lib/engine/engine';
 import { MicroscopeSession } from '../../src/lib/worker/view/session';
 import { computeScores, graphOf, QueryCancelled } from '../../src/lib/circuits/saliency';
@@ -280,13 +281,61 @@ describe('inspection', () => {
 
   it('custom images and bad references', async () => {
     const pixels = Float32Array.from(normalizedImage(model, images, 11));
-    const r = await session.inspectNode(layer('conv1').nodeStart, { kind: 'custom', pixels });
+    const r = await session.inspectNode(layer('conv1').nodeStart, { kind: 'custom', key: session.addImage(pixels) });
     const ref = cpuForward(model, Float64Array.from(pixels), 1).values.get(mapNodeOf(model, 'conv1'))!;
     expectClose(r.map.data, ref.data.subarray(0, 28 * 28), 2e-5, 'custom image map');
     await expect(session.inspectNode(0, { kind: 'set', index: 1000 })).rejects.toThrow(/image 1000 does not exist/);
-    await expect(session.inspectNode(0, { kind: 'custom', pixels: new Float32Array(5) })).rejects.toThrow(/1x28x28 = 784/);
+    expect(() => session.addImage(new Float32Array(5))).toThrow(/1x28x28 = 784/);
+    expect(() => session.addImage(new Float32Array(784).fill(NaN))).toThrow(/non-finite value at 0/);
+    await expect(session.inspectNode(0, { kind: 'custom', key: 'custom:0:784' })).rejects.toThrow(/custom image "custom:0:784" is unknown: register it first/);
     await expect(session.inspectNode(-1, { kind: 'set', index: 0 })).rejects.toThrow(/node -1 does not exist/);
     await expect(session.inspectEdge(1e9, { kind: 'set', index: 0 })).rejects.toThrow(/edge 1000000000 does not exist/);
+  });
+});
+
+describe('a custom image registered once', () => {
+  const layer = (name: string) => session.graph.layers.find((l) => l.name === name)!;
+
+  it('is classified, inspected and ablated by key as the CPU reference network computes, on one forward pass', async () => {
+    const index = 13;
+    const pixels = Float32Array.from(normalizedImage(model, images, index));
+    const cpu = cpuForward(model, Float64Array.from(pixels), 1).values;
+    const conv2 = mapNodeOf(model, 'conv2');
+    const forward = vi.spyOn(engine, 'forward');
+    try {
+      const key = session.addImage(pixels);
+      expect(session.addImage(pixels.slice())).toBe(key); // the same pixels, the same key
+      const image = { kind: 'custom' as const, key };
+      const classified = await session.classify(image);
+      expectClose(classified.logits, cpu.get(model.output)!.data, 2e-5, 'custom image logits');
+      const node = await session.inspectNode(layer('conv2').nodeStart + 3, image);
+      expectClose(node.map.data, cpu.get(conv2)!.data.subarray(3 * 196, 4 * 196), 2e-5, 'custom image conv2:3 map');
+      const edge = await session.inspectEdge(node.incoming[1].edge, image);
+      expectClose(edge.output.data, node.map.data, 0, 'edge output = node map');
+      const fc = layer('fc');
+      const request = { image, removedEdges: [], removedNodes: [fc.nodeStart + 4], target: 'logit:4' };
+      const ablated = await session.ablate(request);
+      expect(ablated.targetAblated).toBeCloseTo(model.layers.find((l) => l.name === 'fc')!.params.bias[4], 5);
+      expect(ablated.targetOriginal).toBeCloseTo(cpu.get(model.output)!.data[4], 4);
+      // one pass for the image, one for the ablated network (sending the pixels with each call ran four: classify, inspect, ablate twice)
+      expect(forward).toHaveBeenCalledTimes(2);
+
+      // the same image as one of the set's: the same numbers
+      const bySet = await session.ablate({ ...request, image: { kind: 'set', index } });
+      expect(Array.from(bySet.original)).toEqual(Array.from(ablated.original));
+      expect(Array.from(bySet.ablated)).toEqual(Array.from(ablated.ablated));
+      const setNode = await session.inspectNode(layer('conv2').nodeStart + 3, { kind: 'set', index });
+      expect(Array.from(setNode.map.data)).toEqual(Array.from(node.map.data));
+      expect(Array.from((await session.classify({ kind: 'set', index })).logits)).toEqual(Array.from(classified.logits));
+    } finally {
+      forward.mockRestore();
+    }
+  });
+
+  it('the worker keeps the last few; an older key is forgotten with a clear error', async () => {
+    const keys = Array.from({ length: 9 }, (_, i) => session.addImage(new Float32Array(784).fill(i / 10)));
+    await expect(session.classify({ kind: 'custom', key: keys[0] })).rejects.toThrow(/unknown: register it first \(addImage\); the worker keeps the last 8/);
+    expect((await session.classify({ kind: 'custom', key: keys[8] })).logits.length).toBe(10);
   });
 });
 

@@ -106,6 +106,8 @@ export class Engine {
     return p;
   }
 
+  private forwards = 0;
+
   /**
    * Runs the network on `count` normalized NCHW images; activations stay on the GPU.
    * With `until`, layers after that node (in model order) are skipped: their values are stale.
@@ -121,7 +123,13 @@ export class Engine {
     this.kernels.run(plan.forwardDispatches.slice(0, end), 'forward');
     this.current = plan;
     this.count = count;
+    this.forwards++;
     this.dropBackward();
+  }
+
+  /** Forward passes run so far: activations on the GPU belong to the pass of this number. */
+  get forwardGeneration(): number {
+    return this.forwards;
   }
 
   /**
@@ -142,6 +150,7 @@ export class Engine {
     this.device.queue.submit([encoder.finish()]);
     this.current = plan;
     this.count = count;
+    this.forwards++;
     this.dropBackward();
   }
 

@@ -2,9 +2,9 @@
 // downloads the image set and sends it along), the selected sample (or the visitor's own
 // image), its GPU prediction and timings. Components read these runes; worker traffic goes
 // through this class or its client.
-import { MicroscopeClient, isCancelled, type LoadResult, type ModelSummary, type Progress } from '$lib/worker/client';
+import { MicroscopeClient, isCancelled, type ImageRef, type LoadResult, type ModelSummary, type Progress } from '$lib/worker/client';
 import { imagePixels, samplesPerClass, type ImageSet } from '$lib/images/imageSet';
-import { normalizeBatch, normalizePixels, type PreparedImage } from '$lib/images/preprocess';
+import { normalizeBatch, type PreparedImage } from '$lib/images/preprocess';
 import { argmaxRow, topK, type Ranked } from '$lib/worker/scores';
 
 export type Phase = 'idle' | 'starting' | 'no-webgpu' | 'loading' | 'ready' | 'failed';
@@ -58,6 +58,8 @@ export class Microscope {
   selected = $state<number | null>(null);
   /** When set, the visitor's image is the current one instead of `selected`. */
   custom = $state.raw<CustomImage | null>(null);
+  /** The worker's key for `custom` once its pixels have crossed (once); null until then. */
+  customKey = $state<string | null>(null);
   prediction = $state.raw<Prediction | null>(null);
   /** Predicted class of every sample (from one batched pass), by image index. */
   samplePredictions = $state.raw<Map<number, number>>(new Map());
@@ -116,6 +118,7 @@ export class Microscope {
     this.samplePredictions = new Map();
     this.gpuErrors = [];
     this.custom = null;
+    this.customKey = null;
     this.imagesWarning = null;
   }
 
@@ -185,14 +188,31 @@ export class Microscope {
     if (!this.images || index < 0 || index >= this.images.count) return;
     this.selected = index;
     this.custom = null;
+    this.customKey = null;
     void this.classifySelected();
   }
 
   /** Makes the visitor's image (prepared at the model's input size) the current one and classifies it. */
   selectCustom(image: PreparedImage, label: string): void {
     if (!this.model) return;
-    this.custom = { input: image.input, pixels: image.pixels, label };
-    void this.classifySelected();
+    const custom = { input: image.input, pixels: image.pixels, label };
+    this.custom = custom;
+    this.customKey = null;
+    void this.registerCustom(custom);
+  }
+
+  /** Sends the visitor's image to the worker once; its key then names it for classifying, inspecting and ablating. */
+  private async registerCustom(custom: CustomImage): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    try {
+      const key = await client.addImage(custom.input.slice());
+      if (this.custom !== custom) return;
+      this.customKey = key;
+      void this.classifySelected();
+    } catch (err) {
+      if (this.custom === custom) this.runError = `Classification failed: ${err instanceof Error ? err.message : String(err)}`;
+    }
   }
 
   /** The sample next to the selected one in the grid (dx across classes, dy within a class), or null when there is none. */
@@ -235,11 +255,11 @@ export class Microscope {
     try {
       do {
         this.classifyQueued = false;
-        const current = this.currentInput(model);
+        const current = this.currentInput();
         if (!current) break;
-        const { image, input } = current;
+        const { image, ref } = current;
         const t0 = performance.now();
-        const result = await client.classify(input, 1).result;
+        const result = await client.classifyImage(ref);
         const roundTripMs = performance.now() - t0;
         this.prediction = {
           image,
@@ -257,12 +277,11 @@ export class Microscope {
     }
   }
 
-  /** The current image as the model takes it (a fresh buffer: classify moves it to the worker), or null when there is none. */
-  private currentInput(model: ModelSummary): { image: number; input: Float32Array } | null {
-    if (this.custom) return { image: CUSTOM_IMAGE, input: this.custom.input.slice() };
-    const set = this.images;
-    if (!set || this.selected === null) return null;
-    return { image: this.selected, input: normalizePixels(imagePixels(set, this.selected), model.input) };
+  /** The current image as the worker knows it, or null when there is none (or the visitor's is not there yet). */
+  private currentInput(): { image: number; ref: ImageRef } | null {
+    if (this.custom) return this.customKey === null ? null : { image: CUSTOM_IMAGE, ref: { kind: 'custom', key: this.customKey } };
+    if (!this.images || this.selected === null) return null;
+    return { image: this.selected, ref: { kind: 'set', index: this.selected } };
   }
 
   /** One batched pass over every sample, to mark right and wrong predictions in the grid. */

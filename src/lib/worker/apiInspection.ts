@@ -1,5 +1,6 @@
-// The worker API's questions about single images: classifying a batch of images, what one
-// filter or kernel does to an image, and the prediction with parts of the network ablated.
+// The worker API's questions about single images: classifying a batch of images, keeping the
+// visitor's image under a key, classifying one image, what one filter or kernel does to an
+// image, and the prediction with parts of the network ablated.
 // Results travel back to the page with their typed arrays transferred, not copied.
 import * as Comlink from 'comlink';
 import type { Engine } from '$lib/engine/engine';
@@ -8,7 +9,7 @@ import { softmaxRows } from './scores';
 import { buffersOf, exclusive, progressFn, releaseCallback, requireLoaded, takeGpuErrors, type WorkerState } from './apiState';
 import type { ClassifyResult, MicroscopeApi } from './protocol';
 
-export function inspectionMethods(state: WorkerState): Pick<MicroscopeApi, 'classify' | 'inspectNode' | 'inspectEdge' | 'ablate'> {
+export function inspectionMethods(state: WorkerState): Pick<MicroscopeApi, 'classify' | 'addImage' | 'classifyImage' | 'inspectNode' | 'inspectEdge' | 'ablate'> {
   return {
     async classify(images, count, jobId = newJobId('classify'), onProgress): Promise<ClassifyResult> {
       try {
@@ -24,6 +25,24 @@ export function inspectionMethods(state: WorkerState): Pick<MicroscopeApi, 'clas
       } finally {
         releaseCallback(onProgress);
       }
+    },
+
+    async addImage(pixels) {
+      const { session } = requireLoaded(state);
+      return session.addImage(pixels);
+    },
+
+    async classifyImage(image) {
+      const { session, model } = requireLoaded(state);
+      const { logits, forwardMs } = await exclusive(state, async () => {
+        const r = await session.classify(image);
+        // Let errors raised by this pass's commands arrive before reporting them.
+        await state.device?.queue.onSubmittedWorkDone();
+        return r;
+      });
+      const classes = model.classes.length;
+      const result: ClassifyResult = { count: 1, classes, logits, probabilities: softmaxRows(logits, 1, classes), forwardMs, gpuErrors: takeGpuErrors(state) };
+      return Comlink.transfer(result, [result.logits.buffer, result.probabilities.buffer]);
     },
 
     async inspectNode(node, image) {

@@ -103,6 +103,16 @@ export class MicroscopeClient {
     return this.job('visualize', onProgress, (id, cb) => this.api.visualize(request, id, cb, frames) as Promise<VizResult>);
   }
 
+  /** Keeps the visitor's normalized image in the worker (the buffer is transferred: do not reuse it); its key names it afterwards. */
+  addImage(pixels: Float32Array): Promise<string> {
+    return this.guard(this.api.addImage(Comlink.transfer(pixels, [pixels.buffer])));
+  }
+
+  /** Classifies one image by reference (it shares a forward pass with inspecting and ablating it). */
+  classifyImage(image: ImageRef): Promise<ClassifyResult> {
+    return this.guard(this.api.classifyImage(image) as Promise<ClassifyResult>);
+  }
+
   inspectNode(node: number, image: ImageRef): Promise<NodeInspection> {
     return this.guard(this.api.inspectNode(node, image) as Promise<NodeInspection>);
   }

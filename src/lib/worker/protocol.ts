@@ -106,8 +106,11 @@ export interface MicroscopeApi extends MicroscopeViewApi {
 
 export type { CircuitGraph, Cut, Criterion, Layout, LayerStats, VizSettings };
 
-/** An image to inspect: one of the model's own images, or one the visitor made (normalized CHW). */
-export type ImageRef = { kind: 'set'; index: number } | { kind: 'custom'; pixels: Float32Array };
+/**
+ * An image to classify, inspect or ablate: one of the model's own images, or one the visitor
+ * made, by the key addImage gave for its pixels (they cross to the worker once).
+ */
+export type ImageRef = { kind: 'set'; index: number } | { kind: 'custom'; key: string };
 
 /**
  * What to ask for, in the URL's own syntax (src/lib/circuits/querySpec.ts parses it):
@@ -281,6 +284,13 @@ export interface MicroscopeViewApi {
   graph(): Promise<CircuitGraph>;
   /** Scores and cuts a circuit; scores are cached per (target, images, criterion), so a new cut is instant. */
   circuit(query: CircuitQuery, jobId?: string, onProgress?: JobProgress): Promise<CircuitResult>;
+  /**
+   * Keeps the visitor's image (normalized CHW, the model's input size) in the worker and returns
+   * its key for {kind: 'custom', key}; the worker keeps the last few, and a forgotten key is an error.
+   */
+  addImage(pixels: Float32Array): Promise<string>;
+  /** Classifies one image; classifying, inspecting and ablating the same image share one forward pass. */
+  classifyImage(image: ImageRef): Promise<ClassifyResult>;
   inspectNode(node: number, image: ImageRef): Promise<NodeInspection>;
   inspectEdge(edge: number, image: ImageRef): Promise<EdgeInspection>;
   ablate(request: AblationRequest): Promise<AblationResult>;

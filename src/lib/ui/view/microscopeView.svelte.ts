@@ -68,9 +68,9 @@ export class MicroscopeView {
     return this.scope.worker;
   }
 
-  /** The image the inspector and ablation use. */
+  /** The image the inspector and ablation use (a custom one once the worker holds it). */
   get imageRef(): ImageRef | null {
-    if (this.scope.custom) return { kind: 'custom', pixels: this.scope.custom.input };
+    if (this.scope.custom) return this.scope.customKey === null ? null : { kind: 'custom', key: this.scope.customKey };
     return this.scope.selected === null ? null : { kind: 'set', index: this.scope.selected };
   }
 

@@ -1,6 +1,7 @@
 // Node and edge inspection on one image: a filter's map after its nonlinearity, its incoming
 // kernels, and an edge's input map, pre-sum contribution and output map, computed on the CPU
-// from read-back activations. The current image's read-backs are kept until the image changes.
+// from read-back activations. One forward pass per image, shared by classifying, inspecting and
+// ablating it; only the nodes asked for are read back, kept until the image changes.
 
 import type { Engine } from '../../engine/engine';
 import { nodeShape } from '../../model/types';
@@ -21,6 +22,10 @@ export function checkEdge(graph: CircuitGraph, edge: number): void {
 
 interface CurrentImage extends NormalizedImage {
   maps: Map<string, Float32Array>;
+  /** Time of its forward pass on the GPU, readback of the logits included, ms. */
+  forwardMs: number;
+  /** The engine's forward pass that holds this image's activations (a later pass replaces them). */
+  generation: number;
 }
 
 export class Inspector {
@@ -31,20 +36,47 @@ export class Inspector {
     private readonly graph: ModelGraph,
   ) {}
 
-  /** One image's activations at the given nodes; the current image's read-backs are kept. */
-  private async activations(img: NormalizedImage, nodes: string[]): Promise<Map<string, Float32Array>> {
-    if (this.current?.key !== img.key) this.current = { ...img, maps: new Map() };
-    const cur = this.current;
+  /**
+   * One image's activations at the given nodes (model node names, the input included), read back
+   * once each. The image's forward pass runs once, and again only if another pass (a circuit
+   * query, an ablation) has replaced its activations on the GPU since. Runs the network unmasked
+   * (ablation restores it before returning).
+   */
+  async activations(img: NormalizedImage, nodes: string[]): Promise<Map<string, Float32Array>> {
+    const cur = await this.currentImage(img);
     const missing = [...new Set(nodes)].filter((n) => !cur.maps.has(n));
     if (missing.length) {
-      if (missing.includes(this.engine.model.input.name)) cur.maps.set(this.engine.model.input.name, cur.pixels);
-      const rest = missing.filter((n) => n !== this.engine.model.input.name);
-      if (rest.length) {
-        this.engine.forward(cur.pixels, 1);
-        for (const n of rest) cur.maps.set(n, await this.engine.read(n));
-      }
+      for (const n of missing) nodeShape(this.engine.model, n); // throws for an unknown node
+      if (this.engine.forwardGeneration !== cur.generation) this.runForward(cur);
+      const read = await Promise.all(missing.map((n) => this.engine.read(n)));
+      missing.forEach((n, i) => cur.maps.set(n, read[i]));
     }
     return new Map(nodes.map((n) => [n, cur.maps.get(n)!]));
+  }
+
+  /** One image's class logits, and the time its forward pass took (ms). */
+  async logits(img: NormalizedImage): Promise<{ logits: Float32Array; forwardMs: number }> {
+    const cur = await this.currentImage(img);
+    return { logits: cur.maps.get(this.engine.model.output)!, forwardMs: cur.forwardMs };
+  }
+
+  /** The image's entry, with its logits: a new image runs the network once. */
+  private async currentImage(img: NormalizedImage): Promise<CurrentImage> {
+    if (this.current?.key === img.key) return this.current;
+    this.current = null;
+    const model = this.engine.model;
+    const t = performance.now();
+    const cur: CurrentImage = { ...img, maps: new Map([[model.input.name, img.pixels]]), forwardMs: 0, generation: -1 };
+    this.runForward(cur);
+    cur.maps.set(model.output, await this.engine.read(model.output));
+    cur.forwardMs = performance.now() - t;
+    this.current = cur;
+    return cur;
+  }
+
+  private runForward(cur: CurrentImage): void {
+    this.engine.forward(cur.pixels, 1);
+    cur.generation = this.engine.forwardGeneration;
   }
 
   /** The model node whose output shows a graph node (after its nonlinearity), and its channel. */

@@ -26,7 +26,7 @@ import type {
 } from '../protocol';
 import { circuitInGraphOrder } from './circuitMap';
 import { checkEdge, checkNode, Inspector } from './inspection';
-import { normalizedImage, type NormalizedImage } from './imageRef';
+import { CustomImages, normalizedImage, type NormalizedImage } from './imageRef';
 import { targetValueOf } from './targetValue';
 import { Lru } from './lru';
 import { checkImageLimits, limitImages } from './imageCounts';
@@ -65,6 +65,8 @@ export class MicroscopeSession {
   private readonly mdsImagesPerClass: number;
   private classImportance: { values: Float32Array; edges: Float32Array } | null = null;
   private readonly inspector: Inspector;
+  /** The visitor's images, registered once by their pixels and named by key afterwards. */
+  private readonly customImages: CustomImages;
 
   constructor(
     readonly engine: Engine,
@@ -79,6 +81,7 @@ export class MicroscopeSession {
     }
     this.graph = buildGraph(m);
     this.inspector = new Inspector(engine, this.graph);
+    this.customImages = new CustomImages(m);
     this.scoreCache = new Lru(options.scoreCacheSize ?? 16);
     this.mdsImagesPerClass = options.mdsImagesPerClass ?? 10;
   }
@@ -250,7 +253,18 @@ export class MicroscopeSession {
 
   /** The normalized pixels (and label) of an image reference; a clear error for bad ones. */
   imageOf(ref: ImageRef): NormalizedImage {
-    return normalizedImage(this.model, this.images, ref);
+    return normalizedImage(this.model, this.images, this.customImages, ref);
+  }
+
+  /** Keeps a custom image (normalized CHW pixels, checked) and returns the key that names it: {kind: 'custom', key}. */
+  addImage(pixels: Float32Array): string {
+    return this.customImages.add(pixels);
+  }
+
+  /** One image's logits from its (shared) forward pass, and the time that pass took (ms). */
+  async classify(image: ImageRef): Promise<{ logits: Float32Array; forwardMs: number }> {
+    const r = await this.inspector.logits(this.imageOf(image));
+    return { logits: r.logits.slice(), forwardMs: r.forwardMs };
   }
 
   checkNode(node: number): void {
@@ -294,7 +308,9 @@ export class MicroscopeSession {
     const classes = model.classes.length;
     const layer = 'layer' in target ? target.layer : model.output;
     const shape = nodeShape(model, layer);
-    const before = await this.run(img.pixels, layer);
+    // The full network's values come from the image's shared forward pass; only the ablated one runs here.
+    const full = await this.inspector.activations(img, [model.output, layer]);
+    const before = { logits: full.get(model.output)!, y: full.get(layer)! };
     let label = img.label;
     if (label === null) {
       label = 0;
