@@ -4,12 +4,11 @@
 
 import { describe, it, expect } from 'vitest';
 import { Engine } from '../../src/lib/engine/engine';
-import { cpuForward, cpuBackward } from '../../src/lib/cpu/reference';
+import { cpuForward, cpuBackward, type CpuForward } from '../../src/lib/cpu/reference';
 import { testDevice, expectNoGpuErrors } from '../helpers/gpu';
 import { alexnetFullSize, buildModel } from '../helpers/build-model';
 import { rng, randomArray, freshSeed } from '../helpers/random';
 import { expectClose } from '../helpers/compare';
-import { maxPoolMargin } from '../helpers/ties';
 
 describe('full-size AlexNet-shaped model', () => {
   const model = alexnetFullSize();
@@ -18,15 +17,9 @@ describe('full-size AlexNet-shaped model', () => {
   it('forward and loss gradient match the CPU reference', async () => {
     const device = await testDevice();
     const engine = Engine.create(device, model);
-    // Draw inputs until no max-pool window sits on a near-tie f32 could flip.
-    let seed = freshSeed();
-    let image = randomArray(per, rng(seed), 1);
-    let cpu = cpuForward(model, image, 1);
-    for (let tries = 0; maxPoolMargin(model, cpu) < 1e-6 && tries < 5; tries++) {
-      seed = freshSeed() + tries + 1;
-      image = randomArray(per, rng(seed), 1);
-      cpu = cpuForward(model, image, 1);
-    }
+    const seed = freshSeed();
+    const image = randomArray(per, rng(seed), 1);
+    const cpu = cpuForward(model, image, 1);
     try {
       expect(engine.maxBatch).toBeGreaterThanOrEqual(1);
       await expectNoGpuErrors(device, async () => {
@@ -34,18 +27,22 @@ describe('full-size AlexNet-shaped model', () => {
         for (const layer of ['conv1', 'lrn1', 'pool2', 'conv5', 'avgpool', 'fc6', 'fc8']) {
           expectClose(await engine.read(layer), cpu.values.get(layer)!.data, 1e-4, `${layer} (seed ${seed})`);
         }
+        // The CPU backward runs on the GPU's own forward values (checked against the CPU forward
+        // just above), so both take the same ReLU and max-pool decisions: among ~1.5M ReLU inputs
+        // and max-pool windows of random weights some always lie within f32 rounding of a tie,
+        // and a flipped one moves the gradient by far more than rounding.
+        const gpuValues: CpuForward = { values: new Map([[model.input.name, cpu.values.get(model.input.name)!]]) };
+        for (const l of model.layers) gpuValues.values.set(l.name, { batch: 1, shape: l.shape, data: Float64Array.from(await engine.read(l.name)) });
         engine.backward({ kind: 'loss' }, { labels: [3], weightGrads: 'none' });
-        const cpuB = cpuBackward(model, cpu, { kind: 'loss' }, [3]);
-        // Among ~1.5M ReLU inputs a few lie within f32 rounding of zero and flip, moving
-        // single gradient entries (up to ~4e-3 of the largest seen): so the whole gradient is
-        // held to 1e-3 in relative L2 (a wrong index or kernel gives O(1)) and single entries
-        // to 2e-2 of the scale, where the fixtures hold 1e-4.
+        const cpuB = cpuBackward(model, gpuValues, { kind: 'loss' }, [3]);
+        // The whole gradient is held to 1e-4 in relative L2 (a wrong index or kernel gives O(1))
+        // and single entries to 1e-3 of the scale.
         for (const node of ['input', 'conv1', 'conv3', 'fc7']) {
           const got = (await engine.readGrad(node))!, want = cpuB.grads.get(node)!.data;
-          expectClose(got, want, 2e-2, `gradient at ${node} (seed ${seed})`);
+          expectClose(got, want, 1e-3, `gradient at ${node} (seed ${seed})`);
           let d2 = 0, w2 = 0;
           for (let i = 0; i < want.length; i++) { d2 += (got[i] - want[i]) ** 2; w2 += want[i] ** 2; }
-          expect(Math.sqrt(d2 / w2), `relative L2 error of the gradient at ${node} (seed ${seed})`).toBeLessThan(1e-3);
+          expect(Math.sqrt(d2 / w2), `relative L2 error of the gradient at ${node} (seed ${seed})`).toBeLessThan(1e-4);
         }
       });
     } finally {
