@@ -5,6 +5,7 @@
 import type { Target } from '../engine/targets';
 import type { ChannelFlow } from '../ops/types';
 import { parseContrast, ContrastSyntaxError } from './contrast';
+import { isDecimal } from '../text/decimal';
 
 /** What the parsers need to know of a model (a Model and a ModelSummary both qualify). */
 export interface QueryModel {
@@ -142,8 +143,6 @@ export function parseTarget(spec: string, model: QueryModel): Target {
   return { kind: reduce === 'max' ? 'featureMax' : 'featureMean', layer: read, channel };
 }
 
-const WEIGHT = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
-
 /**
  * A direction target: a weighted sum of a layer's channel means, the layer read as named (as
  * a feature-visualization direction reads it). Dense `direction:<layer>:<w0>,<w1>,...` gives one
@@ -162,7 +161,7 @@ function parseDirection(s: string, model: QueryModel): Target {
   const channels = shape![0];
   const items = m![2].split(',').map((p) => p.trim());
   const number = (text: string) => {
-    const v = WEIGHT.test(text) ? Number(text) : NaN;
+    const v = isDecimal(text) ? Number(text) : NaN;
     return Number.isFinite(v) ? v + 0 : fail(`weight ${shown(text)} is not a number`);
   };
   let weights: number[];

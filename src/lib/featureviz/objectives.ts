@@ -5,6 +5,9 @@
 import type { Model, Layer } from '../model/types';
 import { buildGraph } from '../graph/build';
 import type { KernelLayer } from '../graph/types';
+import { isDecimal, UNSIGNED_DECIMAL } from '../text/decimal';
+
+const NUMBER_PREFIX = new RegExp(`^${UNSIGNED_DECIMAL}`);
 
 export class ObjectiveSyntaxError extends Error {
   constructor(message: string) {
@@ -83,7 +86,7 @@ function tokenize(text: string): Token[] {
     const ch = text[i];
     if (/\s/.test(ch)) { i++; continue; }
     if (OPS.has(ch)) { out.push({ kind: 'op', text: ch }); i++; continue; }
-    const num = /^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/.exec(text.slice(i));
+    const num = NUMBER_PREFIX.exec(text.slice(i));
     if (num && !/^[A-Za-z_:]/.test(text.slice(i + num[0].length))) {
       const value = Number(num[0]);
       if (!Number.isFinite(value)) throw new ObjectiveSyntaxError(`number "${num[0]}" is not finite`);
@@ -183,7 +186,7 @@ function parseTerm(text: string, model: Model): Term {
       const l = findLayer(model, layer, text);
       const parts = rest.slice(c2 + 1).split(',');
       const weights = parts.map((p) => {
-        if (!/^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(p)) throw new ObjectiveSyntaxError(`"${text}": direction weight "${p}" is not a number`);
+        if (!isDecimal(p)) throw new ObjectiveSyntaxError(`"${text}": direction weight "${p}" is not a number`);
         const v = Number(p);
         if (!Number.isFinite(v)) throw new ObjectiveSyntaxError(`"${text}": direction weight "${p}" is not finite`);
         return v;

@@ -4,6 +4,7 @@
 // parameters fall back to defaults and each one yields a plain-text warning naming it.
 
 import { CRITERIA, type Criterion } from '../circuits/criteria';
+import { isDecimal } from '../text/decimal';
 
 export { CRITERIA, type Criterion };
 export const LAYOUTS = ['grid', 'sorted', 'mds'] as const;
@@ -81,7 +82,7 @@ function shown(value: string): string {
 
 /** A number with no surprises: plain decimal or exponent notation, finite. */
 function parseNumber(s: string): number | null {
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s.trim())) return null;
+  if (!isDecimal(s.trim())) return null;
   const v = Number(s);
   return Number.isFinite(v) ? v + 0 : null; // + 0 turns -0 into 0
 }
