@@ -6,6 +6,7 @@ import type { Target } from '../engine/targets';
 import type { ChannelFlow } from '../ops/types';
 import { parseContrast, ContrastSyntaxError } from './contrast';
 import { isDecimal } from '../text/decimal';
+import { mapNodeOf } from '../graph/build';
 
 /** What the parsers need to know of a model (a Model and a ModelSummary both qualify). */
 export interface QueryModel {
@@ -21,10 +22,7 @@ export interface QueryModel {
  * consumer when that is an activation; the layer itself otherwise, or with `pre`.
  */
 export function nodeTargetLayer(model: QueryModel, layer: string, pre: boolean): string {
-  if (pre) return layer;
-  const consumers = model.layers.filter((l) => l.inputs.includes(layer));
-  const only = consumers.length === 1 ? consumers[0] : null;
-  return only && only.flow.kind === 'same' && only.flow.activation ? only.name : layer;
+  return pre ? layer : mapNodeOf(model, layer);
 }
 
 /** A bad target or image set; `part` says which of the two, the message says what is wrong. */

@@ -251,8 +251,12 @@ function kernelLayer(
   };
 }
 
-/** The node whose map is a filter layer's feature: its sole consumer when that is a nonlinearity, else the layer. */
-export function mapNodeOf(model: Model, layer: string): string {
+/**
+ * The node whose map is a filter layer's feature (seed 001: a node applies its activation): its
+ * sole consumer when that is declared an activation, else the layer. Takes a Model or the
+ * page's model summary alike.
+ */
+export function mapNodeOf(model: { layers: readonly { name: string; inputs: string[]; flow: ChannelFlow }[] }, layer: string): string {
   const consumers = model.layers.filter((l) => l.inputs.includes(layer));
   const only = consumers.length === 1 ? consumers[0] : null;
   return only && only.flow.kind === 'same' && only.flow.activation ? only.name : layer;
