@@ -43,6 +43,8 @@ export interface WeightOrigin {
   initializer: string;
   /** The microscope's [out, in] is the initializer transposed (MatMul, Gemm with transB 0). */
   transposed: boolean;
+  /** The microscope's input channels are the initializer's reversed (a BGR model made to take RGB). */
+  reversedInputChannels?: boolean;
 }
 
 export class ImportContext {

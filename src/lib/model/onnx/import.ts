@@ -186,14 +186,14 @@ export function importOnnx(bytes: Uint8Array, name: string, prep: Preprocessing)
   };
   const model = parseModel(json, weights);
   const weightInitializers: Record<string, string> = {};
-  const weightOrigins: Record<string, WeightOrigin> = { ...ctx.weightOrigins };
+  const weightOrigins: Record<string, WeightOrigin> = {};
   for (const layer of model.layers) {
     if (layer.op !== 'conv2d' && layer.op !== 'linear') continue;
-    const origin = weightOrigins[layer.name] ?? convWeightOrigin(proto, ctx, layer.name);
-    if (origin) {
-      weightOrigins[layer.name] = origin;
-      weightInitializers[layer.name] = origin.initializer;
-    }
+    const origin = ctx.weightOrigins[layer.name] ?? convWeightOrigin(proto, ctx, layer.name);
+    if (!origin) continue;
+    const reversed = prep.channelOrder === 'bgr' && layer.inputs.includes(ctx.inputName);
+    weightOrigins[layer.name] = reversed ? { ...origin, reversedInputChannels: true } : origin;
+    weightInitializers[layer.name] = origin.initializer;
   }
   return { model, weightInitializers, weightOrigins, nodeOfLayer: ctx.nodeOfLayer, summary };
 }
