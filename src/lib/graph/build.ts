@@ -96,8 +96,27 @@ class GraphBuilder {
       case 'flatten': return this.lookThrough(layer, flattenRuns(ins[0], layer), (c) => [ins[0].start + c]);
       case 'same': return this.lookThrough(layer, sameRuns(ins[0], layer, flow.window !== null), (c) => [ins[0].start + c]);
       case 'neighbours': return this.lookThrough(layer, sameRuns(ins[0], layer, false), (c) => neighbourIds(ins[0], c, flow.before, flow.after));
-      case 'all': return this.lookThrough(layer, sameRuns(ins[0], layer, false), () => Array.from(range(ins[0].count, (j) => ins[0].start + j)));
+      case 'all':
+        if (layer.shape[0] === ins[0].count && Object.keys(layer.params).length === 0)
+          return this.lookThrough(layer, sameRuns(ins[0], layer, false), () => Array.from(range(ins[0].count, (j) => ins[0].start + j)));
+        return this.dense(layer, index, ins[0]);
     }
+  }
+
+  /**
+   * A dense block (a linear layer too big to draw kernel by kernel): its outputs are nodes of
+   * their own, each depending on every input channel, with no edges drawn and no kernels scored.
+   */
+  private dense(layer: Layer, index: number, input: TensorChannels): void {
+    const count = layer.shape[0];
+    const g = this.addLayer(layer.name, layer.op, 'junction', index, count);
+    const start = this.channels(layer.name, count);
+    const t = this.tensors.get(layer.name)!;
+    t.featureStarts = Uint32Array.from({ length: count + 1 }, (_, c) => c);
+    this.addNodes(g, t);
+    const from = Array.from(range(input.count, (j) => input.start + j));
+    const edge = from.map(() => -1);
+    for (let c = 0; c < count; c++) this.deps[start + c] = { from, edge };
   }
 
   /** A layer the drawing looks through: its channels depend on `sources(c)` with no kernel. */
