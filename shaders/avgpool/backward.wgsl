@@ -4,6 +4,7 @@
 struct Params {
   planes: u32, inH: u32, inW: u32, outH: u32, outW: u32,
   kH: u32, kW: u32, strideH: u32, strideW: u32, padH: u32, padW: u32,
+  padEndH: u32, padEndW: u32,
   countIncludePad: u32, accumulate: u32,
 }
 
@@ -29,10 +30,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let outBase = plane * p.outH * p.outW;
   var s = 0.0;
   for (var oh = ch.x; oh <= ch.y; oh++) {
-    let wh = window(u32(oh), p.inH, p.outH, p.kH, p.strideH, p.padH);
+    let wh = window(u32(oh), p.inH, p.outH, p.kH, p.strideH, p.padH, p.padEndH);
     if (ih < wh.x || ih >= wh.y) { continue; }
     for (var ow = cw.x; ow <= cw.y; ow++) {
-      let ww = window(u32(ow), p.inW, p.outW, p.kW, p.strideW, p.padW);
+      let ww = window(u32(ow), p.inW, p.outW, p.kW, p.strideW, p.padW, p.padEndW);
       if (iw < ww.x || iw >= ww.y) { continue; }
       var divisor = f32((wh.y - wh.x) * (ww.y - ww.x));
       if (p.countIncludePad != 0u) { divisor = f32(wh.z * ww.z); }

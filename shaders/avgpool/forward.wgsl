@@ -1,10 +1,12 @@
 // Average pooling forward, PyTorch semantics. Regular: window [o*s - pad, o*s - pad + k)
-// clipped to the padded input for the divisor (countIncludePad) or to the input itself.
+// clipped to the padded input [-pad, in + padEnd) for the divisor (countIncludePad) or to the
+// input itself.
 // ADAPTIVE: window [floor(o*in/out), ceil((o+1)*in/out)).
 
 struct Params {
   planes: u32, inH: u32, inW: u32, outH: u32, outW: u32,
   kH: u32, kW: u32, strideH: u32, strideW: u32, padH: u32, padW: u32,
+  padEndH: u32, padEndW: u32,
   countIncludePad: u32,
 }
 
@@ -23,8 +25,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   if (i >= p.planes * outPlane) { return; }
   let plane = i / outPlane;
   let r = i % outPlane;
-  let wh = window(r / p.outW, p.inH, p.outH, p.kH, p.strideH, p.padH);
-  let ww = window(r % p.outW, p.inW, p.outW, p.kW, p.strideW, p.padW);
+  let wh = window(r / p.outW, p.inH, p.outH, p.kH, p.strideH, p.padH, p.padEndH);
+  let ww = window(r % p.outW, p.inW, p.outW, p.kW, p.strideW, p.padW, p.padEndW);
   let base = plane * p.inH * p.inW;
   var s = 0.0;
   for (var ih = wh.x; ih < wh.y; ih++) {

@@ -4,6 +4,7 @@
 struct Params {
   planes: u32, inH: u32, inW: u32, outH: u32, outW: u32,
   kH: u32, kW: u32, strideH: u32, strideW: u32, padH: u32, padW: u32,
+  padEndH: u32, padEndW: u32,
   accumulate: u32,
 }
 

@@ -1,5 +1,5 @@
-// Runs one op on the GPU and on its CPU reference with the same fresh random inputs,
-// parameters and output gradients, and compares forward outputs, input gradients
+// Runs one op on the GPU and on its CPU reference with the same fresh random inputs (or fixed
+// ones), parameters and output gradients, and compares forward outputs, input gradients
 // (overwrite and accumulate), and parameter gradients (summed and per image).
 // Every GPU output buffer is poisoned with NaN first, so an unwritten element fails.
 
@@ -22,7 +22,24 @@ export interface OpCase {
   params?: Record<string, number[]>;
   /** Scale of random parameters (default 1) and whether they must be positive. */
   positiveParams?: string[];
+  /** Random inputs are uniform in [-inputScale, inputScale] (default 2). */
+  inputScale?: number;
+  /** Fixed inputs (batch * size values each) instead of random ones: the points where an op's rule changes. */
+  inputValues?: number[][];
+  /** Every input is one and the same tensor (an op reading it twice); its gradient is the sum over the reads. */
+  sharedInput?: boolean;
 }
+
+/** The inputs of a case: random (or fixed) values, the same array for every input when shared. */
+export function caseInputs(c: OpCase, r: () => number): Float32Array<ArrayBuffer>[] {
+  const own = c.inputShapes.map((s, i) =>
+    c.inputValues ? Float32Array.from(c.inputValues[i]) : randomArray(c.batch * shapeSize(s), r, c.inputScale ?? 2),
+  );
+  return c.sharedInput ? own.map(() => own[0]) : own;
+}
+
+/** Index of the tensor input i reads: itself, or input 0 when all inputs are shared. */
+export const tensorOf = (c: OpCase, i: number): number => (c.sharedInput ? 0 : i);
 
 /** Relative error bound for f32 GPU results vs the f64 reference. */
 export const REL_TOL = 2e-5;
@@ -61,7 +78,7 @@ export async function runOpCase(device: GPUDevice, c: OpCase, seed: number): Pro
     params[p] = randomArray(shapeSize(s), r);
     if (c.positiveParams?.includes(p)) params[p] = params[p].map((v) => Math.abs(v) + 0.1);
   }
-  const inputs32: Float32Array<ArrayBuffer>[] = c.inputShapes.map((s) => randomArray(c.batch * shapeSize(s), r, 2));
+  const inputs32 = caseInputs(c, r);
   const inputs: CpuTensor[] = inputs32.map((a, i) => ({ batch: c.batch, shape: c.inputShapes[i], data: Float64Array.from(a) }));
   const outLen = c.batch * shapeSize(outShape);
   const dy32 = randomArray(outLen, r);
@@ -72,7 +89,8 @@ export async function runOpCase(device: GPUDevice, c: OpCase, seed: number): Pro
 
   const pool = new BufferPool(device);
   const k = new Kernels(device, pool);
-  const inBufs = inputs32.map((a, i) => upload(device, pool, a, `in${i}`));
+  const ownBufs = inputs32.map((a, i) => (tensorOf(c, i) === i ? upload(device, pool, a, `in${i}`) : null));
+  const inBufs = inputs32.map((_, i) => ownBufs[tensorOf(c, i)]!);
   const paramBufs = Object.fromEntries(Object.entries(params).map(([p, a]) => [p, upload(device, pool, a, p)]));
   const output = d.aliasesInput ? inBufs[0] : poisoned(device, pool, outLen, 'out');
   const aux: Record<string, GPUBuffer> = {};
@@ -85,22 +103,32 @@ export async function runOpCase(device: GPUDevice, c: OpCase, seed: number): Pro
     k.run(d.gpuForward(k, base, attrs));
     expectClose(await read(device, output, outLen), cpuY.data, REL_TOL, `${where}: forward`);
 
-    // Input gradients, overwriting.
+    // Input gradients, overwriting; an input tensor read twice accumulates after its first
+    // write, as the plan does, and its gradient is the sum over the reads.
     const gradOutput = upload(device, pool, dy32, 'dy');
-    const gradInputs = c.inputShapes.map((s, i) => poisoned(device, pool, c.batch * shapeSize(s), `dx${i}`));
-    const distinct = c.inputShapes.map(() => false);
-    k.run(d.gpuBackward(k, { ...base, gradOutput, gradInputs, accumulate: distinct }, attrs));
-    for (let i = 0; i < gradInputs.length; i++) {
-      expectClose(await read(device, gradInputs[i], inputs[i].data.length), cpuG.inputs[i].data, REL_TOL, `${where}: input gradient ${i}`);
+    const tensors = c.inputShapes.map((_, i) => i).filter((i) => tensorOf(c, i) === i);
+    const expectedGrad = c.inputShapes.map(() => null as Float64Array | null);
+    for (const t of tensors) {
+      const sum = new Float64Array(inputs[t].data.length);
+      cpuG.inputs.forEach((g, i) => { if (tensorOf(c, i) === t) g.data.forEach((v, j) => (sum[j] += v)); });
+      expectedGrad[t] = sum;
+    }
+    const gradBufs = c.inputShapes.map((s, i) => (tensorOf(c, i) === i ? poisoned(device, pool, c.batch * shapeSize(s), `dx${i}`) : null));
+    const gradInputs = c.inputShapes.map((_, i) => gradBufs[tensorOf(c, i)]!);
+    const laterReads = c.inputShapes.map((_, i) => tensorOf(c, i) !== i);
+    k.run(d.gpuBackward(k, { ...base, gradOutput, gradInputs, accumulate: laterReads }, attrs));
+    for (const t of tensors) {
+      expectClose(await read(device, gradBufs[t]!, inputs[t].data.length), expectedGrad[t]!, REL_TOL, `${where}: input gradient ${t}`);
     }
 
     // Input gradients, accumulating onto what is there.
     const prior = c.inputShapes.map((s) => randomArray(c.batch * shapeSize(s), r));
-    const accBufs = prior.map((a, i) => upload(device, pool, a, `acc${i}`));
-    k.run(d.gpuBackward(k, { ...base, gradOutput, gradInputs: accBufs, accumulate: c.inputShapes.map(() => true) }, attrs));
-    for (let i = 0; i < accBufs.length; i++) {
-      const expected = cpuG.inputs[i].data.map((v, j) => v + prior[i][j]);
-      expectClose(await read(device, accBufs[i], expected.length), expected, REL_TOL, `${where}: accumulated input gradient ${i}`);
+    const accBufs = prior.map((a, i) => (tensorOf(c, i) === i ? upload(device, pool, a, `acc${i}`) : null));
+    const accInputs = c.inputShapes.map((_, i) => accBufs[tensorOf(c, i)]!);
+    k.run(d.gpuBackward(k, { ...base, gradOutput, gradInputs: accInputs, accumulate: c.inputShapes.map(() => true) }, attrs));
+    for (const t of tensors) {
+      const expected = expectedGrad[t]!.map((v, j) => v + prior[t][j]);
+      expectClose(await read(device, accBufs[t]!, expected.length), expected, REL_TOL, `${where}: accumulated input gradient ${t}`);
     }
 
     if (d.gpuWeightGrads && Object.keys(params).length) {

@@ -1,10 +1,10 @@
-// conv2d: NCHW convolution with stride, padding, dilation and groups (torch.nn.Conv2d).
-// GPU: shaders/conv2d/{forward,backward_input,backward_weight}.wgsl; bias gradient via
-// common/channel_sum. Also the engine of `linear` (a 1x1 conv on a 1x1 map).
+// conv2d: NCHW convolution with stride, padding (asymmetric with padEnd, as ONNX pads), dilation
+// and groups (torch.nn.Conv2d). GPU: shaders/conv2d/{forward,backward_input,backward_weight}.wgsl;
+// bias gradient via common/channel_sum. Also the engine of `linear` (a 1x1 conv on a 1x1 map).
 
 import type { OpDescriptor, GpuLayerBuffers, GpuBackwardBuffers, GpuWeightGradBuffers } from './types';
 import type { Kernels, Dispatch } from '../engine/kernels';
-import { int, pair, rejectUnknown, windowOutLen, shapeStr } from './attrs';
+import { int, pair, padEndAttr, rejectUnknown, windowOutLen, shapeStr } from './attrs';
 import { chw } from './grid';
 import { conv2dForward, conv2dBackward, type ConvGeometry } from './reference/conv2d';
 
@@ -126,11 +126,13 @@ export const conv2d: OpDescriptor = {
     return { kind: 'kernels', groups: g.groups, window: { kernel: g.kernel, stride: g.stride, padding: g.padding, dilation: g.dilation } };
   },
   parseAttrs(raw) {
-    rejectUnknown(raw, ['kernel', 'stride', 'padding', 'dilation', 'groups']);
+    rejectUnknown(raw, ['kernel', 'stride', 'padding', 'padEnd', 'dilation', 'groups']);
+    const padding = pair(raw, 'padding', [0, 0], 0);
     return {
       kernel: pair(raw, 'kernel', undefined, 1),
       stride: pair(raw, 'stride', [1, 1], 1),
-      padding: pair(raw, 'padding', [0, 0], 0),
+      padding,
+      ...padEndAttr(raw, padding),
       dilation: pair(raw, 'dilation', [1, 1], 1),
       groups: int(raw, 'groups', 1, 1),
     };
@@ -150,8 +152,9 @@ export const conv2d: OpDescriptor = {
       throw new Error(`weight ${shapeStr(w)} does not match kernel ${shapeStr(g.kernel)}`);
     if (params.bias && (params.bias.length !== 1 || params.bias[0] !== O))
       throw new Error(`bias must be [${O}], got ${shapeStr(params.bias)}`);
-    const OH = windowOutLen(H, KH, g.stride[0], g.padding[0], g.dilation[0], false);
-    const OW = windowOutLen(W, KW, g.stride[1], g.padding[1], g.dilation[1], false);
+    const padEnd = g.padEnd ?? g.padding;
+    const OH = windowOutLen(H, KH, g.stride[0], g.padding[0], g.dilation[0], false, padEnd[0]);
+    const OW = windowOutLen(W, KW, g.stride[1], g.padding[1], g.dilation[1], false, padEnd[1]);
     if (OH < 1 || OW < 1) throw new Error(`kernel ${shapeStr(g.kernel)} does not fit the input ${shapeStr(inShape)}`);
     return [O, OH, OW];
   },

@@ -27,5 +27,5 @@ export const leakyrelu: OpDescriptor = {
     inputs: [{ ...x, data: leakyReluGradient(x.data, gradOutput.data, alphaOf(attrs)) }],
     params: {},
   }),
-  ...activationGpu('leakyrelu', alphaOf),
+  ...activationGpu('leakyrelu', (attrs) => [alphaOf(attrs), 0]),
 };

@@ -1,36 +1,45 @@
-// maxpool, avgpool and adaptiveavgpool (torch.nn.MaxPool2d / AvgPool2d / AdaptiveAvgPool2d).
-// GPU: shaders/maxpool/*.wgsl (argmax kept for backward), shaders/avgpool/*.wgsl (ADAPTIVE variant).
+// maxpool, avgpool and adaptiveavgpool (torch.nn.MaxPool2d / AvgPool2d / AdaptiveAvgPool2d; ONNX's
+// asymmetric pads as padEnd). GPU: shaders/maxpool/*.wgsl (argmax kept for backward),
+// shaders/avgpool/*.wgsl (ADAPTIVE variant).
 
 import type { OpDescriptor, GpuLayerBuffers, Attrs, ChannelFlow } from './types';
 import type { Kernels } from '../engine/kernels';
-import { bool, pair, rejectUnknown, windowOutLen, shapeStr } from './attrs';
+import { bool, pair, padEndAttr, rejectUnknown, windowOutLen, shapeStr } from './attrs';
 import { chw } from './grid';
 import {
   maxPoolForward, maxPoolBackward, avgPoolForward, avgPoolBackward, type PoolGeometry,
 } from './reference/pool';
 
 function windowAttrs(raw: Attrs, extra: string[]): Attrs {
-  rejectUnknown(raw, ['kernel', 'stride', 'padding', 'ceilMode', ...extra]);
+  rejectUnknown(raw, ['kernel', 'stride', 'padding', 'padEnd', 'ceilMode', ...extra]);
   const kernel = pair(raw, 'kernel', undefined, 1);
   const padding = pair(raw, 'padding', [0, 0], 0);
-  if (padding[0] * 2 > kernel[0] || padding[1] * 2 > kernel[1])
-    throw new Error(`padding ${shapeStr(padding)} must be at most half the kernel ${shapeStr(kernel)}`);
-  return { kernel, stride: pair(raw, 'stride', kernel, 1), padding, ceilMode: bool(raw, 'ceilMode', false) };
+  const end = padEndAttr(raw, padding);
+  for (const [key, pad] of [['padding', padding], ['padEnd', end.padEnd ?? padding]] as const)
+    if (pad[0] * 2 > kernel[0] || pad[1] * 2 > kernel[1])
+      throw new Error(`${key} ${shapeStr(pad)} must be at most half the kernel ${shapeStr(kernel)}`);
+  return { kernel, stride: pair(raw, 'stride', kernel, 1), padding, ...end, ceilMode: bool(raw, 'ceilMode', false) };
 }
 
 function windowShape(inShape: number[], attrs: Attrs): number[] {
   if (inShape.length !== 3) throw new Error(`pooling needs a [C, H, W] input, got ${shapeStr(inShape)}`);
   const g = attrs as unknown as PoolGeometry & { ceilMode: boolean };
-  const OH = windowOutLen(inShape[1], g.kernel[0], g.stride[0], g.padding[0], 1, g.ceilMode);
-  const OW = windowOutLen(inShape[2], g.kernel[1], g.stride[1], g.padding[1], 1, g.ceilMode);
+  const padEnd = g.padEnd ?? g.padding;
+  const OH = windowOutLen(inShape[1], g.kernel[0], g.stride[0], g.padding[0], 1, g.ceilMode, padEnd[0]);
+  const OW = windowOutLen(inShape[2], g.kernel[1], g.stride[1], g.padding[1], 1, g.ceilMode, padEnd[1]);
   if (OH < 1 || OW < 1) throw new Error(`window ${shapeStr(g.kernel)} does not fit the input ${shapeStr(inShape)}`);
   return [inShape[0], OH, OW];
 }
 
+/** The shared uniform prefix of the pooling shaders (padEnd only sets avgpool's countIncludePad divisor). */
 function poolUniforms(b: GpuLayerBuffers, g: PoolGeometry): number[] {
   const [C, H, W] = chw(b.inputShapes[0]);
   const [, OH, OW] = chw(b.outShape);
-  return [b.batch * C, H, W, OH, OW, g.kernel[0], g.kernel[1], g.stride[0], g.stride[1], g.padding[0], g.padding[1]];
+  const padEnd = g.padEnd ?? g.padding;
+  return [
+    b.batch * C, H, W, OH, OW, g.kernel[0], g.kernel[1], g.stride[0], g.stride[1],
+    g.padding[0], g.padding[1], padEnd[0], padEnd[1],
+  ];
 }
 
 const geometry = (attrs: Attrs) => attrs as unknown as PoolGeometry;

@@ -10,9 +10,17 @@ import { lrn } from './lrn';
 import { batchnorm } from './batchnorm';
 import { flatten, dropout, concat, add } from './structural';
 import { softmax } from './softmax';
+import { clip } from './clip';
+import { sigmoid } from './sigmoid';
+import { hardsigmoid } from './hardsigmoid';
+import { hardswish } from './hardswish';
+import { mul } from './mul';
 
 export const OPS: Record<string, OpDescriptor> = Object.fromEntries(
-  [conv2d, linear, relu, leakyrelu, maxpool, avgpool, adaptiveavgpool, lrn, batchnorm, flatten, dropout, concat, add, softmax].map((d) => [d.op, d]),
+  [
+    conv2d, linear, relu, leakyrelu, clip, sigmoid, hardsigmoid, hardswish, maxpool, avgpool, adaptiveavgpool, lrn, batchnorm,
+    flatten, dropout, concat, add, mul, softmax,
+  ].map((d) => [d.op, d]),
 );
 
 export function opDescriptor(op: string): OpDescriptor | undefined {

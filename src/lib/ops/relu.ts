@@ -24,5 +24,5 @@ export const relu: OpDescriptor = {
     inputs: [{ ...x, data: reluGradient(x.data, gradOutput.data, attrs.redirect === true) }],
     params: {},
   }),
-  ...activationGpu('relu', () => 0, (attrs) => ({ REDIRECT: attrs.redirect === true })),
+  ...activationGpu('relu', () => [0, 0], (attrs) => ({ REDIRECT: attrs.redirect === true })),
 };

@@ -6,9 +6,15 @@ import type { CpuTensor } from '../types';
 export interface ConvGeometry {
   kernel: [number, number];
   stride: [number, number];
+  /** Top and left padding: output pixel y reads from y * stride - padding on. */
   padding: [number, number];
   dilation: [number, number];
   groups: number;
+  /**
+   * Bottom and right padding when it differs from `padding` (ONNX's asymmetric pads). It only
+   * sets the output size; every loop here runs over the output extent.
+   */
+  padEnd?: [number, number];
 }
 
 interface Dims {

@@ -1,25 +1,33 @@
 // CPU references of max, average and adaptive average pooling and their gradients
-// (PyTorch semantics: padding never wins a max; avg divisor with or without padding).
+// (PyTorch semantics: padding never wins a max; avg divisor with or without padding; ONNX's
+// asymmetric pads as padEnd).
 
 import type { CpuTensor } from '../types';
 
 export interface PoolGeometry {
   kernel: [number, number];
   stride: [number, number];
+  /** Top and left padding. */
   padding: [number, number];
+  /** Bottom and right padding when it differs from `padding` (ONNX's asymmetric pads). */
+  padEnd?: [number, number];
   countIncludePad?: boolean;
   adaptive?: boolean;
 }
 
-/** Window of output index o along one axis: [start, end) in the input, and padded extent. */
-export function poolWindow(o: number, inLen: number, outLen: number, k: number, s: number, pad: number, adaptive: boolean) {
+/**
+ * Window of output index o along one axis: [start, end) in the input, and its padded extent:
+ * the window's cells inside [-pad, inLen + padEnd) (the countIncludePad divisor; PyTorch's rule,
+ * and ONNX Runtime's with asymmetric pads).
+ */
+export function poolWindow(o: number, inLen: number, outLen: number, k: number, s: number, pad: number, adaptive: boolean, padEnd = pad) {
   if (adaptive) {
     const start = Math.floor((o * inLen) / outLen);
     const end = Math.ceil(((o + 1) * inLen) / outLen);
     return { start, end, padded: end - start };
   }
   let start = o * s - pad;
-  let end = Math.min(start + k, inLen + pad);
+  let end = Math.min(start + k, inLen + padEnd);
   const padded = end - start;
   start = Math.max(start, 0);
   end = Math.min(end, inLen);
@@ -34,11 +42,12 @@ function forEachWindow(
 ): void {
   const [C, H, W] = x.shape;
   const [, OH, OW] = outShape;
+  const padEnd = g.padEnd ?? g.padding;
   for (let plane = 0; plane < x.batch * C; plane++)
     for (let oh = 0; oh < OH; oh++) {
-      const wh = poolWindow(oh, H, OH, g.kernel[0], g.stride[0], g.padding[0], !!g.adaptive);
+      const wh = poolWindow(oh, H, OH, g.kernel[0], g.stride[0], g.padding[0], !!g.adaptive, padEnd[0]);
       for (let ow = 0; ow < OW; ow++) {
-        const ww = poolWindow(ow, W, OW, g.kernel[1], g.stride[1], g.padding[1], !!g.adaptive);
+        const ww = poolWindow(ow, W, OW, g.kernel[1], g.stride[1], g.padding[1], !!g.adaptive, padEnd[1]);
         const taps: number[] = [];
         for (let ih = wh.start; ih < wh.end; ih++)
           for (let iw = ww.start; iw < ww.end; iw++) taps.push(plane * H * W + ih * W + iw);
