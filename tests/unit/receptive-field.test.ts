@@ -36,6 +36,17 @@ describe('receptiveField', () => {
     expect(nodeReceptiveField(stack, buildGraph(stack), 1, 0, 0)).toEqual({ y0: 0, y1: 1, x0: 0, x1: 1 });
   });
 
+  it('a channel scale (squeeze-and-excitation) reads the whole image at every pixel', () => {
+    const se = buildModel('se', { channels: 1, height: 9, width: 9 }, [
+      conv('conv1', 1, 2, 3, 1, 1), { name: 'relu1', op: 'relu' },
+      { name: 'squeeze', op: 'adaptiveavgpool', attrs: { output: [1, 1] } },
+      conv('excite', 2, 2, 1, 1, 0, 1, ['squeeze']), { name: 'gate', op: 'sigmoid' },
+      { name: 'scale', op: 'mul', inputs: ['relu1', 'gate'] }, ...head(2 * 9 * 9),
+    ], 2);
+    for (const [y, x] of [[0, 0], [4, 6], [8, 8]])
+      expect(receptiveField(se, 'scale', y, x)).toEqual({ y0: 0, y1: 8, x0: 0, x1: 8 });
+  });
+
   it("AlexNet's conv1: 11x11, stride 4, pad 2 on 224x224", () => {
     const m = buildModel('alex1', { channels: 3, height: 224, width: 224 }, [conv('conv1', 3, 1, 11, 4, 2), ...head(55 * 55)], 2);
     // out i reads [4i - 2, 4i + 8]

@@ -68,7 +68,7 @@ export interface CircuitDocument {
   url?: string;
   counts: { kernelsKept: number; kernels: number; filtersKept: number; filters: number; junctionsKept: number };
   kernels: CircuitKernel[];
-  /** Kept identity edges into residual add junctions (not kernels, no weights of their own). */
+  /** Kept edges into junctions (residual adds, channel-scale muls): not kernels, no weights of their own. */
   junctions: { layer: string; channel: number; addend: number; source: string; target: string }[];
   layers?: unknown[];
   settings?: Record<string, unknown>;

@@ -77,7 +77,8 @@ function windowOf(flow: ChannelFlow) {
 /** The input region a box of a layer's output reads, per axis, before clipping. */
 function backProject(layer: StructureLayer, [rows, cols]: Box, inSize: [number, number]): Box {
   const w = windowOf(layer.flow);
-  if (w === null) return [rows, cols];
+  // A [C, 1, 1] input broadcast over the map (a channel scale) is read at its one pixel.
+  if (w === null) return inSize[0] === 1 && inSize[1] === 1 ? [[0, 0], [0, 0]] : [rows, cols];
   if (w === 'whole') return [[0, inSize[0] - 1], [0, inSize[1] - 1]];
   if (w === 'adaptive') {
     // PyTorch: output i averages input [floor(i*In/Out), ceil((i+1)*In/Out) - 1]

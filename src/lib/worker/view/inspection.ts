@@ -162,7 +162,7 @@ export class Inspector {
       preSum = mapData(new Float32Array([runDot(kernel.weights, run)]), 1, 1, layer.name);
       return { edge, source: graph.edgeSource[edge], target, kernel, input, preSum, output: this.planeOf(values, out.name, out.channel) };
     }
-    // An add junction: the addend passes through unchanged.
+    // A junction (add, or a mul such as a channel scale): each input enters it as it is.
     const addend = layer.inputs[i];
     const values = await this.activations(image, [addend, out.name]);
     input = this.planeOf(values, addend, o);
