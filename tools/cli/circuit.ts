@@ -8,12 +8,14 @@ import { CRITERIA } from '../../src/lib/state/url';
 import { MicroscopeSession } from '../../src/lib/worker/view/session';
 import type { CircuitReport } from '../../src/lib/worker/view/report';
 import { loadBuiltinModel, loadBuiltinImages } from '../node/builtin';
+import { loadOnnxFile, demoPhotosFor } from '../node/onnx';
 import { nodeDevice, progressPrinter } from './args';
 import { circuitCommand } from './query';
 
 const HELP = `usage: npm run circuit -- [--model NAME] [--target TARGET] [--images SET] [--criterion C]
   [--keep F | --threshold T] [--perlayer 1|0] [--linear 0|1] [--link URL]
   [--scoring-images N] [--preservation] [--eval-images N] [--json FILE]
+  [--onnx FILE [--classes imagenet|numbered|FILE] [--size HxW] [--bgr]]
 Options are the page link's parameters, with the page's defaults (fashion-small, loss, all,
 actgrad, keep 0.1, perlayer 1, linear 0); --link takes a whole page link (or its ?query), and
 options given with it override its parameters.
@@ -22,7 +24,8 @@ options given with it override its parameters.
   SET: all, class:C (or a class name), image:N, or a contrast such as "Sandal - all"
   C: ${CRITERIA.join(', ')}
   --scoring-images N: at most N scoring images per image-set term (evenly spread)
-  --eval-images N: preservation on at most N evaluation images (implies --preservation)`;
+  --eval-images N: preservation on at most N evaluation images (implies --preservation)
+  --onnx FILE: open an ONNX model (ImageNet mean and std) on the demo photos instead of --model`;
 
 /** Session progress (phase, done, total) as one progress line per phase. */
 function phaseProgress() {
@@ -57,8 +60,8 @@ async function main() {
     console.log(HELP);
     process.exit(0);
   }
-  const model = loadBuiltinModel(cmd.state.model);
-  const images = loadBuiltinImages(cmd.state.model);
+  const model = cmd.onnx ? loadOnnxFile(cmd.onnx.file, cmd.onnx).model : loadBuiltinModel(cmd.state.model);
+  const images = cmd.onnx ? demoPhotosFor(model.input.channels, model.input.height, model.input.width) : loadBuiltinImages(cmd.state.model);
   const { device, adapterDescription } = await nodeDevice();
   const engine = Engine.create(device, model);
   const session = new MicroscopeSession(engine, images);

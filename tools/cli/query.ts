@@ -10,7 +10,7 @@ import { queryOfState } from '../../src/lib/state/query';
 /** Options spelled as the link's parameters. */
 export const LINK_OPTIONS = ['model', 'target', 'images', 'criterion', 'keep', 'threshold', 'perlayer', 'linear'];
 /** The command's own options: a whole link, image caps, preservation, the JSON file. */
-export const COMMAND_OPTIONS = ['link', 'scoring-images', 'eval-images', 'preservation', 'json'];
+export const COMMAND_OPTIONS = ['link', 'scoring-images', 'eval-images', 'preservation', 'json', 'onnx', 'classes', 'size', 'bgr'];
 /** Older spellings, still accepted: --per-layer is --perlayer 1. */
 export const ALIAS_OPTIONS = ['per-layer'];
 export const CIRCUIT_OPTIONS = [...LINK_OPTIONS, ...COMMAND_OPTIONS, ...ALIAS_OPTIONS];
@@ -23,6 +23,8 @@ export interface CircuitCommand {
   link: string;
   preservation: boolean;
   json: string | null;
+  /** An .onnx file to open instead of a built-in model, with the import dialog's choices. */
+  onnx: { file: string; classes?: string; size?: string; bgr: boolean } | null;
   help: boolean;
 }
 
@@ -117,6 +119,9 @@ export function circuitCommand(argv: string[]): CircuitCommand {
     // --eval-images says how many images preservation runs on, so it asks for preservation.
     preservation: flag(options, 'preservation') || evaluationImages !== undefined,
     json: options.json !== undefined ? valueOf(options, 'json') : null,
+    onnx: options.onnx !== undefined
+      ? { file: valueOf(options, 'onnx'), classes: options.classes, size: options.size, bgr: flag(options, 'bgr') }
+      : null,
     help: options.help !== undefined,
   };
 }
