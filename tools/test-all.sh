@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the microscope on a fresh Debian machine with Node 20: installs what
 # the tests need when it is missing (Debian chromium for SwiftShader WebGPU, libvulkan1,
-# Debian's PyTorch, npm packages), then type-checks, runs the unit and WGSL-on-adapter tests (vitest, Dawn
-# in Node), builds the static site and runs the end-to-end tests in headless Chromium.
+# Debian's PyTorch, npm packages), then type-checks, builds the static site, runs the unit, fuzz-corpus
+# and WGSL-on-adapter tests (vitest, Dawn in Node) and the end-to-end tests in headless Chromium.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,11 +33,11 @@ step() { echo; echo "== $1"; }
 step "type check (svelte-check)"
 npm run --silent check || status=1
 
-step "unit and WGSL tests (vitest, WebGPU through Dawn on $(basename "$VK_ICD_FILENAMES" .json))"
-npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json || status=1
-
 step "static site build"
 npm run --silent build || status=1
+
+step "unit, fuzz-corpus and WGSL tests (vitest, WebGPU through Dawn on $(basename "$VK_ICD_FILENAMES" .json); the CSP test reads build/)"
+npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json || status=1
 
 step "end-to-end tests (headless Chromium)"
 node tests/e2e/run.mjs | tee test-results/e2e.log
@@ -45,6 +45,18 @@ node tests/e2e/run.mjs | tee test-results/e2e.log
 
 step "end-to-end tests of the microscope page (headless Chromium)"
 node tests/e2e/microscope.mjs | tee test-results/e2e-microscope.log
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+step "end-to-end tests of your own images as the image set (headless Chromium)"
+node tests/e2e/images.mjs | tee test-results/e2e-images.log
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+step "end-to-end tests of opening your own ONNX model (headless Chromium)"
+node tests/e2e/import.mjs | tee test-results/e2e-import.log
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+step "end-to-end hardening tests: CSP, hostile links, bad images (headless Chromium)"
+node tests/e2e/hardening.mjs | tee test-results/e2e-hardening.log
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
 step "end-to-end tests of the graph view (headless Chromium; frame-time benchmark off)"
@@ -56,7 +68,7 @@ node -e '
 const fs = require("fs");
 let passed = 0, failed = 0;
 try { const v = JSON.parse(fs.readFileSync("test-results/vitest.json", "utf8")); passed += v.numPassedTests; failed += v.numFailedTests + (v.numRuntimeErrors ?? 0); } catch { failed += 1; }
-for (const log of ["test-results/e2e.log", "test-results/e2e-microscope.log", "test-results/e2e-graph.log"]) {
+for (const log of ["test-results/e2e.log", "test-results/e2e-microscope.log", "test-results/e2e-graph.log", "test-results/e2e-images.log", "test-results/e2e-import.log", "test-results/e2e-hardening.log"]) {
   try { const m = fs.readFileSync(log, "utf8").match(/(\d+) passed, (\d+) failed\s*$/); passed += +m[1]; failed += +m[2]; } catch { failed += 1; }
 }
 if (process.argv[1] === "1" && failed === 0) failed = 1;

@@ -38,7 +38,8 @@ export async function serveBuild(buildDir, subfolder = '/microscope/') {
     }
     return null;
   };
-  const server = createServer((req, res) => {
+  // long addresses are accepted (as some static hosts do), so the parser's own caps are what is tested
+  const server = createServer({ maxHeaderSize: 4 * 2 ** 20 }, (req, res) => {
     const hit = resolveFile(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
     if (hit?.redirect) {
       res.writeHead(301, { location: hit.redirect });

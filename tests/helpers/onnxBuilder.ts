@@ -2,8 +2,9 @@
 // unit tests build exactly the graph a case needs (an exporter's quirk, a hostile field).
 
 import { onnx } from '../../src/lib/model/onnx/decode';
+import type { onnx as proto } from 'onnx-proto';
 
-type AttrValue = number | number[] | string | { floats: number[] } | { tensor: onnx.ITensorProto };
+type AttrValue = number | number[] | string | { floats: number[] } | { tensor: proto.ITensorProto };
 
 export interface BuiltNode {
   op: string;
@@ -13,15 +14,15 @@ export interface BuiltNode {
   attrs?: Record<string, AttrValue>;
 }
 
-export function floatTensor(name: string, dims: number[], values: ArrayLike<number>): onnx.ITensorProto {
+export function floatTensor(name: string, dims: number[], values: ArrayLike<number>): proto.ITensorProto {
   return { name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(Float32Array.from(values).buffer) };
 }
 
-export function int64Tensor(name: string, dims: number[], values: number[]): onnx.ITensorProto {
+export function int64Tensor(name: string, dims: number[], values: number[]): proto.ITensorProto {
   return { name, dims, dataType: onnx.TensorProto.DataType.INT64, int64Data: values };
 }
 
-function attribute(name: string, v: AttrValue): onnx.IAttributeProto {
+function attribute(name: string, v: AttrValue): proto.IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
   if (Array.isArray(v)) return { name, type: T.INTS, ints: v };
@@ -30,7 +31,7 @@ function attribute(name: string, v: AttrValue): onnx.IAttributeProto {
   return { name, type: T.TENSOR, t: v.tensor };
 }
 
-const valueInfo = (name: string, dims: (number | string)[]): onnx.IValueInfoProto => ({
+const valueInfo = (name: string, dims: (number | string)[]): proto.IValueInfoProto => ({
   name,
   type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
 });
@@ -39,10 +40,10 @@ export function buildOnnx(opts: {
   input: [string, (number | string)[]];
   output: [string, (number | string)[]];
   nodes: BuiltNode[];
-  initializers?: onnx.ITensorProto[];
+  initializers?: proto.ITensorProto[];
   opset?: number;
 }): Uint8Array {
-  const model: onnx.IModelProto = {
+  const model: proto.IModelProto = {
     irVersion: 8,
     producerName: 'test',
     opsetImport: [{ domain: '', version: opts.opset ?? 13 }],

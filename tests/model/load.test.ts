@@ -81,14 +81,14 @@ describe('parseModel', () => {
   it('rejects an unknown op', () => rejects(({ json }) => void (json.layers[1].op = 'gelu'), /layer "relu1": unknown op "gelu" \(supported: conv2d/));
   it('rejects a dangling input', () => rejects(({ json }) => void (json.layers[2].inputs = ['relu9']), /layer "pool1": input "relu9" names no layer/));
   it('rejects a cycle', () =>
-    rejects(({ json }) => void (json.layers[0].inputs = ['relu1']), /cycle: (conv1 -> relu1 -> conv1|relu1 -> conv1 -> relu1)/));
+    rejects(({ json }) => void (json.layers[0].inputs = ['relu1']), /cycle: ("conv1" -> "relu1" -> "conv1"|"relu1" -> "conv1" -> "relu1")/));
   it('rejects duplicate layer names', () => rejects(({ json }) => void (json.layers[1].name = 'conv1'), /"conv1" is used twice/));
   it('rejects a kernel whose input channels do not match', () =>
     rejects(({ json }) => void (json.input.channels = 3, json.input.mean = [0, 0, 0], json.input.std = [1, 1, 1]), /layer "conv1" \(conv2d\): weight \[4, 1, 3, 3\] expects 1 input channels but the input has 3/));
   it('rejects a linear layer fed the wrong size', () => rejects(({ json }) => void (json.layers[2].attrs.kernel = [3, 3]), /layer "fc" \(linear\): weight \[3, 36\] expects 36 inputs but the input \[16\] has 16/));
   it('rejects a missing parameter', () => rejects(({ json }) => void delete json.layers[0].params.weight, /layer "conv1" \(conv2d\): missing parameter "weight"/));
   it('rejects a parameter naming no tensor', () => rejects(({ json }) => void (json.layers[0].params.bias = 'nope'), /names tensor "nope", which is not in the tensor table/));
-  it('rejects bad attributes', () => rejects(({ json }) => void (json.layers[0].attrs.stride = [0, 1]), /layer "conv1" \(conv2d\): attribute "stride" must be \[h, w\] integers >= 1/));
+  it('rejects bad attributes', () => rejects(({ json }) => void (json.layers[0].attrs.stride = [0, 1]), /layer "conv1" \(conv2d\): attribute "stride" must be \[h, w\] integers in 1\.\.65536/));
   it('rejects unknown attributes', () => rejects(({ json }) => void (json.layers[2].attrs.size = 3), /layer "pool1" \(maxpool\): unknown attribute "size"/));
   it('rejects a window larger than its input', () => rejects(({ json }) => void (json.layers[2].attrs = { kernel: [9, 9] }), /layer "pool1" \(maxpool\): window \[9, 9\] does not fit/));
   it('rejects a wrong input count', () => rejects(({ json }) => void (json.layers[1].inputs = ['conv1', 'conv1']), /layer "relu1" \(relu\): takes 1 input\(s\), got 2/));

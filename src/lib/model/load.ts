@@ -1,210 +1,255 @@
 // Reads and validates a model (model.json + weights.bin, see docs/model-format.md).
-// Every problem becomes a ModelFormatError that names the layer or tensor concerned;
-// nothing half-valid gets through. Batchnorm right after a conv is folded into its kernels.
+// Every problem becomes a ModelFormatError that names the layer or tensor concerned and quotes
+// at most ~80 characters of the file; every declared size is checked against the budgets of
+// limits.ts (a ModelSizeError) before anything is allocated from it; nothing half-valid gets
+// through. Batchnorm right after a conv is folded into its kernels.
 
 import { ModelFormatError, type InputSpec, type Layer, type Model, type Shape } from './types';
 import { opDescriptor, OPS } from '../ops/registry';
 import type { ChannelFlow } from '../ops/types';
-import { foldBatchnorms } from './fold';
+import { checkBatchnorm, foldBatchnorms } from './fold';
+import { MODEL_LIMITS, ModelSizeError, bounded, checkBudget, jsonDepth, jsonTextDepth, named, quote, type GpuBufferLimits } from './limits';
+import { topoSort } from './order';
+import { checkCoverage, readData, readTensors, type TensorEntry } from './tensorTable';
 
 export const MODEL_FORMAT = 'cnn-microscope/1';
 
-interface TensorEntry { shape: Shape; offset: number; bytes: number }
+export interface ParseOptions {
+  /** Fold batchnorm into the conv before it (default true). */
+  foldBatchnorm?: boolean;
+  /** The GPU's buffer limits: a tensor or a map for one image above them is refused here. */
+  gpuLimits?: GpuBufferLimits;
+}
 
 const fail = (msg: string): never => {
-  throw new ModelFormatError(msg);
+  throw new ModelFormatError(bounded(msg));
 };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isPosInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
 
+/** A string field of model.json, or `def` when absent; too long or not a string is an error. */
+function text(raw: unknown, field: string, max: number, def: string): string {
+  if (raw === undefined) return def;
+  if (typeof raw !== 'string') return fail(`${field} must be a string (got ${quote(raw)})`);
+  checkBudget(`${field} (characters)`, raw.length, max);
+  return raw;
+}
+
 function readInput(raw: unknown): InputSpec {
-  if (!isObject(raw)) return fail(`"input" must be an object with name, channels, height, width, mean, std`);
-  const name = typeof raw.name === 'string' && raw.name ? raw.name : 'input';
+  if (!isObject(raw)) return fail(`"input" must be an object with name, channels, height, width, mean, std (got ${quote(raw)})`);
+  const name = text(raw.name, 'input.name', MODEL_LIMITS.nameChars, '') || 'input';
+  const limits = { channels: MODEL_LIMITS.channels, height: MODEL_LIMITS.spatial, width: MODEL_LIMITS.spatial };
   for (const k of ['channels', 'height', 'width'] as const) {
-    if (!isPosInt(raw[k])) fail(`input.${k} must be a positive integer (got ${JSON.stringify(raw[k])})`);
+    if (!isPosInt(raw[k])) fail(`input.${k} must be a positive integer (got ${quote(raw[k])})`);
+    checkBudget(`input.${k}`, raw[k] as number, limits[k]);
   }
-  const channels = raw.channels as number;
+  const [channels, height, width] = [raw.channels, raw.height, raw.width] as number[];
+  checkBudget('the input (channels x height x width)', channels * height * width, MODEL_LIMITS.activationElements, ' values');
   const vec = (k: 'mean' | 'std', def: number): number[] => {
-    const v = raw[k] ?? new Array(channels).fill(def);
-    if (!Array.isArray(v) || v.length !== channels || !v.every((x) => typeof x === 'number' && Number.isFinite(x)))
-      fail(`input.${k} must list ${channels} finite number(s), one per channel (got ${JSON.stringify(raw[k])})`);
+    const v = raw[k];
+    if (v === undefined) return new Array<number>(channels).fill(def);
+    if (!Array.isArray(v) || v.length !== channels || !v.every((x) => typeof x === 'number' && Number.isFinite(Math.fround(x))))
+      fail(`input.${k} must list ${channels} finite number(s), one per channel (got ${quote(v)})`);
     return v as number[];
   };
   const std = vec('std', 1);
-  if (std.some((s) => s <= 0)) fail(`input.std must be positive`);
-  return { name, channels, height: raw.height as number, width: raw.width as number, mean: vec('mean', 0), std };
+  const tiny = std.find((s) => !(Math.fround(s) > 0));
+  if (tiny !== undefined) fail(`input.std must be positive (got ${tiny})`);
+  return { name, channels, height, width, mean: vec('mean', 0), std };
 }
 
-function readTensors(raw: unknown, weightBytes: number): Map<string, TensorEntry> {
-  if (!isObject(raw)) return fail(`"tensors" must be an object mapping tensor names to {shape, offset}`);
-  const table = new Map<string, TensorEntry>();
-  for (const [name, t] of Object.entries(raw)) {
-    if (!isObject(t)) fail(`tensor "${name}" must be an object {shape, offset}`);
-    const { shape, offset } = t as Record<string, unknown>;
-    if (!Array.isArray(shape) || !shape.every(isPosInt))
-      fail(`tensor "${name}": shape must be a list of positive integers (got ${JSON.stringify(shape)})`);
-    if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0 || offset % 4 !== 0)
-      fail(`tensor "${name}": offset must be a non-negative multiple of 4 (got ${JSON.stringify(offset)})`);
-    if ((t as Record<string, unknown>).dtype !== undefined && (t as Record<string, unknown>).dtype !== 'float32')
-      fail(`tensor "${name}": only float32 is supported (got ${JSON.stringify((t as Record<string, unknown>).dtype)})`);
-    const bytes = (shape as number[]).reduce((a, b) => a * b, 1) * 4;
-    if ((offset as number) + bytes > weightBytes)
-      fail(`tensor "${name}" needs bytes ${offset}..${(offset as number) + bytes} but weights.bin has only ${weightBytes} bytes (truncated file, or the wrong weights.bin?)`);
-    table.set(name, { shape: shape as number[], offset: offset as number, bytes });
-  }
-  const sorted = [...table.entries()].sort((a, b) => a[1].offset - b[1].offset);
-  let end = 0;
-  let prev = '';
-  for (const [name, t] of sorted) {
-    if (t.offset < end) fail(`tensors "${prev}" and "${name}" overlap in weights.bin`);
-    end = t.offset + t.bytes;
-    prev = name;
-  }
-  if (end !== weightBytes)
-    fail(`weights.bin is ${weightBytes} bytes but the tensor table describes ${end}: it does not belong to this model.json`);
-  return table;
-}
-
-function readData(name: string, t: TensorEntry, weights: ArrayBuffer): Float32Array {
-  const n = t.bytes / 4;
-  const out = new Float32Array(n);
-  const view = new DataView(weights, t.offset, t.bytes);
-  for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
-  for (let i = 0; i < n; i++) {
-    if (!Number.isFinite(out[i])) fail(`tensor "${name}" holds ${out[i]} at element ${i}: weights must be finite`);
-  }
-  return out;
+function readClasses(raw: unknown): string[] {
+  if (!Array.isArray(raw) || raw.length === 0) return fail(`"classes" must be a non-empty list of class names (got ${quote(raw)})`);
+  checkBudget('the number of classes', raw.length, MODEL_LIMITS.classes);
+  raw.forEach((c, i) => {
+    if (typeof c !== 'string') fail(`classes[${i}] must be a string (got ${quote(c)})`);
+    checkBudget(`class name ${i} (characters)`, c.length, MODEL_LIMITS.nameChars);
+  });
+  return raw as string[];
 }
 
 interface RawLayer { name: string; op: string; inputs: string[]; attrs: Record<string, unknown>; params: Record<string, string> }
 
+function readLayer(l: unknown, i: number, names: Set<string>, inputName: string): RawLayer {
+  if (!isObject(l)) return fail(`layers[${i}] must be an object (got ${quote(l)})`);
+  const name = l.name;
+  if (typeof name !== 'string' || !name) return fail(`layers[${i}] has no name (got ${quote(name)})`);
+  checkBudget(`the name of layers[${i}] (characters)`, name.length, MODEL_LIMITS.nameChars);
+  if (names.has(name) || name === inputName) fail(`layer name ${named(name)} is used twice`);
+  names.add(name);
+  if (typeof l.op !== 'string' || !opDescriptor(l.op))
+    fail(`layer ${named(name)}: unknown op ${quote(l.op, 40)} (supported: ${Object.keys(OPS).join(', ')})`);
+  const where = { toString: () => `layer ${named(name)} (${l.op})` }; // quoted only for a message
+  const inputs = l.inputs;
+  if (!Array.isArray(inputs) || !inputs.every((s) => typeof s === 'string'))
+    fail(`${where}: inputs must be a list of layer names (got ${quote(inputs)})`);
+  if ((inputs as string[]).length > MODEL_LIMITS.layerInputs) checkBudget(`the number of inputs of ${where}`, (inputs as string[]).length, MODEL_LIMITS.layerInputs);
+  const attrs = l.attrs ?? {};
+  if (!isObject(attrs)) fail(`${where}: attrs must be an object (got ${quote(attrs)})`);
+  for (const [k, v] of Object.entries(attrs as Record<string, unknown>)) checkNumbers(where, k, v);
+  const params = l.params ?? {};
+  if (!isObject(params) || !Object.values(params).every((v) => typeof v === 'string'))
+    fail(`${where}: params must map parameter names to tensor names (got ${quote(params)})`);
+  return { name, op: l.op as string, inputs: inputs as string[], attrs: attrs as Record<string, unknown>, params: params as Record<string, string> };
+}
+
+/** Every number in an attribute is finite and a float32 (1e999 parses as Infinity). */
+function checkNumbers(where: object, key: string, v: unknown): void {
+  const values = Array.isArray(v) ? v : [v];
+  for (const x of values) {
+    if (typeof x === 'number' && !Number.isFinite(Math.fround(x)))
+      fail(`${where}: attribute ${named(key)} must be finite and within float32's range (got ${quote(v)})`);
+  }
+}
+
 function readLayers(raw: unknown, inputName: string): RawLayer[] {
-  if (!Array.isArray(raw) || raw.length === 0) return fail(`"layers" must be a non-empty list`);
+  if (!Array.isArray(raw) || raw.length === 0) return fail(`"layers" must be a non-empty list (got ${quote(raw)})`);
+  checkBudget('the number of layers', raw.length, MODEL_LIMITS.layers);
   const names = new Set<string>();
-  return raw.map((l, i) => {
-    if (!isObject(l)) return fail(`layers[${i}] must be an object`);
-    const name = l.name;
-    if (typeof name !== 'string' || !name) return fail(`layers[${i}] has no name`);
-    if (names.has(name) || name === inputName) fail(`layer name "${name}" is used twice`);
-    names.add(name);
-    if (typeof l.op !== 'string' || !opDescriptor(l.op))
-      fail(`layer "${name}": unknown op ${JSON.stringify(l.op)} (supported: ${Object.keys(OPS).join(', ')})`);
-    if (!Array.isArray(l.inputs) || !l.inputs.every((s) => typeof s === 'string'))
-      fail(`layer "${name}": inputs must be a list of layer names`);
-    const attrs = l.attrs ?? {};
-    if (!isObject(attrs)) fail(`layer "${name}": attrs must be an object`);
-    const params = l.params ?? {};
-    if (!isObject(params) || !Object.values(params).every((v) => typeof v === 'string'))
-      fail(`layer "${name}": params must map parameter names to tensor names`);
-    return { name, op: l.op as string, inputs: l.inputs as string[], attrs: attrs as Record<string, unknown>, params: params as Record<string, string> };
-  });
+  return raw.map((l, i) => readLayer(l, i, names, inputName));
 }
 
-/** Orders layers so every input comes first; reports dangling inputs and cycles. */
-function topoSort(layers: RawLayer[], inputName: string): RawLayer[] {
-  const byName = new Map(layers.map((l) => [l.name, l]));
-  for (const l of layers)
-    for (const i of l.inputs)
-      if (i !== inputName && !byName.has(i)) fail(`layer "${l.name}": input "${i}" names no layer (nor the model input "${inputName}")`);
-  const order: RawLayer[] = [];
-  const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (l: RawLayer, path: string[]): void => {
-    const s = state.get(l.name);
-    if (s === 'done') return;
-    if (s === 'visiting') fail(`the layers form a cycle: ${[...path.slice(path.indexOf(l.name)), l.name].join(' -> ')}`);
-    state.set(l.name, 'visiting');
-    for (const i of l.inputs) if (i !== inputName) visit(byName.get(i)!, [...path, l.name]);
-    state.set(l.name, 'done');
-    order.push(l);
+/** A layer's output for one image fits the budgets (and the GPU), so the next layer is blamed for nothing. */
+function checkShape(where: string, shape: Shape, gpu?: GpuBufferLimits): void {
+  if (!Array.isArray(shape) || shape.length === 0 || !shape.every(isPosInt))
+    fail(`${where}: the output shape ${quote(shape)} is not a list of positive integers`);
+  const elements = shape.reduce((a, b) => a * b, 1);
+  const tooBig = (why: string) => {
+    throw new ModelSizeError(bounded(`${where}: its output [${shape.join(', ')}] ${why}`));
   };
-  for (const l of layers) visit(l, []);
-  return order;
+  if (shape.length === 3 && shape[0] > MODEL_LIMITS.channels) tooBig(`has more than ${MODEL_LIMITS.channels} channels`);
+  if (shape.length === 3 && (shape[1] > MODEL_LIMITS.spatial || shape[2] > MODEL_LIMITS.spatial)) tooBig(`is more than ${MODEL_LIMITS.spatial} values high or wide`);
+  if (elements > MODEL_LIMITS.activationElements) tooBig(`holds more than ${MODEL_LIMITS.activationElements.toLocaleString('en-US')} values per image`);
+  const gpuMax = gpu ? Math.min(gpu.maxStorageBufferBindingSize, gpu.maxBufferSize) : Infinity;
+  if (elements * 4 > gpuMax) tooBig(`is ${(elements * 4).toLocaleString('en-US')} bytes per image; this GPU holds at most ${gpuMax.toLocaleString('en-US')} in one buffer`);
 }
 
-/** Parses and validates a model; throws ModelFormatError naming what is wrong. */
-export function parseModel(json: unknown, weights: ArrayBuffer, options: { foldBatchnorm?: boolean } = {}): Model {
-  if (!isObject(json)) fail(`model.json must hold a JSON object`);
-  const j = json as Record<string, unknown>;
-  if (j.format !== MODEL_FORMAT) fail(`unknown model format ${JSON.stringify(j.format)} (expected "${MODEL_FORMAT}")`);
-  const input = readInput(j.input);
-  const rawClasses = j.classes;
-  if (!Array.isArray(rawClasses) || rawClasses.length === 0 || !rawClasses.every((c) => typeof c === 'string'))
-    fail(`"classes" must be a non-empty list of class names`);
-  const classes = rawClasses as string[];
-  const tensors = readTensors(j.tensors, weights.byteLength);
+/** The top-level fields, each checked before it is used. */
+function readHeader(json: unknown) {
+  if (!isObject(json)) return fail(`model.json must hold a JSON object (got ${quote(json)})`);
+  if (jsonDepth(json) > MODEL_LIMITS.jsonDepth) fail(`model.json is nested more than ${MODEL_LIMITS.jsonDepth} levels deep; a model needs 4`);
+  if (json.format !== MODEL_FORMAT) fail(`unknown model format ${quote(json.format)} (expected "${MODEL_FORMAT}")`);
+  return {
+    json,
+    name: text(json.name, '"name"', MODEL_LIMITS.titleChars, 'model'),
+    description: text(json.description, '"description"', MODEL_LIMITS.descriptionChars, ''),
+    input: readInput(json.input),
+    classes: readClasses(json.classes),
+  };
+}
+
+/** Parses and validates a model; throws ModelFormatError (ModelSizeError for a budget) naming what is wrong. */
+export function parseModel(json: unknown, weights: ArrayBuffer, options: ParseOptions = {}): Model {
+  const { json: j, name, description, input, classes } = readHeader(json);
+  checkBudget('weights.bin', weights.byteLength, MODEL_LIMITS.weightBytes, ' bytes');
+  const tensors = readTensors(j.tensors, weights.byteLength, options.gpuLimits);
   const raw = topoSort(readLayers(j.layers, input.name), input.name);
 
   const shapes = new Map<string, Shape>([[input.name, [input.channels, input.height, input.width]]]);
   const used = new Set<string>();
   const layers: Layer[] = raw.map((l) => {
-    const d = opDescriptor(l.op)!;
-    const where = `layer "${l.name}" (${l.op})`;
-    const [lo, hi] = typeof d.arity === 'number' ? [d.arity, d.arity] : d.arity;
-    if (l.inputs.length < lo || l.inputs.length > hi)
-      fail(`${where}: takes ${lo === hi ? lo : `${lo} to ${hi}`} input(s), got ${l.inputs.length}`);
-    for (const p of Object.keys(l.params))
-      if (!d.paramNames.includes(p)) fail(`${where}: unknown parameter "${p}" (known: ${d.paramNames.join(', ') || 'none'})`);
-    for (const p of d.requiredParams) if (!l.params[p]) fail(`${where}: missing parameter "${p}"`);
-    const params: Record<string, Float32Array> = {};
-    const paramShapes: Record<string, Shape> = {};
-    for (const [p, tname] of Object.entries(l.params)) {
-      const t = tensors.get(tname);
-      if (!t) return fail(`${where}: parameter "${p}" names tensor "${tname}", which is not in the tensor table`);
-      if (used.has(tname)) fail(`${where}: tensor "${tname}" is already used by another parameter`);
-      used.add(tname);
-      params[p] = readData(tname, t, weights);
-      paramShapes[p] = t.shape;
-    }
-    if (!d.channelFlow) fail(`${where}: op "${l.op}" does not declare how its output channels depend on its inputs, so the graph cannot be built`);
-    let attrs: Record<string, unknown>;
-    let shape: Shape;
-    let flow: ChannelFlow;
-    try {
-      attrs = d.parseAttrs(l.attrs);
-      const inputShapes = l.inputs.map((i) => shapes.get(i)!);
-      shape = d.inferShape(inputShapes, attrs, paramShapes);
-      flow = d.channelFlow!(attrs, inputShapes, shape);
-    } catch (e) {
-      return fail(`${where}: ${(e as Error).message}`);
-    }
-    shapes.set(l.name, shape);
-    return { name: l.name, op: l.op, inputs: [...l.inputs], attrs, params, paramShapes, shape, flow };
+    const layer = buildLayer(l, shapes, tensors, used, weights);
+    checkShape(`layer ${named(l.name)} (${l.op})`, layer.shape, options.gpuLimits);
+    if (layer.op === 'batchnorm') checkBatchnorm(layer);
+    shapes.set(l.name, layer.shape);
+    return layer;
   });
+  checkCoverage(tensors, weights.byteLength);
 
   const output = j.output;
   if (typeof output !== 'string' || !shapes.has(output) || output === input.name)
-    fail(`"output" must name the layer holding the class logits (got ${JSON.stringify(output)})`);
+    fail(`"output" must name the layer holding the class logits (got ${quote(output)})`);
   const outShape = shapes.get(output as string)!;
   if (outShape.length !== 1 || outShape[0] !== classes.length)
-    fail(`output layer "${output}" has shape [${outShape.join(', ')}] but there are ${classes.length} classes`);
+    fail(`output layer ${named(output as string)} has shape [${outShape.join(', ')}] but there are ${classes.length} classes`);
 
-  const model: Model = {
-    name: typeof j.name === 'string' ? j.name : 'model',
-    description: typeof j.description === 'string' ? j.description : '',
-    input,
-    classes,
-    layers,
-    output: output as string,
-  };
+  const model: Model = { name, description, input, classes, layers, output: output as string };
   return options.foldBatchnorm === false ? model : foldBatchnorms(model);
 }
 
+/** One layer: arity, parameters (their tensors read), attributes, output shape and channel flow. */
+function buildLayer(l: RawLayer, shapes: Map<string, Shape>, tensors: Map<string, TensorEntry>, used: Set<string>, weights: ArrayBuffer): Layer {
+  const d = opDescriptor(l.op)!;
+  const where = `layer ${named(l.name)} (${l.op})`;
+  const [lo, hi] = typeof d.arity === 'number' ? [d.arity, d.arity] : d.arity;
+  if (l.inputs.length < lo || l.inputs.length > hi)
+    fail(`${where}: takes ${lo === hi ? lo : `${lo} to ${hi}`} input(s), got ${l.inputs.length}`);
+  for (const p of Object.keys(l.params))
+    if (!d.paramNames.includes(p)) fail(`${where}: unknown parameter ${named(p)} (known: ${d.paramNames.join(', ') || 'none'})`);
+  for (const p of d.requiredParams) if (!l.params[p]) fail(`${where}: missing parameter "${p}"`);
+  const params: Record<string, Float32Array> = {};
+  const paramShapes: Record<string, Shape> = {};
+  for (const [p, tname] of Object.entries(l.params)) {
+    const t = tensors.get(tname);
+    if (!t) return fail(`${where}: parameter "${p}" names tensor ${named(tname)}, which is not in the tensor table`);
+    if (used.has(tname)) fail(`${where}: tensor ${named(tname)} is already used by another parameter`);
+    used.add(tname);
+    paramShapes[p] = t.shape;
+  }
+  if (!d.channelFlow) fail(`${where}: op "${l.op}" does not declare how its output channels depend on its inputs, so the graph cannot be built`);
+  let attrs: Record<string, unknown>;
+  let shape: Shape;
+  let flow: ChannelFlow;
+  try {
+    attrs = d.parseAttrs(l.attrs);
+    const inputShapes = l.inputs.map((i) => shapes.get(i)!);
+    shape = d.inferShape(inputShapes, attrs, paramShapes);
+    flow = d.channelFlow!(attrs, inputShapes, shape);
+  } catch (e) {
+    if (e instanceof ModelFormatError) throw e;
+    return fail(`${where}: ${(e as Error)?.message}`);
+  }
+  // the data only once the shapes agree: a tensor that does not fit is never read
+  for (const [p, tname] of Object.entries(l.params)) params[p] = readData(tensors.get(tname)!, weights);
+  return { name: l.name, op: l.op, inputs: [...l.inputs], attrs, params, paramShapes, shape, flow };
+}
+
+/** A download that failed (the network, or an HTTP error), as opposed to a file that is wrong. */
+export class ModelDownloadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelDownloadError';
+  }
+}
+
 /** Fetches `<folderUrl>model.json` and `<folderUrl>weights.bin` and parses them. */
-export async function fetchModel(folderUrl: string, fetchFn: typeof fetch = fetch): Promise<Model> {
+export async function fetchModel(folderUrl: string, fetchFn: typeof fetch = fetch, options: ParseOptions = {}): Promise<Model> {
   const base = folderUrl.endsWith('/') ? folderUrl : `${folderUrl}/`;
-  const get = async (file: string) => {
-    const res = await fetchFn(`${base}${file}`);
-    if (!res.ok) throw new ModelFormatError(`could not load ${base}${file}: HTTP ${res.status}`);
+  const get = async (file: string, maxBytes: number) => {
+    let res: Response;
+    try {
+      res = await fetchFn(`${base}${file}`);
+    } catch (e) {
+      throw new ModelDownloadError(bounded(`could not download ${base}${file}: ${(e as Error)?.message ?? e}`));
+    }
+    if (!res.ok) throw new ModelDownloadError(bounded(`could not load ${base}${file}: HTTP ${res.status}`));
+    const declared = Number(res.headers.get('content-length'));
+    if (declared > 0) checkBudget(file, declared, maxBytes, ' bytes');
     return res;
   };
-  const jsonRes = await get('model.json');
-  let json: unknown;
+  const read = async <T>(file: string, body: () => Promise<T>): Promise<T> => {
+    try {
+      return await body();
+    } catch (e) {
+      throw new ModelDownloadError(bounded(`could not download ${base}${file}: ${(e as Error)?.message ?? e}`));
+    }
+  };
+  const jsonRes = await get('model.json', MODEL_LIMITS.jsonChars * 4);
+  const jsonText = await read('model.json', () => jsonRes.text());
+  const json = parseJsonText(jsonText);
+  const weightsRes = await get('weights.bin', MODEL_LIMITS.weightBytes);
+  const weights = await read('weights.bin', () => weightsRes.arrayBuffer());
+  return parseModel(json, weights, options);
+}
+
+/** model.json's text as JSON, its length and nesting measured first. */
+export function parseJsonText(jsonText: string): unknown {
+  checkBudget('model.json (characters)', jsonText.length, MODEL_LIMITS.jsonChars);
+  if (jsonTextDepth(jsonText) > MODEL_LIMITS.jsonDepth) fail(`model.json is nested more than ${MODEL_LIMITS.jsonDepth} levels deep; a model needs 4`);
   try {
-    json = await jsonRes.json();
+    return JSON.parse(jsonText);
   } catch (e) {
-    throw new ModelFormatError(`model.json is not valid JSON: ${(e as Error).message}`);
+    return fail(`model.json is not valid JSON: ${String((e as Error)?.message).slice(0, 160)}`);
   }
-  const weights = await (await get('weights.bin')).arrayBuffer();
-  return parseModel(json, weights);
 }

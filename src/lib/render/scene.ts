@@ -3,6 +3,8 @@
 // with zoom. Renders on demand; data changes only rewrite attribute buffers.
 
 import { Application, Container, Graphics, Text } from 'pixi.js';
+// pixi's uniform and buffer syncing without `new Function`, so the site's CSP needs no 'unsafe-eval'
+import 'pixi.js/unsafe-eval';
 import type { CircuitGraph } from '../graph/types';
 import { EdgeLayer, type EdgeDrawing } from './edges';
 import { NODE_MAX_PX, NODE_MIN_PX, NODE_RADIUS, NodeLayer } from './nodes';

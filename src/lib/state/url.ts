@@ -64,6 +64,52 @@ export const DEFAULT_STATE: ViewState = {
 };
 
 const MODEL_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
+/** A model stored in this browser (`local:<name>`): letters, digits, spaces and _ . ( ) -, at most 64, not starting with a space or dot. */
+const LOCAL_MODEL_NAME = /^[\p{L}\p{N}_()-][\p{L}\p{N} _.()-]{0,63}$/u;
+/**
+ * An ONNX file on the page's own site (`url:/path/model.onnx`): one leading "/" (not "//"), plain
+ * path characters only (no "\\", ":", "?", "#" or control characters), so it cannot name another site or scheme.
+ */
+const SITE_MODEL_PATH = /^\/[\p{L}\p{N} ._~%()+,=@!$'*;-][\p{L}\p{N} ._~%/()+,=@!$'*;-]{0,500}\.onnx$/iu;
+
+/** What the `model` parameter names: a built-in model, a model stored in this browser, or an ONNX file on this site. */
+export type ModelRef = { kind: 'builtin'; name: string } | { kind: 'local'; name: string } | { kind: 'url'; path: string };
+
+/** The model a `model` value names, or null when it is none of `name`, `local:<name>`, `url:/path/model.onnx`. */
+export function parseModelRef(value: string): ModelRef | null {
+  if (value.startsWith('local:')) {
+    const name = value.slice('local:'.length);
+    return LOCAL_MODEL_NAME.test(name) ? { kind: 'local', name } : null;
+  }
+  if (value.startsWith('url:')) {
+    const path = value.slice('url:'.length);
+    return SITE_MODEL_PATH.test(path) ? { kind: 'url', path } : null;
+  }
+  return MODEL_NAME.test(value) ? { kind: 'builtin', name: value } : null;
+}
+
+/** Whether `name` can be a stored model's name (`local:<name>` in a link). */
+export function isLocalModelName(name: string): boolean {
+  return LOCAL_MODEL_NAME.test(name);
+}
+
+/**
+ * Where a `url:` model is: the path resolved on the page's own origin, or null when it is not a
+ * same-origin .onnx path (checked again after resolving, whatever the path's syntax let through).
+ */
+export function siteModelUrl(path: string, pageHref: string): URL | null {
+  if (!SITE_MODEL_PATH.test(path)) return null;
+  let page: URL, url: URL;
+  try {
+    page = new URL(pageHref);
+    url = new URL(path, page);
+  } catch {
+    return null;
+  }
+  const web = url.protocol === 'http:' || url.protocol === 'https:';
+  return web && url.origin === page.origin && !url.username && !url.password ? url : null;
+}
+
 /** Targets and image expressions: letters, digits and a little punctuation (= for sparse directions); no markup characters. */
 const EXPRESSION = /^[\p{L}\p{N} _.:,@+\-*/()'=]{1,200}$/u;
 const ZOOM_MIN = 1e-6;
@@ -93,12 +139,24 @@ interface ParamReader {
   bad(key: string, value: string, why: string): void;
 }
 
-export function parseViewState(query: string | URLSearchParams): { state: ViewState; warnings: string[] } {
+/** The parameters a link carries. */
+export const LINK_PARAMS = ['model', 'target', 'images', 'criterion', 'keep', 'threshold', 'perlayer', 'linear', 'layout', 'select', 'image', 'ablate', 'x', 'y', 'zoom'] as const;
+/** The longest query read (1000 removed parts take 16 kB); parameters past it are dropped with a warning. */
+export const QUERY_MAX_CHARS = 32_768;
+
+/**
+ * Reads a link's view state. `otherParams`: parameters the caller reads itself (the /graph
+ * page's switches), which are not warned about as unknown.
+ */
+export function parseViewState(query: string | URLSearchParams, otherParams: readonly string[] = []): { state: ViewState; warnings: string[] } {
   const state = defaultState();
   const warnings: string[] = [];
   let params: URLSearchParams;
   try {
-    params = typeof query === 'string' ? new URLSearchParams(query) : query;
+    const text = typeof query === 'string' ? query : query.toString();
+    const read = text.length > QUERY_MAX_CHARS ? capped(text, warnings) : text;
+    params = typeof query === 'string' || read !== text ? new URLSearchParams(read) : query;
+    warnings.push(...unexpectedParams(params, otherParams));
   } catch {
     return { state, warnings: ['the address could not be read; showing the default view'] };
   }
@@ -119,11 +177,39 @@ export function parseViewState(query: string | URLSearchParams): { state: ViewSt
   return { state, warnings };
 }
 
+/** The query up to its last whole parameter within QUERY_MAX_CHARS; a warning names what was dropped. */
+function capped(text: string, warnings: string[]): string {
+  const end = text.lastIndexOf('&', QUERY_MAX_CHARS);
+  const kept = end > 0 ? text.slice(0, end) : '';
+  const dropped = text.slice(kept.length).split('&').filter((p) => p !== '');
+  const names = dropped.slice(0, 3).map((p) => shown(p.slice(0, Math.min(40, p.includes('=') ? p.indexOf('=') : p.length))));
+  warnings.push(
+    `the address is ${text.length.toLocaleString('en-US')} characters long; only its first ${QUERY_MAX_CHARS.toLocaleString('en-US')} are read, so ${dropped.length} parameter(s) were ignored: ${names.join(', ')}${dropped.length > names.length ? ', …' : ''}`,
+  );
+  return kept;
+}
+
+/** Warnings for parameters no one reads and for repeats (only the first of each is read). */
+function unexpectedParams(params: URLSearchParams, otherParams: readonly string[]): string[] {
+  const known = new Set<string>([...LINK_PARAMS, ...otherParams]);
+  const counts = new Map<string, number>();
+  for (const key of params.keys()) counts.set(key, (counts.get(key) ?? 0) + 1);
+  const unknown = [...counts.keys()].filter((k) => !known.has(k));
+  const repeated = [...counts].filter(([k, n]) => known.has(k) && n > 1);
+  const warnings: string[] = [];
+  if (unknown.length)
+    warnings.push(`unknown parameter(s) ignored: ${unknown.slice(0, 5).map(shown).join(', ')}${unknown.length > 5 ? `, and ${unknown.length - 5} more` : ''}`);
+  for (const [key, n] of repeated.slice(0, 5)) warnings.push(`parameter "${key}" is given ${n} times; only the first is read`);
+  return warnings;
+}
+
 function readModel(read: ParamReader, state: ViewState): void {
   const model = read.get('model');
   if (model === null) return;
-  if (MODEL_NAME.test(model)) state.model = model;
-  else read.bad('model', model, 'a model name is letters, digits, "-" and "_" (at most 64)');
+  if (parseModelRef(model)) state.model = model;
+  else if (model.startsWith('url:')) read.bad('model', model, 'a model file is url:/path/model.onnx on this site (one leading "/"; no other site, "//", "http:" or "data:")');
+  else if (model.startsWith('local:')) read.bad('model', model, 'a stored model is local:NAME (letters, digits, spaces and _ . ( ) -, at most 64)');
+  else read.bad('model', model, 'a model name is letters, digits, "-" and "_" (at most 64), or local:NAME, or url:/path/model.onnx');
 }
 
 /** The target and the image set (or contrast). */
@@ -193,9 +279,10 @@ function readRemoved(read: ParamReader, state: ViewState): void {
   const ablate = read.get('ablate');
   if (ablate === null) return;
   const items = ablate.split(',').filter((t) => t !== '');
+  // counted before anything else is done with them
+  if (items.length > REMOVED_MAX) return read.bad('ablate', `${items.length} parts`, `at most ${REMOVED_MAX} removed parts travel in a link`);
   const badItem = items.find((t) => !/^(node|edge):\d{1,10}$/.test(t) || Number(t.split(':')[1]) >= 2 ** 32);
   if (badItem !== undefined) return read.bad('ablate', badItem, 'expected a comma-separated list of node:N and edge:N');
-  if (items.length > REMOVED_MAX) return read.bad('ablate', `${items.length} parts`, `at most ${REMOVED_MAX} removed parts travel in a link`);
   for (const t of items) {
     const [kind, id] = t.split(':');
     const list = kind === 'node' ? state.removed.nodes : state.removed.edges;
@@ -254,7 +341,7 @@ export function viewStateToParams(state: ViewState): URLSearchParams {
 export function isValidState(s: ViewState): boolean {
   const finite = (v: number) => typeof v === 'number' && Number.isFinite(v);
   return (
-    MODEL_NAME.test(s.model) &&
+    parseModelRef(s.model) !== null &&
     EXPRESSION.test(s.target) &&
     EXPRESSION.test(s.images) &&
     (CRITERIA as readonly string[]).includes(s.criterion) &&

@@ -2,7 +2,7 @@
 // downloads the image set and sends it along), the selected sample (or the visitor's own
 // image), its GPU prediction and timings. Components read these runes; worker traffic goes
 // through this class or its client.
-import { MicroscopeClient, isCancelled, type ImageRef, type LoadResult, type ModelSummary, type Progress } from '$lib/worker/client';
+import { MicroscopeClient, isCancelled, type ImageRef, type LoadResult, type ModelFile, type ModelSummary, type Preprocessing, type Progress } from '$lib/worker/client';
 import { imagePixels, samplesPerClass, type ImageSet } from '$lib/images/imageSet';
 import { normalizeBatch, type PreparedImage } from '$lib/images/preprocess';
 import { argmaxRow, topK, type Ranked } from '$lib/worker/scores';
@@ -21,6 +21,9 @@ export interface CustomImage extends PreparedImage {
   label: string;
 }
 
+/** Where a model loads from: a folder URL (ending in '/'), or an ONNX file's bytes with the visitor's preprocessing. */
+export type ModelSource = { kind: 'folder'; url: string } | { kind: 'file'; file: ModelFile; prep: Preprocessing };
+
 /** Index used in Prediction.image for the custom image. */
 export const CUSTOM_IMAGE = -1;
 
@@ -36,6 +39,7 @@ const TOP_K = 5;
 
 const LOAD_FAILURE_TITLES: Record<Extract<LoadResult, { ok: false }>['reason'], string> = {
   format: 'This model file is not valid',
+  size: 'This model is too large to open',
   network: 'The model could not be downloaded',
   gpu: 'The GPU is not available',
   engine: 'The GPU engine could not run this model',
@@ -93,16 +97,17 @@ export class Microscope {
     return { correct, total: this.samplePredictions.size };
   }
 
-  /** Starts the worker (once) and loads a model by its folder URL (ending in '/'). */
-  async load(modelName: string, folderUrl: string, preferredImage: number | null = null): Promise<void> {
+  /** Starts the worker (once) and loads a model from its folder or its file (whose bytes move to the worker). */
+  async load(modelName: string, source: ModelSource, preferredImage: number | null = null): Promise<void> {
     await this.cancelLoad?.();
     this.forgetModel(modelName);
     const client = await this.startWorker();
     if (!client) return;
-    const result = await this.loadInWorker(client, folderUrl);
+    const from = source.kind === 'folder' ? source.url : `the file ${source.file.name}`;
+    const result = await this.loadInWorker(client, source);
     if (!result) return;
     if (!result.ok) {
-      this.loadError = { title: LOAD_FAILURE_TITLES[result.reason], message: result.message, context: `Model "${modelName}" from ${folderUrl}` };
+      this.loadError = { title: LOAD_FAILURE_TITLES[result.reason], message: result.message, context: `Model "${modelName}" from ${from}` };
       this.phase = 'failed';
       return;
     }
@@ -149,11 +154,23 @@ export class Microscope {
     return client;
   }
 
-  /** The worker loads the model and its image set, showing progress; null when cancelled or when it threw (shown as a failure). */
-  private async loadInWorker(client: MicroscopeClient, folderUrl: string): Promise<LoadResult | null> {
+  /**
+   * Before the worker has the model, while the page itself fetches its file or asks about it: the
+   * loading panel shows this model and progress.
+   */
+  preparing(modelName: string, progress: Progress): void {
+    this.modelName = modelName;
+    this.loadError = null;
+    this.progress = progress;
     this.phase = 'loading';
-    this.progress = { phase: 'Downloading weights', done: 0, total: 0 };
-    const job = client.loadModel(folderUrl, (p) => (this.progress = p));
+  }
+
+  /** The worker loads the model and its image set, showing progress; null when cancelled or when it threw (shown as a failure). */
+  private async loadInWorker(client: MicroscopeClient, source: ModelSource): Promise<LoadResult | null> {
+    this.phase = 'loading';
+    const onProgress = (p: Progress) => (this.progress = p);
+    this.progress = { phase: source.kind === 'folder' ? 'Downloading weights' : 'Reading the ONNX file', done: 0, total: 0 };
+    const job = source.kind === 'folder' ? client.loadModel(source.url, onProgress) : client.loadModelFile(source.file, source.prep, onProgress);
     this.cancelLoad = job.cancel;
     try {
       return await job.result;
@@ -181,6 +198,38 @@ export class Microscope {
     const first = set && preferredImage !== null && preferredImage >= 0 && preferredImage < set.count ? preferredImage : this.sampleOrder[0];
     if (first !== undefined) this.select(first);
     void this.classifySamples();
+  }
+
+  /** Whether the image set's classes are the model's (its own set): then a label is a class the model predicts. */
+  get labelsAreModelClasses(): boolean {
+    const set = this.images;
+    const model = this.model;
+    return !!set && !!model && set.classes.length === model.classes.length && set.classes.every((c, i) => c === model.classes[i]);
+  }
+
+  /**
+   * Another image set for the loaded model (the visitor's images, the demo photos, or its own
+   * again): the worker scores circuits on it and the page shows it, its first sample selected.
+   * Resolves to null when it is in use, else to why not.
+   */
+  async useImageSet(set: ImageSet): Promise<string | null> {
+    const client = this.client;
+    const model = this.model;
+    if (!client || !model || this.phase !== 'ready') return 'No model is loaded.';
+    const result = await client.useImageSet(set);
+    if (!result.ok) return result.message;
+    if (this.model !== model) return 'Another model was loaded meanwhile.';
+    this.images = set;
+    this.imagesWarning = null;
+    this.samples = samplesPerClass(set, SAMPLES_PER_CLASS);
+    this.samplePredictions = new Map();
+    this.prediction = null;
+    // through null, so whatever follows the current image sees a new one even at the same index
+    this.selected = null;
+    const first = this.sampleOrder[0];
+    if (first !== undefined) this.select(first);
+    void this.classifySamples();
+    return null;
   }
 
   /** Selects an image of the set and classifies it (coalescing rapid changes). */
@@ -290,7 +339,8 @@ export class Microscope {
     const set = this.images;
     const model = this.model;
     const order = this.sampleOrder;
-    if (!client || !set || !model || order.length === 0) return;
+    // right and wrong only mean something when the set's classes are the model's
+    if (!client || !set || !model || order.length === 0 || !this.labelsAreModelClasses) return;
     try {
       const input = normalizeBatch(order.map((i) => imagePixels(set, i)), model.input);
       const result = await client.classify(input, order.length).result;

@@ -1,34 +1,49 @@
-// The worker API's start-up methods: acquiring the GPU device (init) and loading a model
-// folder (loadModel) in steps: download, engine and warm-up pass, the model's image set and
-// the view session; each step either succeeds or says why the model could not be loaded.
-// The worker is the only one that downloads the image set; the page gets a copy to show.
+// The worker API's start-up methods: acquiring the GPU device (init) and loading a model in
+// steps: reading it (a model folder downloaded, or an ONNX file's bytes imported), engine and
+// warm-up pass, the model's image set and the view session; each step either succeeds or says
+// why the model could not be loaded. The worker is the only one that downloads the image set;
+// the page gets a copy to show.
 import * as Comlink from 'comlink';
 import { GpuUnavailableError } from '$lib/engine/gpu';
 import { Engine } from '$lib/engine/engine';
 import { fetchModel } from '$lib/model/load';
 import type { Model } from '$lib/model/types';
+import { importOnnx, type Preprocessing } from '$lib/model/onnx/import';
 import { fetchImageSet, type ImageSet } from '$lib/images/imageSet';
 import { newJobId, type Job } from './jobs';
 import { MicroscopeSession } from './view/session';
 import { SessionVisualizer } from './view/visualization';
 import { fetchWithProgress } from './progressFetch';
-import { errorMessage, exclusive, progressFn, releaseCallback, takeGpuErrors, type LoadedModel, type WorkerState } from './apiState';
+import { modelLoadFailure } from './loadFailure';
+import { errorMessage, exclusive, progressFn, releaseCallback, takeGpuErrors, type ImportedFile, type LoadedModel, type WorkerState } from './apiState';
 import type { InitResult, LoadFailure, LoadResult, MicroscopeApi, ModelSummary } from './protocol';
 
-export function loadingMethods(state: WorkerState): Pick<MicroscopeApi, 'init' | 'loadModel'> {
+/** Where a model comes from: a folder (model.json, weights.bin and its image set), or an ONNX file's bytes and the visitor's preprocessing. */
+type ModelSource =
+  | { kind: 'folder'; url: string }
+  | { kind: 'onnx'; name: string; bytes: Uint8Array; prep: Preprocessing };
+
+/** What an imported model says instead of showing images: it brings none. */
+export const NO_IMAGE_SET_WARNING = 'This model has no image set yet: drop a folder of images (one subfolder per class) or use the demo photos.';
+
+export function loadingMethods(state: WorkerState): Pick<MicroscopeApi, 'init' | 'loadModel' | 'loadModelFile'> {
+  /** Runs a load as a job on the device; the previous model stays until the new one is ready. */
+  async function load(source: ModelSource, jobId: string, onProgress: unknown): Promise<LoadResult> {
+    try {
+      if (!state.device) {
+        return { ok: false, reason: 'gpu', message: state.deviceLostMessage ?? 'No GPU device: call init() first.' };
+      }
+      const gpu = state.device;
+      return transferImagePixels(await state.jobs.run(jobId, progressFn(onProgress), (job) => loadModelJob(state, gpu, source, job)));
+    } finally {
+      releaseCallback(onProgress);
+    }
+  }
   return {
     init: () => initDevice(state),
-    async loadModel(folderUrl, jobId = newJobId('load'), onProgress): Promise<LoadResult> {
-      try {
-        if (!state.device) {
-          return { ok: false, reason: 'gpu', message: state.deviceLostMessage ?? 'No GPU device: call init() first.' };
-        }
-        const gpu = state.device;
-        return transferImagePixels(await state.jobs.run(jobId, progressFn(onProgress), (job) => loadModelJob(state, gpu, folderUrl, job)));
-      } finally {
-        releaseCallback(onProgress);
-      }
-    },
+    loadModel: (folderUrl, jobId = newJobId('load'), onProgress) => load({ kind: 'folder', url: folderUrl }, jobId, onProgress),
+    loadModelFile: (file, prep, jobId = newJobId('load'), onProgress) =>
+      load({ kind: 'onnx', name: file.name.replace(/\.onnx$/i, ''), bytes: new Uint8Array(file.bytes), prep }, jobId, onProgress),
   };
 }
 
@@ -64,11 +79,12 @@ function isLoadFailure(value: object): value is LoadFailure {
 
 const engineFailure = (err: unknown): LoadFailure => ({ ok: false, reason: 'engine', message: errorMessage(err) });
 
-/** The body of a loadModel job: every step, then the new model replaces the loaded one. */
-async function loadModelJob(state: WorkerState, gpu: GPUDevice, folderUrl: string, job: Job): Promise<LoadResult> {
+/** The body of a load job: every step, then the new model replaces the loaded one. */
+async function loadModelJob(state: WorkerState, gpu: GPUDevice, source: ModelSource, job: Job): Promise<LoadResult> {
   const t0 = performance.now();
-  const model = await downloadModel(state, folderUrl, job);
-  if (isLoadFailure(model)) return model;
+  const read = source.kind === 'folder' ? await downloadModel(state, source.url, job) : importModel(source, job);
+  if (isLoadFailure(read)) return read;
+  const { model, onnx } = 'model' in read ? read : { model: read, onnx: undefined };
   job.throwIfCancelled();
   job.progress('Building GPU pipelines', 0, 1);
   let engine: Engine;
@@ -82,11 +98,12 @@ async function loadModelJob(state: WorkerState, gpu: GPUDevice, folderUrl: strin
   if (typeof warmupMs !== 'number') return warmupMs;
   job.progress('Building GPU pipelines', 1, 1);
   destroyIfCancelled(engine, job);
-  const { images, imagesWarning } = await downloadImages(state, folderUrl, job, engine);
+  const { images, imagesWarning } =
+    source.kind === 'folder' ? await downloadImages(state, source.url, job, engine) : { images: null, imagesWarning: NO_IMAGE_SET_WARNING };
   const opened = openSession(engine, images, imagesWarning);
   if (isLoadFailure(opened)) return opened;
   destroyIfCancelled(engine, job);
-  const loaded = replaceLoaded(state, model, engine, opened.session);
+  const loaded = replaceLoaded(state, model, engine, opened.session, onnx);
   return {
     ok: true, model: loaded.summary, images: opened.images && pageCopy(opened.images), imagesWarning: opened.imagesWarning, loadMs, warmupMs, gpuErrors: takeGpuErrors(state),
   } as const;
@@ -96,13 +113,24 @@ async function loadModelJob(state: WorkerState, gpu: GPUDevice, folderUrl: strin
 async function downloadModel(state: WorkerState, folderUrl: string, job: Job): Promise<Model | LoadFailure> {
   const httpFailures: string[] = [];
   try {
-    return await fetchModel(folderUrl, fetchWithProgress(state.fetchFn, job, httpFailures));
+    return await fetchModel(folderUrl, fetchWithProgress(state.fetchFn, job, httpFailures), { gpuLimits: state.device?.limits });
   } catch (err) {
     job.throwIfCancelled();
-    // A file that could not be fetched is a download problem even when the loader
-    // words it as a format error; anything else the loader rejects is the file's fault.
-    const isFormat = (err as Error)?.name === 'ModelFormatError' && httpFailures.length === 0;
-    return { ok: false, reason: isFormat ? 'format' : 'network', message: errorMessage(err) };
+    // only a failed download is a download problem; a file the loader refuses is the file's fault (format or size)
+    return modelLoadFailure(err, httpFailures.length > 0);
+  }
+}
+
+/** An ONNX file turned into a model; a file the importer refuses is the file's fault, anything else the engine's. */
+function importModel(source: Extract<ModelSource, { kind: 'onnx' }>, job: Job): { model: Model; onnx: ImportedFile } | LoadFailure {
+  job.progress('Reading the ONNX file', 0, 1);
+  try {
+    const imported = importOnnx(source.bytes, source.name, source.prep);
+    return { model: imported.model, onnx: { bytes: source.bytes, weightOrigins: imported.weightOrigins } };
+  } catch (err) {
+    return (err as Error)?.name === 'ModelFormatError' ? { ok: false, reason: 'format', message: errorMessage(err) } : engineFailure(err);
+  } finally {
+    job.progress('Reading the ONNX file', 1, 1);
   }
 }
 
@@ -167,10 +195,10 @@ function openSession(engine: Engine, images: ImageSet | null, imagesWarning: str
 }
 
 /** Makes the new model the loaded one; the previous engine is destroyed once its queued work is done. */
-function replaceLoaded(state: WorkerState, model: Model, engine: Engine, session: MicroscopeSession): LoadedModel {
+function replaceLoaded(state: WorkerState, model: Model, engine: Engine, session: MicroscopeSession, onnx?: ImportedFile): LoadedModel {
   const previous = state.loaded;
   if (previous) void exclusive(state, async () => previous.engine.destroy());
-  state.loaded = { model, engine, summary: summarize(model, engine), session, visualizer: new SessionVisualizer(session) };
+  state.loaded = { model, engine, summary: { ...summarize(model, engine), imported: !!onnx }, session, visualizer: new SessionVisualizer(session), onnx };
   return state.loaded;
 }
 

@@ -4,6 +4,7 @@
 import * as Comlink from 'comlink';
 import { acquireDevice, type AcquiredDevice } from '$lib/engine/gpu';
 import type { Engine } from '$lib/engine/engine';
+import type { WeightOrigin } from '$lib/model/onnx/context';
 import type { Model } from '$lib/model/types';
 import { JobRegistry, type Progress } from './jobs';
 import type { MicroscopeSession, RunOptions } from './view/session';
@@ -18,12 +19,20 @@ export interface ApiEnvironment {
 }
 
 /** A model ready for queries: its engine, its summary for the page and its view session. */
+/** The .onnx file an imported model came from, kept to write its circuits back as files. */
+export interface ImportedFile {
+  bytes: Uint8Array;
+  weightOrigins: Record<string, WeightOrigin>;
+}
+
 export interface LoadedModel {
   model: Model;
   engine: Engine;
   summary: ModelSummary;
   session: MicroscopeSession;
   visualizer: SessionVisualizer;
+  /** Set for a model imported from an .onnx file. */
+  onnx?: ImportedFile;
 }
 
 /** The mutable state of one API instance. */

@@ -4,14 +4,17 @@ import * as Comlink from 'comlink';
 import { newJobId, type Progress } from './jobs';
 import type {
   AblationRequest, AblationResult, CircuitGraph, CircuitQuery, CircuitResult, ClassifyResult, EdgeInspection, ImageRef, InitResult,
-  Layout, LoadResult, MicroscopeApi, NodeInspection, PreservationResult, VizFrame, VizRequest, VizResult,
+  Layout, LoadResult, MicroscopeApi, ModelFile, NodeInspection, Preprocessing, PreservationResult, VizFrame, VizRequest, VizResult,
 } from './protocol';
+import type { OnnxExportResult, UseImagesResult } from './protocol';
+import type { ImageSet } from '$lib/images/imageSet';
 
 export { isCancelled } from './jobs';
+export type { UseImagesResult };
 export type {
   AblationRequest, AblationResult, CircuitGraph, CircuitQuery, CircuitResult, ClassifyResult, EdgeInspection, ImageRef,
-  InitResult, KernelData, Layout, LoadResult, MapData, ModelSummary, NodeInspection, PreservationResult, Progress, VizFrame, VizRequest,
-  VizResult,
+  InitResult, KernelData, Layout, LoadResult, MapData, ModelFile, ModelSummary, NodeInspection, Preprocessing, PreservationResult, Progress, VizFrame,
+  VizRequest, VizResult,
 } from './protocol';
 
 /** A call running in the worker: its result, and a way to stop it. */
@@ -55,6 +58,17 @@ export class MicroscopeClient {
     return {
       id,
       result: this.guard(this.api.loadModel(folderUrl, id, callback) as Promise<LoadResult>),
+      cancel: () => this.api.cancel(id),
+    };
+  }
+
+  /** Imports an ONNX file and builds its engine; its bytes are transferred (the page's buffer is emptied). */
+  loadModelFile(file: ModelFile, prep: Preprocessing, onProgress?: (p: Progress) => void): RunningJob<LoadResult> {
+    const id = newJobId('load');
+    const callback = onProgress ? Comlink.proxy(onProgress) : undefined;
+    return {
+      id,
+      result: this.guard(this.api.loadModelFile(Comlink.transfer(file, [file.bytes]), prep, id, callback) as Promise<LoadResult>),
       cancel: () => this.api.cancel(id),
     };
   }
@@ -124,6 +138,20 @@ export class MicroscopeClient {
   /** Removes edges and nodes for one image, reports before/after, and restores the network. */
   ablate(request: AblationRequest): Promise<AblationResult> {
     return this.guard(this.api.ablate(request) as Promise<AblationResult>);
+  }
+
+  /**
+   * Scores circuits on this image set from now on (the loaded model's input size and channels). A
+   * copy of its pixels is transferred, so the page keeps the set it shows.
+   */
+  useImageSet(set: ImageSet): Promise<UseImagesResult> {
+    const copy = { ...set, pixels: set.pixels.slice() };
+    return this.guard(this.api.useImageSet(Comlink.transfer(copy, [copy.pixels.buffer])) as Promise<UseImagesResult>);
+  }
+
+  /** The loaded .onnx model with the kernels outside the circuit zeroed (a copy of `kept` goes to the worker). */
+  exportOnnx(kept: Uint8Array): Promise<OnnxExportResult> {
+    return this.guard(this.api.exportOnnx(kept.slice()) as Promise<OnnxExportResult>);
   }
 
   terminate(): void {

@@ -7,6 +7,7 @@ import type { Cut, Criterion, Layout } from '$lib/state/url';
 import type { LayerStats } from '$lib/circuits/circuit';
 import type { VizSettings } from '$lib/featureviz/settings';
 import type { ImageSet } from '$lib/images/imageSet';
+import type { Preprocessing } from '$lib/model/onnx/import';
 
 export interface InputSummary {
   name: string;
@@ -41,7 +42,12 @@ export interface ModelSummary {
   parameterCount: number;
   /** Largest batch the engine runs in one pass; classify() splits bigger ones. */
   maxBatch: number;
+  /** Imported from an .onnx file (its circuits can be written back as one). */
+  imported?: boolean;
 }
+
+/** A circuit written back into the model's .onnx file: kernels outside it zeroed. */
+export type OnnxExportResult = { ok: true; bytes: ArrayBuffer; zeroed: number } | { ok: false; message: string };
 
 export type InitResult =
   | { ok: true; adapter: string; software: boolean }
@@ -49,10 +55,18 @@ export type InitResult =
 
 export type LoadFailure = {
   ok: false;
-  /** format: a bad model file; network: could not fetch; gpu: no device; engine: the engine refused it. */
-  reason: 'format' | 'network' | 'gpu' | 'engine';
+  /** format: a bad model file; size: a file beyond the loader's budgets or the GPU's limits; network: could not fetch; gpu: no device; engine: the engine refused it. */
+  reason: 'format' | 'size' | 'network' | 'gpu' | 'engine';
   message: string;
 };
+
+/** A model file from the visitor's machine: its name (shown as the model's) and its bytes. */
+export interface ModelFile {
+  name: string;
+  bytes: ArrayBuffer;
+}
+
+export type { Preprocessing };
 
 export type LoadResult =
   | {
@@ -71,6 +85,9 @@ export type LoadResult =
       gpuErrors: string[];
     }
   | LoadFailure;
+
+/** The image set is the session's now, or why not (a message for the page). */
+export type UseImagesResult = { ok: true; count: number; classes: string[] } | { ok: false; message: string };
 
 export interface ClassifyResult {
   count: number;
@@ -92,8 +109,22 @@ export interface MicroscopeApi extends MicroscopeViewApi {
   init(): Promise<InitResult>;
   /** Fetches a model folder (URL ending in '/') and builds the engine for it; replaces any earlier model. */
   loadModel(folderUrl: string, jobId?: string, onProgress?: (p: import('./jobs').Progress) => unknown): Promise<LoadResult>;
+  /**
+   * Imports an ONNX file (its bytes, transferred) with the visitor's preprocessing and builds the
+   * engine for it, as loadModel does; the model has no image set (imagesWarning says so). A file
+   * the importer refuses fails with reason 'format'.
+   */
+  loadModelFile(file: ModelFile, prep: Preprocessing, jobId?: string, onProgress?: (p: import('./jobs').Progress) => unknown): Promise<LoadResult>;
   /** Classifies `count` normalized NCHW images of the loaded model's input size. */
+  /** The loaded .onnx model with the kernels outside `kept` (one entry per graph edge) zeroed; only for imported models. */
+  exportOnnx(kept: Uint8Array): Promise<OnnxExportResult>;
   classify(images: Float32Array, count: number, jobId?: string, onProgress?: (p: import('./jobs').Progress) => unknown): Promise<ClassifyResult>;
+  /**
+   * Scores circuits, layouts and preservation on another image set (the visitor's images, demo
+   * photos, or the model's own again) of the loaded model's input size and channels; queries then
+   * name its classes. Its pixels are transferred.
+   */
+  useImageSet(set: ImageSet): Promise<UseImagesResult>;
   /** Cancels a running job; false if it already finished. */
   cancel(jobId: string): Promise<boolean>;
 }

@@ -6,5 +6,6 @@ import { matmulSection } from './matmul';
 import { convSection } from './conv';
 import { querySection } from './query';
 import { graphSection } from './graph';
+import { importedSection } from './imported';
 
-export const SECTIONS: BenchSection[] = [matmulSection, convSection, querySection, graphSection];
+export const SECTIONS: BenchSection[] = [matmulSection, convSection, querySection, importedSection, graphSection];

@@ -165,7 +165,7 @@ function packTensors(ctx: ImportContext): { table: Record<string, { shape: numbe
 }
 
 /** Imports an .onnx file as a model with the given preprocessing and class names. */
-export function importOnnx(bytes: Uint8Array, name: string, prep: Preprocessing): OnnxImport {
+export function importOnnx(bytes: Uint8Array, name: string, prep: Preprocessing, options: { foldBatchnorm?: boolean } = {}): OnnxImport {
   const proto = decodeModel(bytes);
   const summary = summarize(proto);
   checkPreprocessing(summary, prep);
@@ -184,7 +184,7 @@ export function importOnnx(bytes: Uint8Array, name: string, prep: Preprocessing)
     input: { name: ctx.inputName, channels: summary.channels, height: prep.height, width: prep.width, mean: flip(prep.mean), std: flip(prep.std) },
     classes: prep.classes, layers: ctx.layers, output, tensors: table,
   };
-  const model = parseModel(json, weights);
+  const model = parseModel(json, weights, options);
   const weightInitializers: Record<string, string> = {};
   const weightOrigins: Record<string, WeightOrigin> = {};
   for (const layer of model.layers) {

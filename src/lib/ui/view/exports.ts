@@ -2,7 +2,7 @@
 // settings, the permalink), built from what the page already holds and saved locally.
 
 import { circuitJson, circuitPng, circuitSvg, download, safeFilename } from '$lib/export';
-import type { CircuitGraph, CircuitResult } from '$lib/worker/protocol';
+import type { CircuitGraph, CircuitResult, OnnxExportResult } from '$lib/worker/protocol';
 import type { ViewState } from '$lib/state/url';
 
 export interface ExportInput {
@@ -12,9 +12,11 @@ export interface ExportInput {
   state: ViewState;
   nodeLabel: (n: number) => string;
   url: string;
+  /** For a model opened from an .onnx file: the worker writes the circuit back into it. */
+  onnx: ((kept: Uint8Array) => Promise<OnnxExportResult>) | null;
 }
 
-export type ExportKind = 'svg' | 'png' | 'json';
+export type ExportKind = 'svg' | 'png' | 'json' | 'onnx';
 
 function baseName(i: ExportInput): string {
   return safeFilename(`${i.state.model} ${i.state.target} ${i.state.criterion} ${i.state.cut.kind} ${i.state.cut.value}`.replace(/[\s:]+/g, '_'), 'circuit');
@@ -39,6 +41,12 @@ export async function exportCircuit(kind: ExportKind, i: ExportInput): Promise<v
   const name = baseName(i);
   if (kind === 'svg') return download(svgOf(i), `${name}.svg`, 'image/svg+xml');
   if (kind === 'png') return download(await circuitPng(svgOf(i), 2), `${name}.png`, 'image/png');
+  if (kind === 'onnx') {
+    if (!i.onnx) throw new Error('only a model opened from an .onnx file can be exported as one');
+    const r = await i.onnx(i.result.kept);
+    if (!r.ok) throw new Error(r.message);
+    return download(new Blob([r.bytes], { type: 'application/octet-stream' }), `${name}.pruned.onnx`, 'application/octet-stream');
+  }
   const json = circuitJson({
     model: i.state.model,
     target: i.state.target,

@@ -1,13 +1,16 @@
-// The microscope page's controller: the model (through Microscope), the view state and its URL,
-// the graph and its layout, the circuit query, the inspector, feature visualization and
-// ablation. Controls write the view state; what is shown follows it (pageEffects.svelte.ts).
+// The microscope page's controller: the model (through Microscope; a built-in one, or the
+// visitor's ONNX file through ModelImport), the view state and its URL, the graph and its layout,
+// the circuit query, the inspector, feature visualization and ablation. Controls write the view
+// state; what is shown follows it (pageEffects.svelte.ts).
 
-import { Microscope } from '$lib/ui/microscope.svelte';
-import { BUILT_IN_MODELS } from '$lib/ui/models';
+import { Microscope, type ModelSource } from '$lib/ui/microscope.svelte';
+import { BUILT_IN_MODELS, DEFAULT_MODEL } from '$lib/ui/models';
 import { atlasMatchesLive, atlasTile, fetchAtlas, type Atlas } from '$lib/featureviz/atlas';
 import { pixelsToRgba } from '$lib/images/display';
 import type { CircuitGraph, ImageRef } from '$lib/worker/protocol';
-import type { Layout, Selection, ViewState } from '$lib/state/url';
+import { parseModelRef, siteModelUrl, type Layout, type Selection, type ViewState } from '$lib/state/url';
+import type { Preprocessing } from '$lib/model/onnx/import';
+import { getLocalModel } from '$lib/ui/localModels';
 import { Latest } from '$lib/ui/latest';
 import { AblationState } from './ablation.svelte';
 import { InspectorState } from './inspector.svelte';
@@ -16,6 +19,15 @@ import { ViewStore, UrlWriter, withQuery, type WriteAddress } from './viewStore.
 import { Visualizer } from './visualizer.svelte';
 import { PreservationCheck } from './preservation.svelte';
 import { messageOf, type RunningJob, type ViewClient } from './viewClient';
+import { ModelImport, type ModelFileBytes } from './modelImport.svelte';
+import { ImageSets } from './imageSets.svelte';
+
+/** A model file with the preprocessing it loads with; `keep`: kept in this browser once it runs (it is not yet). */
+interface FileToLoad {
+  file: ModelFileBytes;
+  prep: Preprocessing;
+  keep: boolean;
+}
 
 /** An atlas tile as RGBA; `current`: made by the optimizer and defaults the page runs live. */
 export interface AtlasThumbnail {
@@ -33,6 +45,9 @@ export class MicroscopeView {
   readonly viz = new Visualizer();
   readonly ablation = new AblationState(this.state);
   readonly preservation = new PreservationCheck();
+  readonly imports = new ModelImport();
+  /** The images circuits are scored on: the model's own, the visitor's, or the demo photos. */
+  readonly imageSets: ImageSets = new ImageSets(this);
 
   graph = $state.raw<CircuitGraph | null>(null);
   positions = $state.raw<Float32Array | null>(null);
@@ -103,8 +118,28 @@ export class MicroscopeView {
     if (next !== null) this.showImage(next);
   }
 
-  /** Loads a model; the view state's selection and ablation are kept where the model has them. */
-  async loadModel(name: string): Promise<void> {
+  /**
+   * A model file the visitor dropped or picked: read and checked here (a broken one is refused and
+   * the page keeps its model), its preprocessing asked, then picked as `local:<name>` (`onpick`
+   * runs then), loaded and kept in this browser.
+   */
+  async openFile(file: File, onpick?: () => void): Promise<void> {
+    const opened = await this.imports.read(file, file.name, 'file');
+    if (!opened) return;
+    const prep = await this.imports.ask(opened);
+    if (!prep) return;
+    const name = `local:${opened.name}`;
+    onpick?.();
+    this.pickModel(name);
+    // loadModel marks the model as asked for before the view state's change reaches pageEffects
+    await this.loadModel(name, { file: opened, prep, keep: true });
+  }
+
+  /**
+   * Loads a model (`given`: a file already read, with its preprocessing); the view state's
+   * selection and ablation are kept where the model has them.
+   */
+  async loadModel(name: string, given?: FileToLoad): Promise<void> {
     const ticket = this.loads.begin();
     this.loadedModel = name;
     this.state.model = name;
@@ -118,12 +153,24 @@ export class MicroscopeView {
     this.viz.clear();
     this.ablation.reset();
     void this.preservation.cancel();
+    const ref = parseModelRef(name);
+    const toLoad = given ?? (ref && ref.kind !== 'builtin' ? await this.fileOf(name, ticket.signal) : null);
+    if (!ticket.current) return;
+    if (ref && ref.kind !== 'builtin' && !toLoad) return;
     const folder = this.folderUrl(name);
-    await this.scope.load(name, folder, this.state.image);
+    const source: ModelSource = toLoad
+      ? { kind: 'file', file: { name: toLoad.file.name, bytes: toLoad.file.bytes }, prep: toLoad.prep }
+      : { kind: 'folder', url: folder };
+    // the page says the model is kept from the moment it shows it
+    if (toLoad?.keep) this.imports.keeping = toLoad.file.name;
+    await this.scope.load(name, source, this.state.image);
     const client = this.client;
-    if (!ticket.current || this.scope.phase !== 'ready' || !client) return;
-    if (!this.scope.custom && this.scope.selected !== null) this.state.image = this.scope.selected;
-    if (BUILT_IN_MODELS.find((m) => m.name === name)?.atlas) {
+    const loaded = ticket.current && this.scope.phase === 'ready' && client;
+    if (toLoad?.keep && this.imports.keeping === toLoad.file.name && !loaded) this.imports.keeping = null;
+    if (!loaded) return;
+    if (toLoad?.keep) void this.imports.keep(toLoad.file, toLoad.prep);
+    this.takeOpenedImage();
+    if (!toLoad && BUILT_IN_MODELS.find((m) => m.name === name)?.atlas) {
       // thumbnails are a bonus: a missing or broken atlas only means none are shown
       void fetchAtlas(folder).then((a) => ticket.current && (this.atlas = a), () => {});
     }
@@ -135,6 +182,63 @@ export class MicroscopeView {
     } catch (err) {
       if (ticket.current) this.graphError = `The graph of the model could not be built: ${messageOf(err)}`;
     }
+  }
+
+  /**
+   * The file a `local:` or `url:` model is: kept in this browser, or downloaded from this site
+   * (its preprocessing asked unless it was kept before). Null when it cannot be had: a warning
+   * says why, and the default model follows.
+   */
+  private async fileOf(name: string, signal: AbortSignal): Promise<FileToLoad | null> {
+    const ref = parseModelRef(name);
+    try {
+      if (ref?.kind === 'local') {
+        const kept = await getLocalModel(ref.name);
+        if (signal.aborted) return null;
+        if (!kept) return this.fallBack(`model "${name}" is stored only in the browser it was opened in, and this browser has none of that name`);
+        this.scope.preparing(name, { phase: 'Reading the stored model', done: 0, total: 0 });
+        const bytes = await kept.file.arrayBuffer();
+        return { file: { name: kept.name, fileName: kept.fileName, file: kept.file, bytes, source: kept.source }, prep: kept.prep, keep: false };
+      }
+      if (ref?.kind !== 'url') return null;
+      const url = siteModelUrl(ref.path, location.href);
+      if (!url) return this.fallBack(`model "${name}" is not a file on this site`);
+      this.scope.preparing(name, { phase: 'Downloading', done: 0, total: 0 });
+      const file = await this.imports.download(url, (p) => this.scope.preparing(name, p), signal);
+      const opened = await this.imports.read(file, ref.path.split('/').pop() ?? ref.path, name);
+      if (signal.aborted) return null;
+      if (!opened) {
+        // said once, in the link's warnings
+        const why = this.imports.error?.message ?? 'it is not an ONNX model';
+        this.imports.error = null;
+        return this.fallBack(`model "${name}" could not be opened: ${why}`);
+      }
+      const prep = opened.stored ?? (await this.imports.ask(opened));
+      if (signal.aborted) return null;
+      return prep ? { file: opened, prep, keep: true } : this.fallBack(`model "${name}" was not opened (the import was cancelled)`);
+    } catch (err) {
+      return signal.aborted ? null : this.fallBack(`model "${name}" could not be opened: ${messageOf(err)}`);
+    }
+  }
+
+  /** A model that cannot be opened: the warning says why, and the default model loads in its place (the link is corrected, not a new step). */
+  private fallBack(warning: string): null {
+    this.state.warnings = [...this.state.warnings, `${warning}; showing ${DEFAULT_MODEL}`];
+    this.url.amend();
+    this.state.model = DEFAULT_MODEL;
+    return null;
+  }
+
+  /** The image the model opened on becomes the view state's; a linked image its set lacks is named in a warning. */
+  private takeOpenedImage(): void {
+    const asked = this.state.image;
+    const count = this.scope.images?.count ?? 0;
+    if (asked !== null && asked >= count) {
+      const shown = this.scope.selected === null ? 'no image of the set is shown' : `showing image ${this.scope.selected}`;
+      this.state.warnings = [...this.state.warnings, `image ${asked} is not in this model's image set (it has ${count || 'none'}); ${shown}`];
+      if (this.scope.selected === null) this.state.image = null;
+    }
+    if (!this.scope.custom && this.scope.selected !== null) this.state.image = this.scope.selected;
   }
 
   /** A selection or removed parts the model does not have are dropped, with a warning. */
@@ -249,6 +353,8 @@ export class MicroscopeView {
   };
 
   destroy(): void {
+    this.imports.destroy();
+    this.imageSets.destroy();
     this.url.stop();
     this.loads.cancel();
     this.layouts.cancel();

@@ -1,5 +1,6 @@
 // The microscope view's logic for one loaded model, free of Comlink and of the page: circuit
-// queries with cached scores, node and edge inspection, ablation, preservation and layouts.
+// queries with cached scores, node and edge inspection, ablation, preservation and layouts, on
+// the model's image set or one the visitor brings (useImages; queries then name its classes).
 // The worker wraps it; tests drive it in Node with a real GPU device.
 
 import type { Engine } from '../../engine/engine';
@@ -10,7 +11,7 @@ import type { ModelGraph } from '../../graph/types';
 import { gridLayout, mdsLayout, sortedLayout } from '../../graph/layout';
 import type { ImageSet } from '../../images/imageSet';
 import { pixelImageStream, type ImageStream } from '../../circuits/imageStream';
-import { computeScores, layerMasks, CRITERIA, type Scores } from '../../circuits/saliency';
+import { computeScores, layerMasks, CRITERIA, QueryCancelled, type Scores } from '../../circuits/saliency';
 import { extractCircuit, type Circuit } from '../../circuits/circuit';
 import { combineScores } from '../../circuits/contrast';
 import { targetValues, compareValues } from '../../circuits/preservation';
@@ -62,6 +63,11 @@ export class MicroscopeSession {
   readonly graph: ModelGraph;
   private readonly scoreCache: Lru<string, Scores>;
   private readonly originalValues = new Lru<string, Float64Array>(4);
+  private imageSet: ImageSet | null;
+  /** Counts image sets used, so cached results and forward passes of an earlier set are never reused. */
+  private imageSetNumber = 0;
+  /** Per image of the set, the model class its loss is taken against (modelLabels); null until needed. */
+  private lossLabels: Int32Array | null = null;
   private readonly mdsImagesPerClass: number;
   private classImportance: { values: Float32Array; edges: Float32Array } | null = null;
   private readonly inspector: Inspector;
@@ -70,15 +76,12 @@ export class MicroscopeSession {
 
   constructor(
     readonly engine: Engine,
-    readonly images: ImageSet | null,
+    images: ImageSet | null,
     options: SessionOptions = {},
   ) {
     const m = engine.model;
-    if (images && (images.channels !== m.input.channels || images.height !== m.input.height || images.width !== m.input.width)) {
-      throw new Error(
-        `the image set has ${images.channels}x${images.height}x${images.width} images, the model "${m.name}" takes ${m.input.channels}x${m.input.height}x${m.input.width}`,
-      );
-    }
+    checkImageGeometry(images, m);
+    this.imageSet = images;
     this.graph = buildGraph(m);
     this.inspector = new Inspector(engine, this.graph);
     this.customImages = new CustomImages(m);
@@ -92,9 +95,79 @@ export class MicroscopeSession {
 
   // ----------------------------------------------------------------- image sets
 
+  /** The images circuits are scored on: the model's own, or the set given to useImages. */
+  get images(): ImageSet | null {
+    return this.imageSet;
+  }
+
+  /**
+   * Scores circuits, layouts and preservation on another image set from now on (its classes are
+   * what image-set queries name); everything cached from the previous set is forgotten. The set
+   * must have the model's input geometry. Call it between jobs (the worker queues it).
+   */
+  useImages(images: ImageSet): void {
+    checkImageGeometry(images, this.model);
+    this.imageSet = images;
+    this.imageSetNumber++;
+    this.lossLabels = null;
+    this.scoreCache.clear();
+    this.originalValues.clear();
+    this.classImportance = null;
+  }
+
+  /** The class names image-set queries use: the set's own, the model's when there is no set. */
+  private get imageClasses(): string[] {
+    return this.imageSet?.classes ?? this.model.classes;
+  }
+
+  /** The model class of each class of the set, by name (case-insensitive); -1 for a class the model lacks. */
+  private modelClassOfSetClass(): number[] {
+    const names = this.model.classes.map((c) => c.toLowerCase());
+    return this.imageClasses.map((c) => names.indexOf(c.toLowerCase()));
+  }
+
+  /**
+   * The class each image's loss is taken against: its own class when the model has a class of
+   * that name (always, for the model's own images), else the network's prediction for it
+   * (computed once per set, on first need: the visitor's "dog" photos for a model without dogs).
+   */
+  private async modelLabels(opts: RunOptions): Promise<Int32Array> {
+    if (this.lossLabels) return this.lossLabels;
+    const images = this.requireImages('the loss target');
+    const map = this.modelClassOfSetClass();
+    const labels = Int32Array.from(images.labels, (l) => map[l] ?? -1);
+    const missing: number[] = [];
+    labels.forEach((l, i) => l < 0 && missing.push(i));
+    if (missing.length) {
+      const phase = 'Predicting classes for the loss (your classes are not the model\'s)';
+      const classes = this.model.classes.length;
+      const batch = this.engine.maxBatch;
+      for (let start = 0; start < missing.length; start += batch) {
+        if (opts.signal?.aborted) throw new QueryCancelled();
+        opts.progress?.(phase, start, missing.length);
+        const part = missing.slice(start, start + batch);
+        const stream = pixelImageStream('', this.model.input, images.pixels, part);
+        const logits = await this.engine.logits(stream.images(0, part.length), part.length);
+        part.forEach((image, k) => {
+          let best = 0;
+          for (let c = 1; c < classes; c++) if (logits[k * classes + c] > logits[k * classes + best]) best = c;
+          labels[image] = best;
+        });
+      }
+      opts.progress?.(phase, missing.length, missing.length);
+    }
+    if (this.imageSet === images) this.lossLabels = labels;
+    return labels;
+  }
+
+  /** Labels an image stream needs for a target: the model classes of the loss, none otherwise. */
+  private async labelsFor(target: Target, opts: RunOptions): Promise<Int32Array | undefined> {
+    return target.kind === 'loss' ? this.modelLabels(opts) : undefined;
+  }
+
   private requireImages(why: string): ImageSet {
-    if (!this.images) throw new QuerySpecError('images', `${why} needs the model's image set, and model "${this.model.name}" has none (images.json)`);
-    return this.images;
+    if (!this.imageSet) throw new QuerySpecError('images', `${why} needs the model's image set, and model "${this.model.name}" has none (images.json): bring your own images`);
+    return this.imageSet;
   }
 
   /** Image indices of a split, or every image when the set has no such split. */
@@ -111,10 +184,11 @@ export class MicroscopeSession {
     return set.kind === 'all' ? pool : pool.filter((i) => images.labels[i] === set.class);
   }
 
-  private scoringSet(set: ImageSetSpec, indices: number[]): ImageStream {
+  /** The images of a set as a stream; `labels` (model classes, per image of the whole set) for the loss. */
+  private scoringSet(set: ImageSetSpec, indices: number[], labels?: ArrayLike<number>): ImageStream {
     const images = this.requireImages('an image set');
-    const label = `${setLabel(set, this.model.classes)} (${formatCount(indices.length)} images)`;
-    return pixelImageStream(label, this.model.input, images.pixels, indices, images.labels);
+    const label = `${setLabel(set, this.imageClasses)} (${formatCount(indices.length)} images)`;
+    return pixelImageStream(label, this.model.input, images.pixels, indices, labels);
   }
 
   // ----------------------------------------------------------------- circuits
@@ -134,13 +208,13 @@ export class MicroscopeSession {
     const forceKeep = query.criterion === 'force' ? (query.cut.kind === 'keep' ? query.cut.value : 0.1) : null;
     // FORCE's scores depend on the cut it prunes towards: the keep fraction and what it may prune.
     const forceCut = forceKeep === null ? '' : `${forceKeep}|${query.linear ? 'linear' : 'conv'}`;
-    const key = [this.model.name, query.criterion, canonicalTarget(target), canonicalSet(term.set), forceCut, query.scoringImages ?? ''].join('|');
+    const key = [this.model.name, this.imageSetNumber, query.criterion, canonicalTarget(target), canonicalSet(term.set), forceCut, query.scoringImages ?? ''].join('|');
     const indices = limitImages(this.indicesOf(term.set, 'scoring'), query.scoringImages);
     const hit = this.scoreCache.get(key);
     if (hit) return { scores: hit, cached: true, count: indices.length };
-    const set = this.scoringSet(term.set, indices);
     const needsImages = query.criterion !== 'magnitude' && query.criterion !== 'random';
-    if (needsImages && set.count === 0) throw new QuerySpecError('images', `image set "${setLabel(term.set, this.model.classes)}" has no scoring images`);
+    const set = this.scoringSet(term.set, indices, needsImages && indices.length ? await this.labelsFor(target, opts) : undefined);
+    if (needsImages && set.count === 0) throw new QuerySpecError('images', `image set "${setLabel(term.set, this.imageClasses)}" has no scoring images`);
     const phase = `Scoring ${set.label}${step}`;
     opts.progress?.(phase, 0, set.count);
     const scores = await computeScores(this.engine, target, set, query.criterion, {
@@ -158,7 +232,7 @@ export class MicroscopeSession {
     const model = this.model;
     const target = parseTarget(query.target, model);
     this.requireImages('a circuit query');
-    const terms = parseImages(query.images, model.classes, this.images?.count ?? 0);
+    const terms = parseImages(query.images, this.imageClasses, this.images?.count ?? 0);
     const parts: { weight: number; scores: Scores }[] = [];
     let cached = true;
     let imageCount = 0;
@@ -183,7 +257,7 @@ export class MicroscopeSession {
     return {
       query: structuredClone(query),
       targetLabel: targetLabel(c.target, this.model.classes, this.model),
-      imagesLabel: `${imagesLabel(c.terms, this.model.classes)} (${formatCount(c.imageCount)} images)`,
+      imagesLabel: `${imagesLabel(c.terms, this.imageClasses)} (${formatCount(c.imageCount)} images)`,
       imageCount: c.imageCount,
       ...mapped,
       kernelsKept: c.circuit.kernelsKept,
@@ -220,7 +294,7 @@ export class MicroscopeSession {
   async preservation(query: CircuitQuery, opts: RunOptions = {}): Promise<PreservationResult> {
     const c = await this.cutCircuit(query, opts);
     const indices = limitImages(this.splitIndices('evaluation'), query.evaluationImages);
-    const set = this.scoringSet({ kind: 'all' }, indices);
+    const set = this.scoringSet({ kind: 'all' }, indices, await this.labelsFor(c.target, opts));
     const key = `${canonicalTarget(c.target)}|${indices.length}`;
     let original = this.originalValues.get(key);
     if (!original) {
@@ -251,9 +325,16 @@ export class MicroscopeSession {
 
   // ----------------------------------------------------------------- one image
 
-  /** The normalized pixels (and label) of an image reference; a clear error for bad ones. */
+  /**
+   * The normalized pixels (and label) of an image reference; a clear error for bad ones. An image
+   * of the set is known by its set too (its forward pass is not another set's image), and its
+   * label is the model's class of that name, or none (ablation then takes the predicted class).
+   */
   imageOf(ref: ImageRef): NormalizedImage {
-    return normalizedImage(this.model, this.images, this.customImages, ref);
+    const img = normalizedImage(this.model, this.images, this.customImages, ref);
+    if (ref?.kind !== 'set' || img.label === null) return img;
+    const label = this.modelClassOfSetClass()[img.label] ?? -1;
+    return { ...img, key: `${img.key}@${this.imageSetNumber}`, label: label >= 0 ? label : null };
   }
 
   /** Keeps a custom image (normalized CHW pixels, checked) and returns the key that names it: {kind: 'custom', key}. */
@@ -337,13 +418,14 @@ export class MicroscopeSession {
   // ----------------------------------------------------------------- layouts
 
   /**
-   * Class MDS's inputs: per graph node and class, the mean actgrad node score for the loss over
-   * up to mdsImagesPerClass scoring images of that class; and per graph edge the mean of the
-   * classes' edge scores (the loss circuit over those images). Cached for the session.
+   * Class MDS's inputs: per graph node and class of the image set, the mean actgrad node score for
+   * the loss over up to mdsImagesPerClass scoring images of that class; and per graph edge the
+   * mean of the classes' edge scores (the loss circuit over those images). Cached per image set.
    */
   async classImportances(opts: RunOptions = {}): Promise<{ values: Float32Array; edges: Float32Array }> {
     if (this.classImportance) return this.classImportance;
-    const classes = this.model.classes.length;
+    const classes = this.imageClasses.length;
+    const labels = await this.modelLabels(opts);
     const values = new Float32Array(this.graph.nodeCount * classes);
     const kernels = new Float32Array(this.graph.edgeCount);
     let counted = 0;
@@ -351,7 +433,7 @@ export class MicroscopeSession {
       opts.progress?.('Class importance', c, classes);
       const indices = this.indicesOf({ kind: 'class', class: c }, 'scoring').slice(0, this.mdsImagesPerClass);
       if (!indices.length) continue;
-      const scores = await computeScores(this.engine, { kind: 'loss' }, this.scoringSet({ kind: 'class', class: c }, indices), 'actgrad', { signal: opts.signal });
+      const scores = await computeScores(this.engine, { kind: 'loss' }, this.scoringSet({ kind: 'class', class: c }, indices, labels), 'actgrad', { signal: opts.signal });
       this.graph.layers.forEach((gl, li) => {
         const s = this.graph.kernelLayerOf[li];
         const v = s ? scores.nodes.get(s.name) : undefined;
@@ -377,9 +459,18 @@ export class MicroscopeSession {
     }
     if (layout === 'mds') {
       const ci = await this.classImportances(opts);
-      return mdsLayout(this.graph, ci.values, this.model.classes.length, { edgeImportance: ci.edges });
+      return mdsLayout(this.graph, ci.values, this.imageClasses.length, { edgeImportance: ci.edges });
     }
     throw new RangeError(`layout "${String(layout)}": expected grid, sorted or mds`);
+  }
+}
+
+/** An image set's images must be the model's input size and channels. */
+function checkImageGeometry(images: ImageSet | null, m: Model): void {
+  if (images && (images.channels !== m.input.channels || images.height !== m.input.height || images.width !== m.input.width)) {
+    throw new Error(
+      `the image set has ${images.channels}x${images.height}x${images.width} images, the model "${m.name}" takes ${m.input.channels}x${m.input.height}x${m.input.width}`,
+    );
   }
 }
 
