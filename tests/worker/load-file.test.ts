@@ -12,6 +12,7 @@ import type { MicroscopeApi, Preprocessing } from '../../src/lib/worker/protocol
 import { testDevice } from '../helpers/gpu';
 import { expectClose } from '../helpers/compare';
 import { buildOnnx, floatTensor, seededValues } from '../helpers/onnxBuilder';
+import { importOnnx } from '../../src/lib/model/onnx/import';
 
 const channels: MessageChannel[] = [];
 function connect(): Comlink.Remote<MicroscopeApi> {
@@ -113,5 +114,32 @@ describe('loadModelFile', () => {
     expect(g.nodeCount).toBe(C + F + K);
     const x = seededValues(C * H * W, 6);
     expectClose((await api.classify(x.slice(), 1)).logits, handForward(x), 1e-5, 'the earlier model after failed imports');
+  });
+
+  it('writes a circuit back as the .onnx file with every kernel outside it zeroed', async () => {
+    const api = connect();
+    expect((await api.init()).ok).toBe(true);
+    expect((await api.loadModelFile(fileOf(onnxBytes(), 'tiny.onnx').sent, prep)).ok).toBe(true);
+    const pixels = Uint8Array.from(seededValues(6 * C * H * W, 11), (v) => Math.floor((v + 1) * 127));
+    const used = await api.useImageSet({ count: 6, channels: C, height: H, width: W, labels: [0, 1, 2, 0, 1, 2], classes: ['a', 'b', 'c'], splits: {}, pixels });
+    expect(used.ok).toBe(true);
+    const result = await api.circuit({ target: 'logit:c', images: 'all', criterion: 'actgrad', cut: { kind: 'keep', value: 0.5 }, perLayer: false });
+    const out = await api.exportOnnx(result.kept);
+    if (!out.ok) throw new Error(out.message);
+    const again = importOnnx(new Uint8Array(out.bytes), 'tiny', prep).model;
+    const original = importOnnx(onnxBytes(), 'tiny', prep).model;
+    // conv kernels (1x1, one weight each): edge (o, c) is weight o*C + c; kept ones unchanged, the rest zero
+    const conv = (m: typeof again) => m.layers.find((l) => l.op === 'conv2d')!.params.weight;
+    let zeroed = 0;
+    for (let e = 0; e < C * F; e++) {
+      if (result.kept[e]) expect(conv(again)[e]).toBe(conv(original)[e]);
+      else { expect(conv(again)[e]).toBe(0); zeroed++; }
+    }
+    expect(zeroed).toBeGreaterThan(0);
+    expect(out.zeroed).toBeGreaterThanOrEqual(zeroed);
+    // a model that did not come from a file has nothing to write back into
+    const builtin = connect();
+    await builtin.init();
+    expect(await builtin.exportOnnx(new Uint8Array(3))).toMatchObject({ ok: false });
   });
 });
