@@ -36,6 +36,8 @@ describe('load failures say what went wrong', () => {
     const huge = JSON.stringify({ format: 'cnn-microscope/1', input: { channels: 1e9, height: 1, width: 1 } });
     expect(await failureOf({ 'm/model.json': huge, 'm/weights.bin': new ArrayBuffer(0) })).toMatchObject({ reason: 'size', message: expect.stringMatching(/^input\.channels is 1,000,000,000/) });
     expect(modelLoadFailure(new ModelSizeError('x')).reason).toBe('size');
+    // code that tells format errors by name (the ONNX import path, across the worker boundary) still sees one
+    expect(new ModelSizeError('x').name).toBe('ModelFormatError');
   });
 
   it('an unexpected error while reading is not called a download failure', () => {

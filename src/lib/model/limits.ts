@@ -43,12 +43,13 @@ export interface GpuBufferLimits {
   maxBufferSize: number;
 }
 
-/** A model that declares more than a budget allows: a kind of format error that says so. */
+/**
+ * A model that declares more than a budget allows: a kind of format error that says so. Its
+ * `name` stays 'ModelFormatError', so code that tells format errors by name (across a worker
+ * boundary, say) still sees one; `instanceof ModelSizeError` or `tooLarge` tells it apart.
+ */
 export class ModelSizeError extends ModelFormatError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ModelSizeError';
-  }
+  readonly tooLarge = true;
 }
 
 /** Cuts a message to the loader's longest. */

@@ -128,7 +128,8 @@ function importModel(source: Extract<ModelSource, { kind: 'onnx' }>, job: Job): 
     const imported = importOnnx(source.bytes, source.name, source.prep);
     return { model: imported.model, onnx: { bytes: source.bytes, weightOrigins: imported.weightOrigins } };
   } catch (err) {
-    return (err as Error)?.name === 'ModelFormatError' ? { ok: false, reason: 'format', message: errorMessage(err) } : engineFailure(err);
+    // a file the importer refuses is the file's fault: its format, or its size (ModelSizeError)
+    return (err as Error)?.name === 'ModelFormatError' ? modelLoadFailure(err) : engineFailure(err);
   } finally {
     job.progress('Reading the ONNX file', 1, 1);
   }
