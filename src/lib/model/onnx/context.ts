@@ -120,7 +120,8 @@ function scopedNames(raw: string): string[] {
   return path ? [path, `${path}.${op}`] : [op];
 }
 
-/** Where a node sits, for messages: `node "features.3" (Selu), node 12 of 60`. */
+/** Where a node sits, for messages: `node "features.3" (Selu, 12 of 60)`. */
 export function describeNode(node: NodeProto, index: number, count: number): string {
-  return `node ${quote(node.name || node.output?.[0] || '')} (${quote(node.opType ?? '', 40).slice(1, -1)}), node ${index + 1} of ${count}`;
+  const op = (node.opType ?? '').slice(0, 24).replace(/[^A-Za-z0-9_.-]/g, '?');
+  return `node ${quote(node.name || node.output?.[0] || '', 40)} (${op}, ${index + 1} of ${count})`;
 }

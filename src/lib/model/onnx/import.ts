@@ -14,6 +14,8 @@ const CONVERTERS: Record<string, Converter> = { ...LAYER_CONVERTERS, ...SHAPE_CO
 
 /** The ONNX op types the importer understands. */
 export const SUPPORTED_ONNX_OPS = Object.keys(CONVERTERS).sort();
+/** The computing ops by name and the rest by count: short enough for a message (docs/onnx.md lists all). */
+const SUPPORTED_SUMMARY = `${Object.keys(LAYER_CONVERTERS).join(', ')} and shape ops (Flatten, Reshape, Pad, …)`;
 
 export interface OnnxSummary {
   irVersion: number;
@@ -114,7 +116,7 @@ function convertNodes(model: ModelProto, ctx: ImportContext): void {
     const where = describeNode(node, i, nodes.length);
     if (node.domain && node.domain !== 'ai.onnx') throw new ModelFormatError(`${where} is from the operator set ${quote(node.domain, 40)}, which is not supported`);
     const convert = Object.prototype.hasOwnProperty.call(CONVERTERS, node.opType ?? '') ? CONVERTERS[node.opType!] : undefined;
-    if (!convert) throw new ModelFormatError(`${where} is not supported; supported: ${SUPPORTED_ONNX_OPS.join(', ')}`);
+    if (!convert) throw new ModelFormatError(`${where} is not supported; supported: ${SUPPORTED_SUMMARY}`);
     const io = new NodeIO(ctx, node, where, opset);
     io.onlyFirstOutput(used);
     convert(io);
