@@ -67,7 +67,8 @@ function* byteMutations(bytes: Uint8Array, r: () => number, count: number): Gene
 function* structuralMutations(): Generator<[string, Uint8Array]> {
   for (const name of HOSTILE) yield [`node name ${JSON.stringify(name.slice(0, 20))}`, net({ name })];
   for (const dims of [[4, 3, 3, 1e6], [4, 3, 3], [0, 3, 3, 3], [4, 3, 3, 3, 1], [1e9, 3, 3, 3], [2 ** 40, 3, 3, 3]]) yield [`weight dims ${dims}`, net({ dims })];
-  for (const attrs of [{ kernel_shape: [3, 3], pads: [1e9, 1, 1, 1] }, { kernel_shape: [3, 3], strides: [0, 1] }, { kernel_shape: [3, 3], group: 7 }, { kernel_shape: [3, 3], dilations: [1e6, 1] }, { kernel_shape: [3, 3], auto_pad: 'SAME_MIDDLE' }, { kernel_shape: [3, 3, 3] }])
+  const badAttrs: BuiltNode['attrs'][] = [{ kernel_shape: [3, 3], pads: [1e9, 1, 1, 1] }, { kernel_shape: [3, 3], strides: [0, 1] }, { kernel_shape: [3, 3], group: 7 }, { kernel_shape: [3, 3], dilations: [1e6, 1] }, { kernel_shape: [3, 3], auto_pad: 'SAME_MIDDLE' }, { kernel_shape: [3, 3, 3] }];
+  for (const attrs of badAttrs)
     yield [`conv attributes ${JSON.stringify(attrs)}`, net({ attrs })];
   for (const op of ['Selu', 'Loop', 'If', 'Conv3D', HOSTILE[0]]) yield [`op ${op.slice(0, 20)}`, net({ op })];
 }
