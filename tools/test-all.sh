@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the microscope on a fresh Debian machine with Node 20: installs what
 # the tests need when it is missing (Debian chromium for SwiftShader WebGPU, libvulkan1,
-# Debian's PyTorch, npm packages), then type-checks, builds the static site, runs the unit, fuzz-corpus
+# Debian's PyTorch, torchvision and onnx, npm packages), then type-checks, builds the static site, runs the unit, fuzz-corpus
 # and WGSL-on-adapter tests (vitest, Dawn in Node) and the end-to-end tests in headless Chromium.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,8 @@ need_apt=()
 ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1' || need_apt+=(libvulkan1)
 # Debian's PyTorch: the end-to-end drawing check compares the page with a fresh PyTorch pass.
 /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || need_apt+=(python3-torch python3-numpy)
+# torchvision's models exported to ONNX (onnx checks the files) are the importer's oracle.
+/usr/bin/python3 -c 'import torchvision, onnx' 2>/dev/null || need_apt+=(python3-torchvision python3-onnx)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "Installing ${need_apt[*]} (Debian packages: SwiftShader WebGPU and PyTorch for tests)..."
   SUDO=""
