@@ -27,7 +27,11 @@ mobilenet_v2, mobilenet_v3_small, zoo-ops):
   model, size, onnxFile, onnxSha256, irVersion, opset, producer, ops   the graph it describes
   dtype "float32", computedIn "float64"
   input   {name, shape [2, 3, H, W], seed, definition}: a normal(0, 1) batch, already
-          "normalized"; the float32 values are the input exactly (cast to float64)
+          "normalized"; the float32 values are the input exactly (cast to float64); seed is
+          the one chosen (ties below)
+  ties    {delta 1e-4, nearTies, seed, tries, minMargin, at}: the decisions of the batch that
+          lie near a bend (the rule below): their count at delta, the seed used, how many
+          seeds were tried, the smallest relative margin and the node where it is
   output  {name, shape [2, classes]}
   logits  the float64 logits as JSON numbers ([2][classes]); maxAbsLogit
   targets.logit  {kind "classLogit", class c, value T, perImage [T_0, T_1]}:
@@ -72,6 +76,25 @@ after the second "/" of a key is the name):
   circuit/nodes/actgrad/<w> [Co]          1/d sum_n 1/m' sum_p |h dF_n/dh| on the conv's nodeMap h
   circuit/global/before/<w>, circuit/global/after/<w>,
   circuit/perLayer/before/<w>, circuit/perLayer/after/<w>   [Co, Cin/g] 0/1 kept sets
+
+Near ties. A float32 engine takes a different branch than float64 wherever a decision is within
+float32 rounding of its bend, and one such flipped unit moves the input and weight gradients by
+up to ~5e-2 relative (resnet18 `small`, seed 10302: one ReLU of layer1.0 in image 1, margin
+7e-9), far above a 1e-4 comparison. A decision is a near tie, at delta = 1e-4, when
+  - an activation (Relu, LeakyRelu: bend 0; Clip: min and max; HardSigmoid: where alpha x + beta
+    is 0 and 1; HardSwish: -3 and 3) has a pre-activation value x with
+    |x - bend| < delta * rms(x over that tensor); values that are exactly the bias of the Conv
+    that makes them (the whole input window exactly 0: a dead channel under a depthwise conv,
+    as in mobilenet_v2) are skipped, float32 computes them exactly too;
+  - a MaxPool window's max exceeds the largest value below it by less than delta * rms(input);
+    padded cells are no values, windows whose max is exactly 0 are skipped, and so are cells
+    exactly equal to the max (copies of one value, e.g. googlenet's max pool of a max pool).
+minMargin is the smallest |x - bend| / rms or gap / rms over all of them. For every `small` and
+the `full` of zoo-ops and mobilenet_v3_small, seeds seed0, seed0 + 1, ... are tried (40 at most,
+seed0 = 100 * model seed + 1 for full, + 2 for small) and the first without a near tie is used;
+where none of the 40 has none (a 64x64 batch of these nets has ~6 to ~150 values within 1e-4 rms
+of a bend, whatever the seed), the one with the largest minMargin. The other `full` sizes keep
+seed0 and count their near ties. The circuit cut's own near ties are boundaryGap (below).
 
 Every float64 reference comes from interpreting the exported ONNX graph (onnx_torch.py); the
 script asserts that the interpreter's logits equal the torchvision model's own float64 logits
@@ -120,6 +143,10 @@ LOGIT_TOL = 1e-9
 CHECK_TOL = 1e-10
 SMALL_IMAGENET = 64
 CHUNK_ELEMENTS = 1 << 24   # float64 elements per pre-sum-map chunk (128 MiB)
+TIE_DELTA = 1e-4           # near tie: a decision within TIE_DELTA * rms of its bend (docstring)
+TIE_TRIES = 40             # input seeds tried for a batch without near ties
+TIE_OPS = ("Relu", "Clip", "LeakyRelu", "HardSigmoid", "HardSwish", "MaxPool")
+TIE_SEARCH_FULL = ("zoo-ops", "mobilenet_v3_small")   # full sizes whose input is searched too
 
 # name, builder, builder kwargs, seed, opset, sizes {size: H=W}, keep batchnorm nodes
 SPECS = [
@@ -385,6 +412,109 @@ def choose_target(interp, values, layers):
     return L, act, bns, k, len(cands)
 
 
+# ---------------------------------------------------------------------------- near ties
+
+def activation_bends(interp, vals, n):
+    """The pre-activation values where an activation node's branch changes (its kinks)."""
+    t, a = n.op_type, interp.node_attrs(n)
+    if t in ("Relu", "LeakyRelu"):
+        return [0.0]
+    if t == "HardSwish":
+        return [-3.0, 3.0]
+    if t == "HardSigmoid":
+        alpha, beta = a.get("alpha", 0.2), a.get("beta", 0.5)
+        if alpha == ot.F32_ONE_SIXTH:      # as the interpreter reads it
+            alpha = 1.0 / 6.0
+        return [-beta / alpha, (1.0 - beta) / alpha]
+    if t == "Clip":
+        if interp.opset >= 11:
+            return [float(vals[i].reshape(-1)[0]) for i in n.input[1:3] if i]
+        return [float(a[k]) for k in ("min", "max") if k in a]
+    raise ValueError(t)
+
+
+def bias_only(interp, vals, n):
+    """Mask of an activation's pre-activation values that are exactly the bias of the Conv
+    producing them (every input of their window is exactly 0: a dead channel under a depthwise
+    conv), or None. float32 computes those exactly too (products 0, the float32 bias added to
+    0), so their distance to a bend is no near tie, however small."""
+    p = interp.producer.get(n.input[0])
+    if p is None or p.op_type != "Conv":
+        return None
+    a = interp.node_attrs(p)
+    x, w = vals[p.input[0]].detach(), vals[p.input[1]].detach()
+    pb, pe = ot._spatial_pads(a.get("pads"), 2)
+    nz = F.pad((x != 0).double(), [pb[1], pe[1], pb[0], pe[0]])
+    cnt = F.conv2d(nz, torch.ones_like(w), None, tuple(a.get("strides", [1, 1])), 0,
+                   tuple(a.get("dilations", [1, 1])), a.get("group", 1))
+    return cnt == 0
+
+
+def near_ties(interp, vals, delta):
+    """Decisions that float32 may take differently from float64. Per activation node (Relu,
+    Clip, LeakyRelu, HardSigmoid, HardSwish): the pre-activation values x with
+    |x - bend| < delta * rms(x) for one of its bends (values that are exactly a Conv's bias,
+    bias_only, are skipped). Per MaxPool: the windows whose max exceeds the largest value
+    below it by less than delta * rms(input); padded cells are no values, windows whose max is
+    exactly 0 are skipped, and so are cells exactly equal to the max (copies of one value, e.g.
+    a max pool of a max pool: float32 has the same copies, and they route the gradient to the
+    same place). Returns (count, smallest relative margin, its node name)."""
+    count, best, at = 0, math.inf, None
+    for n in interp.nodes:
+        t = n.op_type
+        if t not in TIE_OPS:
+            continue
+        x = vals[n.input[0]].detach()
+        rms = float(x.pow(2).mean().sqrt())
+        if rms == 0:
+            raise RuntimeError(f"{n.name}: the input of {t} is all zero")
+        if t == "MaxPool":
+            xp, k, s, d, out, _ = ot._pool_prepare(x, interp.node_attrs(n), float("-inf"))
+            N, C = xp.shape[:2]
+            U = F.unfold(xp, tuple(k), dilation=tuple(d), stride=tuple(s)).view(N, C, k[0] * k[1], -1)
+            top = U.amax(2, keepdim=True)
+            below = U.masked_fill(U == top, float("-inf")).amax(2)
+            top = top.squeeze(2)
+            m = ((top - below) / rms)[top != 0]           # nothing below the max: inf
+        else:
+            m = torch.stack([(x - b).abs() for b in activation_bends(interp, vals, n)]).amin(0) / rms
+            skip = bias_only(interp, vals, n)
+            if skip is not None:
+                m = m[~skip]
+        if m.numel() == 0:
+            continue
+        count += int((m < delta).sum())
+        mn = float(m.min())
+        if mn < best:
+            best, at = mn, n.name
+    return count, best, at
+
+
+def choose_input(spec, size, hw, interp):
+    """The input batch and its `ties` record. Searched sizes (every `small`, the `full` of
+    TIE_SEARCH_FULL): seeds seed0, seed0 + 1, ... until one has no near tie (near_ties at
+    TIE_DELTA); if none of TIE_TRIES has, the one with the largest minMargin (the earliest of
+    equals). Other sizes: seed0, its near ties counted."""
+    seed0 = spec["seed"] * 100 + (1 if size == "full" else 2)
+    search = size == "small" or spec["name"] in TIE_SEARCH_FULL
+    best = None
+    for i in range(TIE_TRIES if search else 1):
+        seed = seed0 + i
+        x32 = torch.randn(BATCH, 3, hw, hw, generator=torch.Generator().manual_seed(seed))
+        with torch.no_grad():
+            vals = interp.run(x32.double())
+        cnt, mn, at = near_ties(interp, vals, TIE_DELTA)
+        if not math.isfinite(mn):
+            raise RuntimeError(f"{spec['name']}/{size}: no decision to check")
+        ties = {"delta": TIE_DELTA, "nearTies": cnt, "seed": seed, "tries": i + 1, "minMargin": mn, "at": at}
+        if cnt == 0:
+            return seed, x32, ties
+        if best is None or mn > best[2]["minMargin"]:
+            best = (seed, x32, ties)
+    best[2]["tries"] = TIE_TRIES if search else 1
+    return best
+
+
 # ---------------------------------------------------------------------------- scores
 
 def conv_edge_sums(x, w, g, attrs, rows=None):
@@ -596,8 +726,7 @@ def rel_diff(a, b):
 def reference(spec, size, hw, model_proto, onnx_bytes, onnx_file, model32):
     t0 = time.time()
     interp = ot.OnnxInterpreter(model_proto)
-    gen = torch.Generator().manual_seed(spec["seed"] * 100 + (1 if size == "full" else 2))
-    x32 = torch.randn(BATCH, 3, hw, hw, generator=gen)
+    seed, x32, ties = choose_input(spec, size, hw, interp)
     x = x32.double().requires_grad_(True)
 
     # Leaves: the weights of every kernel node.
@@ -762,9 +891,10 @@ def reference(spec, size, hw, model_proto, onnx_bytes, onnx_file, model32):
         "dtype": "float32",
         "computedIn": "float64",
         "input": {"name": interp.inputs[0], "shape": list(x32.shape),
-                  "seed": spec["seed"] * 100 + (1 if size == "full" else 2),
+                  "seed": seed,
                   "definition": "torch.randn(2, 3, H, W, generator=torch.Generator().manual_seed(seed)), "
                                 "float32, fed as is (already normalized)"},
+        "ties": ties,
         "output": {"name": interp.outputs[0], "shape": list(lg.shape)},
         "logits": [[float(v) for v in row] for row in lg],
         "maxAbsLogit": float(lg.abs().max()),
@@ -817,7 +947,7 @@ def reference(spec, size, hw, model_proto, onnx_bytes, onnx_file, model32):
         },
         "tensors": table,
     }
-    stats = dict(seconds=time.time() - t0, target=f"{Lt['node']} -> {act.op_type} {act.output[0]} channel {k}",
+    stats = dict(seconds=time.time() - t0, ties=ties, target=f"{Lt['node']} -> {act.op_type} {act.output[0]} channel {k}",
                  upstream=len(up), N=N, k=kk, d_subst=d_subst, d_orig=d_orig, folded=folded,
                  scores=[scores[L["weight"]].numpy() for L in up])
     return doc, blobs, stats
@@ -910,6 +1040,9 @@ def run_model(spec, out, force, stats_all):
               f"vs torchvision {st['d_subst']:.2e} (unfolded {st['d_orig']:.2e}, {st['folded']} folded BN); "
               f"onnx {len(ob) / 1e6:.1f} MB, bin {sum(map(len, blobs)) / 1e6:.1f} MB; "
               f"export {t_export:.1f} s, reference {st['seconds']:.1f} s", flush=True)
+        tt = st["ties"]
+        print(f"  input seed {tt['seed']} ({tt['tries']} tried): {tt['nearTies']} near ties at {tt['delta']:g}, "
+              f"min margin {tt['minMargin']:.2e} at {tt['at']}", flush=True)
     write_atomic(info_path, json_bytes(info))
     print(f"{spec['name']}: {time.time() - t0:.1f} s", flush=True)
 
