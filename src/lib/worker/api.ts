@@ -1,8 +1,9 @@
 // The microscope worker's API as plain code: device, model, engine, image sets and the view
 // session, behind the MicroscopeApi of protocol.ts. The worker script exposes it over Comlink;
 // tests drive it over a MessageChannel with a test device and a fetch that reads files.
-import { createWorkerState, type ApiEnvironment } from './apiState';
-import { loadingMethods } from './apiLoading';
+// Every call on the loaded model first recovers from a GPU reset (onLiveDevice).
+import { createWorkerState, type ApiEnvironment, type WorkerState } from './apiState';
+import { loadingMethods, onLiveDevice } from './apiLoading';
 import { inspectionMethods } from './apiInspection';
 import { circuitMethods } from './apiCircuits';
 import { exportMethods } from './apiExport';
@@ -17,13 +18,22 @@ export function createMicroscopeApi(env: ApiEnvironment = {}): MicroscopeApi {
   const state = createWorkerState(env);
   return {
     ...loadingMethods(state),
-    ...inspectionMethods(state),
+    ...onLive(state, inspectionMethods(state)),
     async cancel(jobId) {
       return state.jobs.cancel(jobId);
     },
-    ...circuitMethods(state),
-    ...exportMethods(state),
-    ...visualizationMethods(state),
-    ...imageSetMethods(state),
+    ...onLive(state, circuitMethods(state)),
+    ...onLive(state, exportMethods(state)),
+    ...onLive(state, visualizationMethods(state)),
+    ...onLive(state, imageSetMethods(state)),
   };
+}
+
+/** The same methods, each run on a live device with the model loaded (after a GPU reset, a new device and the model again). */
+function onLive<T extends object>(state: WorkerState, methods: T): T {
+  const wrapped = Object.entries(methods).map(([name, method]) => [
+    name,
+    (...args: unknown[]) => onLiveDevice(state, () => (method as (...a: unknown[]) => Promise<unknown>)(...args)),
+  ]);
+  return Object.fromEntries(wrapped) as T;
 }

@@ -30,6 +30,7 @@ export function imageSetMethods(state: WorkerState): Pick<MicroscopeApi, 'useIma
       const used = await exclusive(state, async () => {
         if (state.loaded !== loaded) return false;
         loaded.session.useImages(checked);
+        loaded.imagesInUse = checked;
         return true;
       });
       if (!used) return { ok: false, message: 'Another model was loaded meanwhile; its own images are in use.' };

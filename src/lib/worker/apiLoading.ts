@@ -2,39 +2,46 @@
 // steps: reading it (a model folder downloaded, or an ONNX file's bytes imported), engine and
 // warm-up pass, the model's image set and the view session; each step either succeeds or says
 // why the model could not be loaded. The worker is the only one that downloads the image set;
-// the page gets a copy to show.
+// the page gets a copy to show. A lost device (a GPU reset) is replaced on the next call that
+// needs it, and the model that was loaded is loaded again on the new one (onLiveDevice).
 import * as Comlink from 'comlink';
-import { GpuUnavailableError } from '$lib/engine/gpu';
+import { GpuUnavailableError, type AcquiredDevice } from '$lib/engine/gpu';
 import { Engine } from '$lib/engine/engine';
 import { fetchModel } from '$lib/model/load';
 import type { Model } from '$lib/model/types';
-import { importOnnx, type Preprocessing } from '$lib/model/onnx/import';
+import { importOnnx } from '$lib/model/onnx/import';
 import { fetchImageSet, type ImageSet } from '$lib/images/imageSet';
-import { newJobId, type Job } from './jobs';
+import { isCancelled, newJobId, type Job } from './jobs';
 import { MicroscopeSession } from './view/session';
 import { SessionVisualizer } from './view/visualization';
 import { fetchWithProgress } from './progressFetch';
 import { modelLoadFailure } from './loadFailure';
-import { errorMessage, exclusive, progressFn, releaseCallback, takeGpuErrors, type ImportedFile, type LoadedModel, type WorkerState } from './apiState';
+import { errorMessage, exclusive, progressFn, releaseCallback, takeGpuErrors, type ImportedFile, type LoadedModel, type ModelSource, type WorkerState } from './apiState';
 import type { InitResult, LoadFailure, LoadResult, MicroscopeApi, ModelSummary } from './protocol';
-
-/** Where a model comes from: a folder (model.json, weights.bin and its image set), or an ONNX file's bytes and the visitor's preprocessing. */
-type ModelSource =
-  | { kind: 'folder'; url: string }
-  | { kind: 'onnx'; name: string; bytes: Uint8Array; prep: Preprocessing };
 
 /** What an imported model says instead of showing images: it brings none. */
 export const NO_IMAGE_SET_WARNING = 'This model has no image set yet: drop a folder of images (one subfolder per class) or use the demo photos.';
 
-export function loadingMethods(state: WorkerState): Pick<MicroscopeApi, 'init' | 'loadModel' | 'loadModelFile'> {
+export function loadingMethods(state: WorkerState): Pick<MicroscopeApi, 'init' | 'loadModel' | 'loadModelFile' | 'loseDeviceForTest'> {
   /** Runs a load as a job on the device; the previous model stays until the new one is ready. */
   async function load(source: ModelSource, jobId: string, onProgress: unknown): Promise<LoadResult> {
     try {
+      if (!state.device && state.deviceLostMessage) {
+        // a new device for the model asked for; the lost one is loaded again only if this load fails and another call needs it
+        try {
+          await (state.recovery ??= reacquire(state).finally(() => (state.recovery = null)));
+        } catch (err) {
+          return { ok: false, reason: 'gpu', message: errorMessage(err) };
+        }
+      }
       if (!state.device) {
         return { ok: false, reason: 'gpu', message: state.deviceLostMessage ?? 'No GPU device: call init() first.' };
       }
       const gpu = state.device;
-      return transferImagePixels(await state.jobs.run(jobId, progressFn(onProgress), (job) => loadModelJob(state, gpu, source, job)));
+      const result = await state.jobs.run(jobId, progressFn(onProgress), (job) => loadModelJob(state, gpu, source, job));
+      // a load the GPU reset interrupted says so, not what failed on the lost device
+      if (!result.ok && result.reason === 'engine' && (await wasLost(state, gpu))) return lostDuringLoad(state);
+      return transferImagePixels(result);
     } finally {
       releaseCallback(onProgress);
     }
@@ -44,34 +51,99 @@ export function loadingMethods(state: WorkerState): Pick<MicroscopeApi, 'init' |
     loadModel: (folderUrl, jobId = newJobId('load'), onProgress) => load({ kind: 'folder', url: folderUrl }, jobId, onProgress),
     loadModelFile: (file, prep, jobId = newJobId('load'), onProgress) =>
       load({ kind: 'onnx', name: file.name.replace(/\.onnx$/i, ''), bytes: new Uint8Array(file.bytes), prep }, jobId, onProgress),
+    async loseDeviceForTest() {
+      if (!state.device) return false;
+      state.device.destroy();
+      return true;
+    },
   };
+}
+
+/**
+ * Runs a call that needs the GPU and the loaded model: after a GPU reset, first on a new device
+ * with the model loaded again (and the image set it was using put back); a call the reset
+ * interrupts fails saying so in plain words, and the next one recovers.
+ */
+export async function onLiveDevice<T>(state: WorkerState, work: () => Promise<T>): Promise<T> {
+  if (state.deviceLostMessage && (!state.device || (!state.loaded && state.lostModel))) {
+    await (state.recovery ??= recover(state).finally(() => (state.recovery = null)));
+  }
+  const device = state.device;
+  try {
+    return await work();
+  } catch (err) {
+    if (device && !isCancelled(err) && (await wasLost(state, device))) throw new Error(state.deviceLostMessage ?? 'The GPU was reset.');
+    throw err;
+  }
+}
+
+/** Whether the device was lost: its lost promise may settle just after the call that failed on it. */
+async function wasLost(state: WorkerState, device: GPUDevice): Promise<boolean> {
+  if (state.device !== device) return true;
+  const lost = await Promise.race([device.lost.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 250))]);
+  return lost;
+}
+
+/** A new device after a loss, without a model on it yet. */
+async function reacquire(state: WorkerState): Promise<void> {
+  const lostMessage = state.deviceLostMessage;
+  try {
+    attachDevice(state, await state.acquire());
+  } catch (err) {
+    throw new Error(`${lostMessage} A new GPU device could not be started: ${errorMessage(err)}`);
+  }
+}
+
+/** A new device after a loss, with the model that was loaded loaded again on it. */
+async function recover(state: WorkerState): Promise<void> {
+  if (!state.device) await reacquire(state);
+  const lost = state.lostModel;
+  const gpu = state.device;
+  if (!lost || state.loaded || !gpu) return;
+  const result = await state.jobs.run(newJobId('reload'), undefined, (job) => loadModelJob(state, gpu, lost.source, job));
+  if (!result.ok) throw new Error(`${state.deviceLostMessage} Loading "${lost.model.name}" again failed: ${result.message}`);
+  const loaded = state.loaded as LoadedModel | null; // set by the load just run
+  if (lost.imagesInUse && loaded) {
+    await exclusive(state, async () => loaded.session.useImages(lost.imagesInUse!));
+    loaded.imagesInUse = lost.imagesInUse;
+  }
 }
 
 async function initDevice(state: WorkerState): Promise<InitResult> {
   if (state.device) return { ok: true, adapter: state.adapterDescription, software: state.softwareAdapter };
   try {
-    const acquired = await state.acquire();
-    const device = acquired.device;
-    state.device = device;
-    state.adapterDescription = acquired.adapterDescription;
-    state.softwareAdapter = acquired.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|warp|software/i.test(state.adapterDescription);
-    device.addEventListener('uncapturederror', (event) => {
-      const message = (event as GPUUncapturedErrorEvent).error.message;
-      // Results computed after such an error cannot be trusted; keep the first few.
-      if (state.gpuErrors.length < 5) state.gpuErrors.push(message);
-      console.error(`WebGPU error: ${message}`);
-    });
-    device.lost.then((info) => {
-      state.deviceLostMessage = `The GPU device was lost (${info.reason}): ${info.message}`;
-      state.device = null;
-      state.loaded = null;
-    });
+    attachDevice(state, await state.acquire());
     return { ok: true, adapter: state.adapterDescription, software: state.softwareAdapter };
   } catch (err) {
     const message = err instanceof GpuUnavailableError ? err.message : `WebGPU could not start: ${errorMessage(err)}`;
     return { ok: false, reason: 'no-webgpu', message };
   }
 }
+
+/** Makes a device the worker's, reporting its uncaught errors and remembering, if it is lost, why and which model was on it. */
+function attachDevice(state: WorkerState, acquired: AcquiredDevice): void {
+  const device = acquired.device;
+  state.device = device;
+  state.adapterDescription = acquired.adapterDescription;
+  state.softwareAdapter = acquired.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|warp|software/i.test(state.adapterDescription);
+  device.addEventListener('uncapturederror', (event) => {
+    const message = (event as GPUUncapturedErrorEvent).error.message;
+    // Results computed after such an error cannot be trusted; keep the first few.
+    if (state.gpuErrors.length < 5) state.gpuErrors.push(message);
+    console.error(`WebGPU error: ${message}`);
+  });
+  void device.lost.then((info) => {
+    if (state.device !== device) return;
+    const detail = info.message.trim().replace(/\.$/, '') || info.reason;
+    const why = detail.charAt(0).toLowerCase() + detail.slice(1);
+    state.deviceLostMessage = `The GPU was reset (${why}): the microscope reconnects on your next action.`;
+    state.device = null;
+    state.lostModel = state.loaded ?? state.lostModel;
+    state.loaded = null;
+  });
+}
+
+const lostDuringLoad = (state: WorkerState): LoadFailure => ({ ok: false, reason: 'gpu', message: state.deviceLostMessage ?? 'The GPU was reset.' });
 
 function isLoadFailure(value: object): value is LoadFailure {
   return 'ok' in value && value.ok === false;
@@ -103,7 +175,8 @@ async function loadModelJob(state: WorkerState, gpu: GPUDevice, source: ModelSou
   const opened = openSession(engine, images, imagesWarning);
   if (isLoadFailure(opened)) return opened;
   destroyIfCancelled(engine, job);
-  const loaded = replaceLoaded(state, model, engine, opened.session, onnx);
+  if (state.device !== gpu) return lostDuringLoad(state);
+  const loaded = replaceLoaded(state, source, model, engine, opened.session, onnx);
   return {
     ok: true, model: loaded.summary, images: opened.images && pageCopy(opened.images), imagesWarning: opened.imagesWarning, loadMs, warmupMs, gpuErrors: takeGpuErrors(state),
   } as const;
@@ -196,10 +269,13 @@ function openSession(engine: Engine, images: ImageSet | null, imagesWarning: str
 }
 
 /** Makes the new model the loaded one; the previous engine is destroyed once its queued work is done. */
-function replaceLoaded(state: WorkerState, model: Model, engine: Engine, session: MicroscopeSession, onnx?: ImportedFile): LoadedModel {
+function replaceLoaded(state: WorkerState, source: ModelSource, model: Model, engine: Engine, session: MicroscopeSession, onnx?: ImportedFile): LoadedModel {
   const previous = state.loaded;
   if (previous) void exclusive(state, async () => previous.engine.destroy());
-  state.loaded = { model, engine, summary: { ...summarize(model, engine), imported: !!onnx }, session, visualizer: new SessionVisualizer(session), onnx };
+  // a model on the new device ends the recovery from a GPU reset
+  state.deviceLostMessage = null;
+  state.lostModel = null;
+  state.loaded = { model, engine, summary: { ...summarize(model, engine), imported: !!onnx }, session, visualizer: new SessionVisualizer(session), onnx, source };
   return state.loaded;
 }
 

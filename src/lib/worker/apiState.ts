@@ -6,6 +6,8 @@ import { acquireDevice, type AcquiredDevice } from '$lib/engine/gpu';
 import type { Engine } from '$lib/engine/engine';
 import type { WeightOrigin } from '$lib/model/onnx/context';
 import type { Model } from '$lib/model/types';
+import type { Preprocessing } from '$lib/model/onnx/import';
+import type { ImageSet } from '$lib/images/imageSet';
 import { JobRegistry, type Progress } from './jobs';
 import type { MicroscopeSession, RunOptions } from './view/session';
 import { GpuQueue, WAITING_PHASE } from './gpuQueue';
@@ -18,13 +20,18 @@ export interface ApiEnvironment {
   fetch?: typeof fetch;
 }
 
-/** A model ready for queries: its engine, its summary for the page and its view session. */
+/** Where a model comes from: a folder (model.json, weights.bin and its image set), or an ONNX file's bytes and the visitor's preprocessing. */
+export type ModelSource =
+  | { kind: 'folder'; url: string }
+  | { kind: 'onnx'; name: string; bytes: Uint8Array; prep: Preprocessing };
+
 /** The .onnx file an imported model came from, kept to write its circuits back as files. */
 export interface ImportedFile {
   bytes: Uint8Array;
   weightOrigins: Record<string, WeightOrigin>;
 }
 
+/** A model ready for queries: its engine, its summary for the page and its view session. */
 export interface LoadedModel {
   model: Model;
   engine: Engine;
@@ -33,6 +40,10 @@ export interface LoadedModel {
   visualizer: SessionVisualizer;
   /** Set for a model imported from an .onnx file. */
   onnx?: ImportedFile;
+  /** Where it came from, to load it again on a new device after the GPU was reset. */
+  source: ModelSource;
+  /** The image set useImageSet put in place of the model's own, to put back after a reset. */
+  imagesInUse?: ImageSet;
 }
 
 /** The mutable state of one API instance. */
@@ -43,8 +54,13 @@ export interface WorkerState {
   device: GPUDevice | null;
   adapterDescription: string;
   softwareAdapter: boolean;
+  /** Why the device was lost, in plain words; set until a model is loaded on a new device. */
   deviceLostMessage: string | null;
   loaded: LoadedModel | null;
+  /** The model that was loaded when the device was lost: the next call that needs it loads it again on a new device. */
+  lostModel: LoadedModel | null;
+  /** A device being acquired (and the lost model reloaded) after a loss, shared by the calls that wait for it. */
+  recovery: Promise<void> | null;
   /** GPU errors nobody caught (invalid shaders, pipelines...) since the last call reported them. */
   gpuErrors: string[];
   /** Engine calls run one at a time: an engine's buffers are not shared between passes. */
@@ -61,6 +77,8 @@ export function createWorkerState(env: ApiEnvironment): WorkerState {
     softwareAdapter: false,
     deviceLostMessage: null,
     loaded: null,
+    lostModel: null,
+    recovery: null,
     gpuErrors: [],
     gpuQueue: new GpuQueue(),
   };

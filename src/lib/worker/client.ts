@@ -154,6 +154,11 @@ export class MicroscopeClient {
     return this.guard(this.api.exportOnnx(kept.slice()) as Promise<OnnxExportResult>);
   }
 
+  /** For tests: loses the GPU device as a GPU reset would; the worker recovers on the next call. */
+  loseDeviceForTest(): Promise<boolean> {
+    return this.guard(this.api.loseDeviceForTest());
+  }
+
   terminate(): void {
     this.api[Comlink.releaseProxy]();
     this.worker.terminate();

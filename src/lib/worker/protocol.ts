@@ -127,6 +127,8 @@ export interface MicroscopeApi extends MicroscopeViewApi {
   useImageSet(set: ImageSet): Promise<UseImagesResult>;
   /** Cancels a running job; false if it already finished. */
   cancel(jobId: string): Promise<boolean>;
+  /** For tests: destroys the GPU device as a GPU reset would lose it (false if there is none); the next call recovers. */
+  loseDeviceForTest(): Promise<boolean>;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-// A small read-only window hook for the end-to-end tests: the kept kernels, graph sizes, and
-// where a node or an edge is on the page so a test can click it with the real pointer.
+// A small window hook for the end-to-end tests: the kept kernels, graph sizes, and where a node
+// or an edge is on the page so a test can click it with the real pointer; it reads the page, and
+// changes nothing but the GPU device it can make the worker lose (a simulated GPU reset).
 
 import type { GraphScene } from '$lib/render/scene';
 import type { MicroscopeView } from './microscopeView.svelte';
@@ -29,6 +30,8 @@ export interface MicroscopeTestHook {
   /** The prediction shown (image -1: the visitor's own), with that image's normalized input when it is the visitor's;
    *  while `classifying`, a newer image may still be on its way. */
   current(): { image: number; ranked: { index: number; probability: number }[]; input: number[] | null; classifying: boolean } | null;
+  /** Destroys the worker's GPU device as a GPU reset would; false when there is none. */
+  loseDevice(): Promise<boolean>;
 }
 
 export function installTestHook(view: MicroscopeView, scene: () => GraphScene | null): void {
@@ -68,6 +71,7 @@ export function installTestHook(view: MicroscopeView, scene: () => GraphScene | 
       return out;
     },
     current: () => currentPrediction(view),
+    loseDevice: async () => (await view.scope.worker?.loseDeviceForTest()) ?? false,
   };
   (window as unknown as { microscope: MicroscopeTestHook }).microscope = hook;
   document.body.dataset.graphReady = 'true';
