@@ -3,14 +3,16 @@
 // server on another port stands for the other origin and counts what reaches it) while the page
 // still loads a model and runs a query; the link corpus (tests/fuzz/links.mjs, 50+ hostile links)
 // and 15+ bad image files each give a clear plain-text message, with no uncaught error, no
-// dialog, no injected element and no request off the origin. Counts are printed.
+// dialog, no injected element and no request off the origin; a GPU reset in the middle of a query
+// (the test hook destroys the worker's device) is said in plain words and the next query recovers
+// with the same circuit. Counts are printed.
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { deflateSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serveBuild } from './static-server.mjs';
+import { pngFile } from './png.mjs';
 import { check, assert, finish } from './harness.mjs';
 import { pageLinks } from '../fuzz/links.mjs';
 import { XSS } from '../fuzz/payloads.mjs';
@@ -220,30 +222,7 @@ await check(`the page corpus of ${pageLinks().length} hostile links: plain-text 
 // ------------------------------------------------------------ bad images
 /** A PNG from its IHDR fields and raw (filtered) scanlines; `tamper` edits the bytes. */
 function png(width, height, raw = Buffer.alloc(height * (width + 1)), colour = 0) {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (buf) => {
-    let c = 0xffffffff;
-    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type, data) => {
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(crc(body), 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8;
-  ihdr[9] = colour;
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return pngFile(width, height, colour, raw);
 }
 
 const good = png(8, 8);
@@ -320,6 +299,32 @@ await check(`${BAD_IMAGES.length} bad image files: each a message naming the fil
     assert(heap / 2 ** 20 < HEAP_BOUND_MB, `JS heap ${(heap / 2 ** 20).toFixed(0)} MB over ${HEAP_BOUND_MB} MB`);
     console.log(`      bad images: ${clean} of ${BAD_IMAGES.length} clean; JS heap ${(heap / 2 ** 20).toFixed(0)} MB (bound ${HEAP_BOUND_MB} MB)`);
     assert(failures.length === 0, `${failures.length} files not clean:\n${failures.join('\n')}`);
+  } finally {
+    await p.context.close();
+  }
+});
+
+console.log('a lost GPU device');
+await check('a GPU reset mid-query fails that query in plain words; the next run recovers with the same circuit', async () => {
+  const p = await openPage();
+  try {
+    await p.page.goto(`${origin}/`);
+    const kept = await waitForCircuit(p.page);
+    // another query (new scores over every image), with the device lost while it runs
+    await p.page.fill('[data-testid="target-input"]', 'logit:Bag');
+    await p.page.keyboard.press('Enter');
+    await p.page.waitForSelector('[data-testid="query-progress"]', { timeout: GPU_TIMEOUT });
+    assert(await p.page.evaluate(() => window.microscope.loseDevice()), 'the worker had no device to lose');
+    const shown = await p.page.waitForSelector('[data-testid="query-error"]', { timeout: GPU_TIMEOUT });
+    const message = (await shown.textContent()).trim();
+    assert(/^The GPU was reset \(.+\): the microscope reconnects on your next action\.$/.test(message), `the page says: ${message}`);
+    // the next action: the first query again, on a new device with the model loaded again
+    await p.page.fill('[data-testid="target-input"]', 'loss');
+    await p.page.keyboard.press('Enter');
+    const again = await waitForCircuit(p.page);
+    assert(!(await p.page.$('[data-testid="query-error"]')), 'the reset message stayed');
+    assert(again.length === kept.length && again.every((e, i) => e === kept[i]), `after the reset ${again.length} kernels kept, before ${kept.length}; they differ`);
+    console.log(`      "${message}"; ${again.length} kernels kept before and after${p.errors.length ? `; console: ${p.errors.join(' | ').slice(0, 200)}` : ''}`);
   } finally {
     await p.context.close();
   }

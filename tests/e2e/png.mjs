@@ -21,16 +21,21 @@ const chunk = (type, data) => {
   return out;
 };
 
-/** width x height pixels, `channels` (1 or 3) values each, row-major, as a PNG file; `rows` of them stored (all by default). */
-export function encodePng(width, height, channels, pixels, rows = height) {
+/** A PNG file from its IHDR fields (8-bit samples, `colour` type) and raw, filtered scanlines. */
+export function pngFile(width, height, colour, raw) {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8;
-  ihdr[9] = channels === 1 ? 0 : 2;
+  ihdr[9] = colour;
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** width x height pixels, `channels` (1 or 3) values each, row-major, as a PNG file; `rows` of them stored (all by default). */
+export function encodePng(width, height, channels, pixels, rows = height) {
   const raw = Buffer.alloc(rows * (1 + width * channels));
   for (let y = 0; y < rows; y++) Buffer.from(pixels.subarray(y * width * channels, (y + 1) * width * channels)).copy(raw, y * (1 + width * channels) + 1);
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return pngFile(width, height, channels === 1 ? 0 : 2, raw);
 }
 
 /** An RGB picture whose pixel (x, y) is colour(x, y) = [r, g, b]. */
