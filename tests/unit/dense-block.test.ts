@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { buildModel } from '../helpers/build-model';
 import { buildGraph } from '../../src/lib/graph/build';
 import { relevantEdges } from '../../src/lib/circuits/relevance';
-import { MAX_LINEAR_KERNELS } from '../../src/lib/ops/linear';
+import { MAX_LINEAR_WEIGHTS } from '../../src/lib/ops/linear';
 
 const conv = { kernel: [3, 3], padding: [1, 1] };
 
@@ -25,7 +25,7 @@ function model(hidden: number) {
 
 describe('dense blocks', () => {
   it('draws a big linear layer as nodes without edges, a small one kernel by kernel', () => {
-    const big = Math.floor(MAX_LINEAR_KERNELS / 5) + 1; // fc1: big x 5 input channels > the budget
+    const big = Math.floor(MAX_LINEAR_WEIGHTS / 180) + 1; // fc1: big x 180 weights > the budget
     const m = model(big);
     expect(m.layers.find((l) => l.name === 'fc1')!.flow.kind).toBe('all');
     expect(m.layers.find((l) => l.name === 'fc2')!.flow.kind).toBe('kernels');
@@ -42,7 +42,7 @@ describe('dense blocks', () => {
   });
 
   it('a logit depends on every conv kernel through a dense block', () => {
-    const m = model(Math.floor(MAX_LINEAR_KERNELS / 5) + 1);
+    const m = model(Math.floor(MAX_LINEAR_WEIGHTS / 180) + 1);
     const g = buildGraph(m);
     const relevant = relevantEdges(m, g, { kind: 'classLogit', class: 1 });
     const conv2 = g.kernelLayers.find((k) => k.name === 'conv2')!;

@@ -9,12 +9,13 @@ import type { ConvGeometry } from './reference/conv2d';
 import { linearForward, linearBackward } from './reference/linear';
 
 /**
- * A linear layer with more kernels than this (outputs x input channels: AlexNet's 4096 x 4096)
- * is one dense block of the graph, every output reading every input, rather than millions of
- * single-weight edges that no one could look at or score one by one. Only conv kernels are
- * pruned by default (docs/saliency.md, Conventions 2), so a circuit loses nothing by it.
+ * A linear layer with more weights than this (AlexNet's 4096 x 4096) is one dense block of the
+ * graph, every output reading every input, rather than hundreds of thousands of edges that no
+ * one could look at or score one by one. Only conv kernels are pruned by default
+ * (docs/saliency.md, Conventions 2), so a circuit loses nothing by it. Counted in weights, since
+ * a layer after a flatten sees only its flat input.
  */
-export const MAX_LINEAR_KERNELS = 65_536;
+export const MAX_LINEAR_WEIGHTS = 262_144;
 
 const ONE_BY_ONE: ConvGeometry = { kernel: [1, 1], stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 };
 
@@ -30,7 +31,7 @@ export const linear: OpDescriptor = {
   requiredParams: ['weight'],
   perImageWeightGrads: true,
   channelFlow: (_attrs, [inShape], outShape) =>
-    outShape[0] * inShape[0] > MAX_LINEAR_KERNELS ? { kind: 'all' } : { kind: 'kernels', groups: 1, window: 'whole' },
+    outShape[0] * size(inShape) > MAX_LINEAR_WEIGHTS ? { kind: 'all' } : { kind: 'kernels', groups: 1, window: 'whole' },
   parseAttrs(raw) {
     rejectUnknown(raw, []);
     return {};
