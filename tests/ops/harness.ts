@@ -66,8 +66,9 @@ function poisoned(device: GPUDevice, pool: BufferPool, n: number, label: string)
   return upload(device, pool, new Float32Array(n).fill(NaN), label);
 }
 
-export async function runOpCase(device: GPUDevice, c: OpCase, seed: number): Promise<void> {
-  const where = `${c.name} (seed ${seed})`;
+/** `variant` forces one kernel family (Kernels.forcedVariant) for every pass of the case. */
+export async function runOpCase(device: GPUDevice, c: OpCase, seed: number, variant?: string): Promise<void> {
+  const where = `${c.name}${variant ? ` [${variant}]` : ''} (seed ${seed})`;
   const d = opDescriptor(c.op)!;
   const r = rng(seed);
   const attrs = d.parseAttrs(c.attrs);
@@ -89,6 +90,7 @@ export async function runOpCase(device: GPUDevice, c: OpCase, seed: number): Pro
 
   const pool = new BufferPool(device);
   const k = new Kernels(device, pool);
+  k.forcedVariant = variant ?? null;
   const ownBufs = inputs32.map((a, i) => (tensorOf(c, i) === i ? upload(device, pool, a, `in${i}`) : null));
   const inBufs = inputs32.map((_, i) => ownBufs[tensorOf(c, i)]!);
   const paramBufs = Object.fromEntries(Object.entries(params).map(([p, a]) => [p, upload(device, pool, a, p)]));

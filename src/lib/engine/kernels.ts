@@ -38,6 +38,10 @@ export class Kernels {
   /** A 16-byte zero buffer bound where an optional input is absent. */
   readonly empty: GPUBuffer;
   compiledCount = 0;
+  /** Kernel family chosen per (pass, shape class) by measurement (engine/tuning.ts); absent: the op's default. */
+  readonly variantChoices = new Map<string, string>();
+  /** One family for every pass and shape (tests and the bench compare families); null: follow the choices. */
+  forcedVariant: string | null = null;
 
   constructor(device: GPUDevice, pool: BufferPool) {
     this.device = device;
@@ -47,6 +51,11 @@ export class Kernels {
       size: 16,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
     });
+  }
+
+  /** The kernel family to use for a pass on a shape class: forced, else chosen, else `fallback`. */
+  variantFor(key: string, fallback: string): string {
+    return this.forcedVariant ?? this.variantChoices.get(key) ?? fallback;
   }
 
   get maxWorkgroupsPerDim(): number {

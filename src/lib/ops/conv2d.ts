@@ -1,12 +1,46 @@
 // conv2d: NCHW convolution with stride, padding (asymmetric with padEnd, as ONNX pads), dilation
-// and groups (torch.nn.Conv2d). GPU: shaders/conv2d/{forward,backward_input,backward_weight}.wgsl;
-// bias gradient via common/channel_sum. Also the engine of `linear` (a 1x1 conv on a 1x1 map).
+// and groups (torch.nn.Conv2d). GPU: two kernel families per pass, register-blocked
+// (shaders/conv2d/{forward,backward_input,backward_weight}.wgsl) and workgroup-tiled (*_tiled.wgsl),
+// picked per adapter and shape class by engine/tuning.ts; bias gradient via common/channel_sum.
+// Also the engine of `linear` (a 1x1 conv on a 1x1 map).
 
 import type { OpDescriptor, GpuLayerBuffers, GpuBackwardBuffers, GpuWeightGradBuffers } from './types';
 import type { Kernels, Dispatch } from '../engine/kernels';
 import { int, pair, padEndAttr, rejectUnknown, windowOutLen, shapeStr } from './attrs';
 import { chw } from './grid';
 import { conv2dForward, conv2dBackward, type ConvGeometry } from './reference/conv2d';
+
+/** The kernel families of every conv pass: register blocks only, or workgroup-memory tiles. */
+export const CONV_VARIANTS = ['blocked', 'tiled'] as const;
+export type ConvVariant = (typeof CONV_VARIANTS)[number];
+export type ConvPass = 'forward' | 'backwardInput' | 'backwardWeight';
+/** The family used when no measurement has chosen one (best on software adapters). */
+export const DEFAULT_CONV_VARIANT: ConvVariant = 'blocked';
+/** Output tile edge of the tiled family (shaders/conv2d/*_tiled.wgsl: 32 x 32 per 64 invocations). */
+const TILE = 32;
+
+const SHADER: Record<ConvPass, string> = {
+  forward: 'conv2d/forward',
+  backwardInput: 'conv2d/backward_input',
+  backwardWeight: 'conv2d/backward_weight',
+};
+
+/**
+ * The shape class a choice of family is kept for: the pass, the layer's geometry and the batch
+ * rounded up to a power of two (timings barely move within it).
+ */
+export function convShapeClass(pass: ConvPass, batch: number, inShape: number[], outShape: number[], g: ConvGeometry): string {
+  const [C, H, W] = chw(inShape);
+  const [O, OH, OW] = chw(outShape);
+  const b = 2 ** Math.ceil(Math.log2(Math.max(1, batch)));
+  return `conv2d.${pass}:${C}x${H}x${W}>${O}x${OH}x${OW}:k${g.kernel}:s${g.stride}:p${g.padding}:d${g.dilation}:g${g.groups}:b${b}`;
+}
+
+function variantOf(k: Kernels, pass: ConvPass, batch: number, inShape: number[], outShape: number[], g: ConvGeometry): ConvVariant {
+  return k.variantFor(convShapeClass(pass, batch, inShape, outShape, g), DEFAULT_CONV_VARIANT) as ConvVariant;
+}
+
+const shaderOf = (pass: ConvPass, v: ConvVariant): string => (v === 'tiled' ? `${SHADER[pass]}_tiled` : SHADER[pass]);
 
 export function convGeometry(attrs: Record<string, unknown>): ConvGeometry {
   return attrs as unknown as ConvGeometry;
@@ -23,57 +57,75 @@ function convUniforms(batch: number, inShape: number[], outShape: number[], g: C
   ];
 }
 
-export function convForwardDispatch(k: Kernels, b: GpuLayerBuffers, g: ConvGeometry, label: string): Dispatch {
+export function convForwardDispatch(
+  k: Kernels, b: GpuLayerBuffers, g: ConvGeometry, label: string,
+  variant = variantOf(k, 'forward', b.batch, b.inputShapes[0], b.outShape, g),
+): Dispatch {
   const [, OH, OW] = chw(b.outShape);
   const [O] = chw(b.outShape);
   const [C] = chw(b.inputShapes[0]);
   const positions = b.batch * OH * OW;
   const coutG = O / g.groups;
   const bias = b.params.bias;
+  const tiled = variant === 'tiled';
   return k.dispatch({
     label: `${label}.forward`,
-    shader: 'conv2d/forward',
+    shader: shaderOf('forward', variant),
     uniforms: [...convUniforms(b.batch, b.inputShapes[0], b.outShape, g), bias ? 1 : 0],
     buffers: [b.inputs[0], b.params.weight, bias ?? k.empty, b.output],
-    threads: [Math.ceil(positions / 4), g.groups * Math.ceil(coutG / 4)],
+    threads: tiled
+      ? [Math.ceil(positions / TILE) * 64, g.groups * Math.ceil(coutG / TILE)]
+      : [Math.ceil(positions / 4), g.groups * Math.ceil(coutG / 4)],
     flops: 2 * positions * O * (C / g.groups) * g.kernel[0] * g.kernel[1],
   });
 }
 
-export function convBackwardDispatch(k: Kernels, b: GpuBackwardBuffers, g: ConvGeometry, label: string): Dispatch[] {
+export function convBackwardDispatch(
+  k: Kernels, b: GpuBackwardBuffers, g: ConvGeometry, label: string,
+  variant = variantOf(k, 'backwardInput', b.batch, b.inputShapes[0], b.outShape, g),
+): Dispatch[] {
   const dx = b.gradInputs[0];
   if (!dx) return [];
   const [C, H, W] = chw(b.inputShapes[0]);
   const [O, OH, OW] = chw(b.outShape);
   const cinG = C / g.groups;
+  const tiled = variant === 'tiled';
   return [
     k.dispatch({
       label: `${label}.backwardInput`,
-      shader: 'conv2d/backward_input',
-      defines: { STRIDED: g.stride[0] > 1 || g.stride[1] > 1 },
+      shader: shaderOf('backwardInput', variant),
+      defines: tiled ? {} : { STRIDED: g.stride[0] > 1 || g.stride[1] > 1 },
       uniforms: [...convUniforms(b.batch, b.inputShapes[0], b.outShape, g), b.accumulate[0] ? 1 : 0],
       buffers: [b.gradOutput, b.params.weight, dx],
-      threads: [Math.ceil((b.batch * H * W) / 4), g.groups * Math.ceil(cinG / 4)],
+      threads: tiled
+        ? [Math.ceil((b.batch * H * W) / TILE) * 64, g.groups * Math.ceil(cinG / TILE)]
+        : [Math.ceil((b.batch * H * W) / 4), g.groups * Math.ceil(cinG / 4)],
       flops: 2 * b.batch * OH * OW * O * cinG * g.kernel[0] * g.kernel[1],
     }),
   ];
 }
 
-/** How many slices of the batch a summed kernel gradient is split into (parallelism). */
-function weightGradSlices(k: Kernels, batch: number, tiles: number): number {
-  const wanted = Math.ceil(16384 / Math.max(1, tiles));
+/** How many slices of the batch a summed kernel gradient is split into (parallelism: about `invocations` in all). */
+function weightGradSlices(k: Kernels, batch: number, tiles: number, invocations: number): number {
+  const wanted = Math.ceil(invocations / Math.max(1, tiles));
   return Math.max(1, Math.min(batch, wanted, k.maxWorkgroupsPerDim));
 }
 
-export function convWeightGradDispatch(k: Kernels, b: GpuWeightGradBuffers, g: ConvGeometry, label: string): Dispatch[] {
+export function convWeightGradDispatch(
+  k: Kernels, b: GpuWeightGradBuffers, g: ConvGeometry, label: string,
+  variant = variantOf(k, 'backwardWeight', b.batch, b.inputShapes[0], b.outShape, g),
+): Dispatch[] {
   const [C] = chw(b.inputShapes[0]);
   const [O, OH, OW] = chw(b.outShape);
   const cinG = C / g.groups;
   const coutG = O / g.groups;
   const kLen = cinG * g.kernel[0] * g.kernel[1];
-  const tilesX = Math.ceil(kLen / 4);
-  const tilesY = g.groups * Math.ceil(coutG / 4);
-  const slices = b.perImage ? b.batch : weightGradSlices(k, b.batch, tilesX * tilesY);
+  const tiled = variant === 'tiled';
+  const edge = tiled ? TILE : 4;
+  const tilesX = Math.ceil(kLen / edge);
+  const tilesY = g.groups * Math.ceil(coutG / edge);
+  // Register blocks: about 16k invocations in all; tiles: about 1k workgroups of 64.
+  const slices = b.perImage ? b.batch : weightGradSlices(k, b.batch, tilesX * tilesY, tiled ? 1024 : 16384);
   const imagesPerSlice = Math.ceil(b.batch / slices);
   const nSlices = Math.ceil(b.batch / imagesPerSlice);
   const weightLen = O * kLen;
@@ -82,10 +134,10 @@ export function convWeightGradDispatch(k: Kernels, b: GpuWeightGradBuffers, g: C
   const out: Dispatch[] = [
     k.dispatch({
       label: `${label}.backwardWeight`,
-      shader: 'conv2d/backward_weight',
+      shader: shaderOf('backwardWeight', variant),
       uniforms: [...convUniforms(b.batch, b.inputShapes[0], b.outShape, g), imagesPerSlice],
       buffers: [b.gradOutput, b.inputs[0], target],
-      threads: [tilesX, tilesY, nSlices],
+      threads: [tiled ? tilesX * 64 : tilesX, tilesY, nSlices],
       flops: 2 * b.batch * OH * OW * O * kLen,
     }),
   ];
