@@ -8,6 +8,8 @@ import { BufferPool } from './bufferPool';
 import { Kernels, type Dispatch } from './kernels';
 import { Plan, type WeightGradMode } from './plan';
 import { targetLayer, type Target } from './targets';
+import { adapterKey, type TuningOptions } from './tuning';
+import { tuneConvShape, modelConvShapes } from './tuningConv';
 
 export interface EngineOptions {
   /** Upper bound on images per batch (the adapter's limits may lower it). */
@@ -62,6 +64,17 @@ export class Engine {
 
   static create(device: GPUDevice, model: Model, options: EngineOptions = {}): Engine {
     return new Engine(device, model, options);
+  }
+
+  /**
+   * Chooses each conv and linear layer's kernel family for this adapter by measurement at
+   * `batch` images (default: the largest batch), or takes the stored choice. Call it before the
+   * first batch: plans already built keep the families they were built with.
+   */
+  async tune(opts: Omit<TuningOptions, 'adapterKey'> & { adapterKey?: string; batch?: number }): Promise<void> {
+    const info = (this.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+    const options = { ...opts, adapterKey: opts.adapterKey ?? adapterKey(info) };
+    for (const shape of modelConvShapes(this.model, opts.batch ?? this.maxBatch)) await tuneConvShape(this.kernels, shape, options);
   }
 
   /** Largest batch whose buffers fit the budget and whose biggest buffer fits the adapter. */

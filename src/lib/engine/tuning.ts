@@ -1,0 +1,94 @@
+// Chooses a kernel family by measurement: each candidate is first checked against a CPU
+// reference, the ones that pass are timed for a few milliseconds on the actual shapes, and the
+// fastest is kept per adapter and shape class in a small store (memory, IndexedDB, a JSON file).
+
+/** Where choices outlive the engine: key -> family name. */
+export interface ChoiceStore {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+}
+
+/** A store that lives as long as the object (tests; pages without IndexedDB). */
+export class MemoryChoiceStore implements ChoiceStore {
+  readonly entries = new Map<string, string>();
+  async get(key: string): Promise<string | undefined> {
+    return this.entries.get(key);
+  }
+  async set(key: string, value: string): Promise<void> {
+    this.entries.set(key, value);
+  }
+}
+
+/** One kernel family on one shape: `run` does the work once and resolves when the GPU is done. */
+export interface TuningCandidate {
+  name: string;
+  /** True when the result agrees with the CPU reference (also compiles and warms up). */
+  check(): Promise<boolean>;
+  run(): Promise<void>;
+}
+
+export interface TuningOptions {
+  store: ChoiceStore;
+  /** Names the adapter (adapterKey); a choice is never reused on another adapter. */
+  adapterKey: string;
+  /** Milliseconds now (performance.now by default; tests pass a fake clock). */
+  clock?: () => number;
+  /** Time spent timing one candidate before its best run counts (default 20 ms). */
+  budgetMs?: number;
+  /** Runs per candidate at most (default 20) and at least (default 2). */
+  maxRuns?: number;
+  minRuns?: number;
+}
+
+export interface TuningResult {
+  /** The family to use, or null when none passed its check (the caller keeps its default). */
+  choice: string | null;
+  /** True when the choice came from the store, untimed. */
+  cached: boolean;
+  /** Best run of each timed candidate, in ms (absent: failed its check, or cached). */
+  ms: Record<string, number>;
+  failed: string[];
+}
+
+/** The adapter's identity as WebGPU reports it (GPUAdapterInfo). */
+export function adapterKey(info: { vendor?: string; architecture?: string; device?: string; description?: string } | undefined): string {
+  const parts = [info?.vendor, info?.architecture, info?.device, info?.description].map((s) => (s ?? '').trim());
+  return parts.some((s) => s) ? parts.join('/') : 'unknown-adapter';
+}
+
+/** The fastest of a candidate's runs within the budget. */
+async function bestRun(c: TuningCandidate, clock: () => number, budgetMs: number, minRuns: number, maxRuns: number): Promise<number> {
+  const started = clock();
+  let best = Infinity;
+  for (let i = 0; i < maxRuns; i++) {
+    const t0 = clock();
+    await c.run();
+    best = Math.min(best, clock() - t0);
+    if (i + 1 >= minRuns && clock() - started >= budgetMs) break;
+  }
+  return best;
+}
+
+/**
+ * The family for `shapeClass` on this adapter: the stored choice when there is one (and it is
+ * still a candidate), else the fastest candidate that passes its check, which is then stored.
+ */
+export async function chooseVariant(shapeClass: string, candidates: TuningCandidate[], opts: TuningOptions): Promise<TuningResult> {
+  const key = `${opts.adapterKey}|${shapeClass}`;
+  const stored = await opts.store.get(key);
+  if (stored !== undefined && candidates.some((c) => c.name === stored)) return { choice: stored, cached: true, ms: {}, failed: [] };
+  const clock = opts.clock ?? (() => performance.now());
+  const ms: Record<string, number> = {};
+  const failed: string[] = [];
+  for (const c of candidates) {
+    if (!(await c.check())) {
+      failed.push(c.name);
+      continue;
+    }
+    ms[c.name] = await bestRun(c, clock, opts.budgetMs ?? 20, Math.max(1, opts.minRuns ?? 2), Math.max(1, opts.maxRuns ?? 20));
+  }
+  const timed = Object.entries(ms).sort((a, b) => a[1] - b[1]);
+  const choice = timed.length ? timed[0][0] : null;
+  if (choice !== null) await opts.store.set(key, choice);
+  return { choice, cached: false, ms, failed };
+}

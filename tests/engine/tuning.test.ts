@@ -1,0 +1,138 @@
+// The kernel-family tuner: with a fake clock it picks the fastest candidate that passes its
+// check, never a faster one that fails, stores the choice per adapter and reuses it untimed;
+// on the test adapter it tunes real conv shapes, whose sampled CPU oracle matches the reference.
+import { describe, expect, it } from 'vitest';
+import { chooseVariant, adapterKey, MemoryChoiceStore, type TuningCandidate } from '../../src/lib/engine/tuning';
+import { tuneConvShape, convEntry, modelConvShapes, type ConvShape } from '../../src/lib/engine/tuningConv';
+import { conv2dForward, conv2dBackward } from '../../src/lib/ops/reference/conv2d';
+import { CONV_VARIANTS, convShapeClass } from '../../src/lib/ops/conv2d';
+import { Kernels } from '../../src/lib/engine/kernels';
+import { BufferPool } from '../../src/lib/engine/bufferPool';
+import { testDevice } from '../helpers/gpu';
+import { freshSeed, rng, randomArray } from '../helpers/random';
+import { buildModel } from '../helpers/build-model';
+
+/** A clock that only moves when a fake candidate runs, by that candidate's cost. */
+function fakeCandidates(spec: Record<string, { ms: number; passes: boolean }>) {
+  let now = 0;
+  const runs: Record<string, number> = {};
+  const candidates: TuningCandidate[] = Object.entries(spec).map(([name, s]) => ({
+    name,
+    check: async () => s.passes,
+    run: async () => {
+      runs[name] = (runs[name] ?? 0) + 1;
+      now += s.ms;
+    },
+  }));
+  return { candidates, runs, clock: () => now };
+}
+
+describe('chooseVariant with a fake clock', () => {
+  it('picks the fastest candidate that passes its check', async () => {
+    const store = new MemoryChoiceStore();
+    const f = fakeCandidates({ blocked: { ms: 5, passes: true }, tiled: { ms: 2, passes: true }, slow: { ms: 9, passes: true } });
+    const r = await chooseVariant('conv:a', f.candidates, { store, adapterKey: 'gpu-A', clock: f.clock, budgetMs: 10 });
+    expect(r.choice).toBe('tiled');
+    expect(r.cached).toBe(false);
+    expect(r.ms).toEqual({ blocked: 5, tiled: 2, slow: 9 });
+    expect(store.entries.get('gpu-A|conv:a')).toBe('tiled');
+    expect(f.runs.tiled).toBeGreaterThanOrEqual(2);
+  });
+
+  it('never picks a faster candidate that fails its check', async () => {
+    const store = new MemoryChoiceStore();
+    const f = fakeCandidates({ blocked: { ms: 5, passes: true }, tiled: { ms: 1, passes: false } });
+    const r = await chooseVariant('conv:a', f.candidates, { store, adapterKey: 'gpu-A', clock: f.clock });
+    expect(r.choice).toBe('blocked');
+    expect(r.failed).toEqual(['tiled']);
+    expect(f.runs.tiled).toBeUndefined();
+  });
+
+  it('reuses the stored choice for the same adapter without timing, and times again on another adapter', async () => {
+    const store = new MemoryChoiceStore();
+    const first = fakeCandidates({ blocked: { ms: 3, passes: true }, tiled: { ms: 4, passes: true } });
+    expect((await chooseVariant('conv:b', first.candidates, { store, adapterKey: 'gpu-A', clock: first.clock })).choice).toBe('blocked');
+
+    const again = fakeCandidates({ blocked: { ms: 3, passes: true }, tiled: { ms: 1, passes: true } });
+    const reused = await chooseVariant('conv:b', again.candidates, { store, adapterKey: 'gpu-A', clock: again.clock });
+    expect(reused).toMatchObject({ choice: 'blocked', cached: true });
+    expect(again.runs).toEqual({});
+
+    const other = await chooseVariant('conv:b', again.candidates, { store, adapterKey: 'gpu-B', clock: again.clock });
+    expect(other).toMatchObject({ choice: 'tiled', cached: false });
+    expect(again.runs.tiled).toBeGreaterThan(0);
+    expect(store.entries.get('gpu-B|conv:b')).toBe('tiled');
+    expect(store.entries.get('gpu-A|conv:b')).toBe('blocked');
+  });
+
+  it('stores nothing when no candidate passes', async () => {
+    const store = new MemoryChoiceStore();
+    const f = fakeCandidates({ blocked: { ms: 3, passes: false }, tiled: { ms: 4, passes: false } });
+    const r = await chooseVariant('conv:c', f.candidates, { store, adapterKey: 'gpu-A', clock: f.clock });
+    expect(r.choice).toBeNull();
+    expect(store.entries.size).toBe(0);
+  });
+
+  it('names an adapter by vendor, architecture, device and description', () => {
+    expect(adapterKey({ vendor: 'nvidia', architecture: 'hopper', device: '', description: 'H200' })).toBe('nvidia/hopper//H200');
+    expect(adapterKey(undefined)).toBe('unknown-adapter');
+  });
+});
+
+const SHAPES: ConvShape[] = [
+  { batch: 2, inShape: [6, 9, 11], outShape: [4, 5, 6], g: { kernel: [3, 3], stride: [2, 2], padding: [1, 1], padEnd: [1, 2], dilation: [1, 1], groups: 2 } },
+  { batch: 3, inShape: [5, 8, 7], outShape: [7, 4, 3], g: { kernel: [3, 2], stride: [1, 2], padding: [0, 0], dilation: [2, 1], groups: 1 } },
+];
+
+describe('conv tuning on the test adapter', () => {
+  it("the tuner's sampled oracle matches the CPU reference on every entry", () => {
+    const r = rng(freshSeed());
+    for (const s of SHAPES) {
+      const [C, H, W] = s.inShape, [O, OH, OW] = s.outShape;
+      const x = randomArray(s.batch * C * H * W, r), w = randomArray(O * (C / s.g.groups) * s.g.kernel[0] * s.g.kernel[1], r);
+      const dy = randomArray(s.batch * O * OH * OW, r);
+      const p = { ...s, x, w, dy };
+      const xT = { batch: s.batch, shape: s.inShape, data: Float64Array.from(x) };
+      const y = conv2dForward(xT, w, undefined, s.outShape, s.g);
+      const g = conv2dBackward(xT, w, false, { batch: s.batch, shape: s.outShape, data: Float64Array.from(dy) }, s.g);
+      const entries = (pass: 'forward' | 'backwardInput' | 'backwardWeight', n: number) => Array.from({ length: n }, (_, i) => convEntry(p, pass, i).value);
+      for (const [pass, ref] of [['forward', y.data], ['backwardInput', g.dx.data], ['backwardWeight', g.dw]] as const) {
+        const got = entries(pass, ref.length);
+        ref.forEach((v, i) => expect(Math.abs(got[i] - v)).toBeLessThan(1e-9 * (1 + Math.abs(v))));
+      }
+    }
+  });
+
+  it('chooses a family per pass that passes the check, records it, and reuses it untimed', async () => {
+    const device = await testDevice();
+    const pool = new BufferPool(device);
+    const k = new Kernels(device, pool);
+    const store = new MemoryChoiceStore();
+    for (const s of SHAPES) {
+      const results = await tuneConvShape(k, s, { store, adapterKey: 'test-adapter', budgetMs: 2 });
+      for (const [pass, r] of Object.entries(results)) {
+        expect(r.failed).toEqual([]);
+        expect(Object.keys(r.ms).sort()).toEqual([...CONV_VARIANTS].sort());
+        expect(r.choice).toBe(Object.entries(r.ms).sort((a, b) => a[1] - b[1])[0][0]);
+        expect(k.variantChoices.get(convShapeClass(pass as 'forward', s.batch, s.inShape, s.outShape, s.g))).toBe(r.choice);
+      }
+      const again = await tuneConvShape(k, s, { store, adapterKey: 'test-adapter' });
+      for (const r of Object.values(again)) expect(r.cached).toBe(true);
+    }
+    expect(pool.inUseBytes).toBe(0);
+  });
+
+  it("lists a model's conv and linear shapes once per shape class", () => {
+    const model = buildModel('m', { channels: 3, height: 8, width: 8 }, [
+      { name: 'c1', op: 'conv2d', attrs: { kernel: [3, 3], padding: [1, 1] }, params: { weight: [4, 3, 3, 3] } },
+      { name: 'c2', op: 'conv2d', attrs: { kernel: [3, 3], padding: [1, 1] }, params: { weight: [4, 4, 3, 3] } },
+      { name: 'c3', op: 'conv2d', attrs: { kernel: [3, 3], padding: [1, 1] }, params: { weight: [4, 4, 3, 3] } },
+      { name: 'flat', op: 'flatten' },
+      { name: 'fc', op: 'linear', params: { weight: [5, 256], bias: [5] } },
+    ], 5);
+    const shapes = modelConvShapes(model, 4);
+    expect(shapes.map((s) => [s.inShape, s.outShape])).toEqual([
+      [[3, 8, 8], [4, 8, 8]], [[4, 8, 8], [4, 8, 8]], [[256, 1, 1], [5, 1, 1]],
+    ]);
+  });
+});
