@@ -136,3 +136,19 @@ describe('conv tuning on the test adapter', () => {
     ]);
   });
 });
+
+describe('FileChoiceStore', () => {
+  it('keeps choices in a JSON file that a new store reads back', async () => {
+    const { mkdtemp, readFile, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { FileChoiceStore } = await import('../../src/lib/engine/tuningFileStore');
+    const path = join(await mkdtemp(join(tmpdir(), 'choices-')), 'sub', 'kernel-choices.json');
+    expect(await new FileChoiceStore(path).get('a|x')).toBeUndefined();
+    await new FileChoiceStore(path).set('a|x', 'tiled');
+    expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({ 'a|x': 'tiled' });
+    expect(await new FileChoiceStore(path).get('a|x')).toBe('tiled');
+    await writeFile(path, '[not json');
+    expect(await new FileChoiceStore(path).get('a|x')).toBeUndefined();
+  });
+});

@@ -16,6 +16,7 @@ import { MicroscopeSession } from './view/session';
 import { SessionVisualizer } from './view/visualization';
 import { fetchWithProgress } from './progressFetch';
 import { modelLoadFailure } from './loadFailure';
+import { kernelChoiceStore } from './kernelChoices';
 import { errorMessage, exclusive, progressFn, releaseCallback, takeGpuErrors, type ImportedFile, type LoadedModel, type ModelSource, type WorkerState } from './apiState';
 import type { InitResult, LoadFailure, LoadResult, MicroscopeApi, ModelSummary } from './protocol';
 
@@ -208,15 +209,31 @@ function importModel(source: Extract<ModelSource, { kind: 'onnx' }>, job: Job): 
   }
 }
 
+const kernelChoices = kernelChoiceStore();
+
+/**
+ * Times the conv kernel families on this GPU (once per adapter and layer shape; later loads
+ * read the stored choice). Software adapters keep the register-blocked default, best there;
+ * a failed tuning keeps it too.
+ */
+async function tuneKernels(state: WorkerState, engine: Engine): Promise<void> {
+  if (state.softwareAdapter) return;
+  await engine.tune({ store: kernelChoices, adapterKey: state.adapterDescription || undefined }).catch(() => undefined);
+}
+
 /**
  * One forward pass on a blank image compiles every pipeline now, so that the first timing
- * the page shows is a forward pass, not shader compilation. Returns its time in ms.
+ * the page shows is a forward pass, not shader compilation. Returns its time in ms
+ * (with the kernel tuning before it).
  */
 async function warmUp(state: WorkerState, engine: Engine, model: Model): Promise<number | LoadFailure> {
   const t1 = performance.now();
   const { channels, height, width } = model.input;
   try {
-    await exclusive(state, () => engine.logits(new Float32Array(channels * height * width), 1));
+    await exclusive(state, async () => {
+      await tuneKernels(state, engine);
+      return engine.logits(new Float32Array(channels * height * width), 1);
+    });
   } catch (err) {
     engine.destroy();
     return engineFailure(err);
