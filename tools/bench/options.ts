@@ -2,6 +2,8 @@
 // variables (BENCH_RUNS=3, ...); flags win over the environment, which wins over defaults.
 
 import type { BenchOptions } from './types';
+import type { ConvSectionOptions } from './sections/conv';
+import { CONV_VARIANTS } from '../../src/lib/ops/conv2d';
 
 const HELP = `npm run bench -- [options]    (or BENCH_<NAME>=value in the environment)
   --quick              CI speed: matmul 256 (2 variants), conv vgg and conv3, one timed run each
@@ -9,6 +11,8 @@ const HELP = `npm run bench -- [options]    (or BENCH_<NAME>=value in the enviro
                        run takes over 1.5 s; quick 1)
   --matmul=512,1024    square matmul sizes; variants are searched on the first
   --layers=a,b         conv layers: conv2, conv3, conv4, vgg (default all; quick: vgg,conv3)
+  --conv-variants=a,b  conv kernel families to measure: blocked, tiled (default both)
+  --kernel-choices=PATH  the tuner's stored choices per adapter (default bench-results/kernel-choices.json)
   --batch=N            fixed conv batch (default: grow each layer's batch until a run takes min-ms)
   --min-ms=N           shortest run worth timing when the batch is automatic (default 200; quick 60)
   --samples=N          entries checked against the CPU per result (default 256)
@@ -31,7 +35,7 @@ function positiveInt(name: string, s: string): number {
   return v;
 }
 
-export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, sectionNames: string[], layerNames: string[]): BenchOptions {
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, sectionNames: string[], layerNames: string[]): BenchOptions & ConvSectionOptions {
   const raw = new Map<string, string>();
   for (const [k, v] of Object.entries(env)) {
     if (k.startsWith('BENCH_') && v !== undefined) raw.set(k.slice(6).toLowerCase().replace(/_/g, '-'), v);
@@ -45,12 +49,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, sectionName
     if (!m) throw new Error(`unknown argument "${arg}"\n${HELP}`);
     raw.set(m[1], m[2] ?? 'true');
   }
-  const known = ['quick', 'runs', 'matmul', 'layers', 'batch', 'min-ms', 'samples', 'sections', 'out', 'wall-clock', 'query-images', 'graph-sizes', 'graph-frames', 'no-graph'];
+  const known = ['quick', 'runs', 'matmul', 'layers', 'batch', 'min-ms', 'samples', 'sections', 'out', 'wall-clock', 'query-images', 'graph-sizes', 'graph-frames', 'no-graph', 'conv-variants', 'kernel-choices'];
   for (const k of raw.keys()) if (!known.includes(k)) throw new Error(`unknown option "${k}"\n${HELP}`);
 
   const flag = (k: string) => raw.has(k) && !['0', 'false', 'no', ''].includes(raw.get(k)!.toLowerCase());
   const quick = flag('quick');
-  const options: BenchOptions = {
+  const options: BenchOptions & ConvSectionOptions = {
     quick,
     runs: raw.has('runs') ? positiveInt('runs', raw.get('runs')!) : quick ? 1 : 5,
     matmulSizes: raw.has('matmul') ? list(raw.get('matmul')!).map((s) => positiveInt('matmul', s)) : quick ? [256] : [512, 1024],
@@ -64,7 +68,10 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, sectionName
     queryImages: raw.has('query-images') ? positiveInt('query-images', raw.get('query-images')!) : quick ? 40 : 1000,
     graphSizes: raw.has('graph-sizes') ? list(raw.get('graph-sizes')!).map((s) => positiveInt('graph-sizes', s)) : quick ? [10000] : [10000, 50000, 250000],
     graphFrames: raw.has('graph-frames') ? positiveInt('graph-frames', raw.get('graph-frames')!) : quick ? 10 : 30,
+    convVariants: raw.has('conv-variants') ? list(raw.get('conv-variants')!) : undefined,
+    kernelChoices: raw.get('kernel-choices'),
   };
+  for (const v of options.convVariants ?? []) if (!(CONV_VARIANTS as readonly string[]).includes(v)) throw new Error(`unknown conv variant "${v}" (have: ${CONV_VARIANTS.join(', ')})`);
   if (flag('no-graph')) options.sections = options.sections.filter((s) => s !== 'graph');
   if (options.sections.includes('graph') && (options.graphSizes.length === 0 || options.graphSizes.some((n) => n < 1)))
     throw new Error('--graph-sizes needs positive edge counts, e.g. --graph-sizes=10000,50000');

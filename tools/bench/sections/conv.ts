@@ -1,12 +1,15 @@
 // Conv2d section: the engine's own dispatches (convForwardDispatch, convBackwardDispatch,
-// convWeightGradDispatch) on AlexNet- and Fashion-MNIST-VGG-shaped layers, in GFLOP/s,
-// each result checked against the CPU on a sample of entries.
+// convWeightGradDispatch) on AlexNet- and Fashion-MNIST-VGG-shaped layers, in GFLOP/s, once per
+// kernel family, each result checked against the CPU on a sample of entries. The engine's tuner
+// picks a family per pass on this adapter; its pick carries the plain layer name.
 
 import type { BenchContext, BenchRow, BenchSection } from '../types';
 import type { Dispatch } from '../../../src/lib/engine/kernels';
 import type { ConvGeometry } from '../../../src/lib/ops/reference/conv2d';
 import type { GpuBackwardBuffers, GpuLayerBuffers, GpuWeightGradBuffers } from '../../../src/lib/ops/types';
-import { convForwardDispatch, convBackwardDispatch, convWeightGradDispatch } from '../../../src/lib/ops/conv2d';
+import { convForwardDispatch, convBackwardDispatch, convWeightGradDispatch, CONV_VARIANTS, DEFAULT_CONV_VARIANT, type ConvPass, type ConvVariant } from '../../../src/lib/ops/conv2d';
+import { tuneConvShape } from '../../../src/lib/engine/tuningConv';
+import { FileChoiceStore } from '../../../src/lib/engine/tuningFileStore';
 import { randomArray, upload, fillNaN, readBack, rng } from '../buffers';
 import { checkSampled, sampleIndices, type SampledValue } from '../check';
 import { forwardAt, gradInputAt, gradWeightAt, selfTest, type ConvProblem } from './convOracle';
@@ -27,6 +30,15 @@ export const CONV_LAYERS: ConvLayer[] = [
   { name: 'conv4', origin: 'AlexNet conv4', C: 384, O: 256, H: 13, W: 13, k: 3, pad: 1, stride: 1, batch: 1 },
   { name: 'vgg', origin: 'Fashion-MNIST VGG conv 32->64', C: 32, O: 64, H: 14, W: 14, k: 3, pad: 1, stride: 1, batch: 8 },
 ];
+
+/** The conv section's own options (options.ts): which kernel families, where the tuner's choices live. */
+export interface ConvSectionOptions {
+  convVariants?: string[];
+  kernelChoices?: string;
+}
+
+/** The tuner's name of each bench pass. */
+const TUNED_PASS: Record<string, ConvPass> = { forward: 'forward', 'backward-input': 'backwardInput', 'backward-weight': 'backwardWeight' };
 
 /** Largest batch the auto batch may reach. */
 const MAX_BATCH = 512;
@@ -52,7 +64,7 @@ class LayerSetup {
   private readonly ctx: BenchContext;
   private readonly owned: GPUBuffer[];
 
-  constructor(ctx: BenchContext, l: ConvLayer, batch: number, seed: number) {
+  constructor(ctx: BenchContext, l: ConvLayer, batch: number, seed: number, variant: ConvVariant = DEFAULT_CONV_VARIANT) {
     this.ctx = ctx;
     const { device, kernels: k, pool } = ctx;
     const g = geometry(l);
@@ -86,9 +98,9 @@ class LayerSetup {
     const back: GpuBackwardBuffers = { ...layer, gradOutput: this.dy, gradInputs: [this.dx], accumulate: [false] };
     const wgrad: GpuWeightGradBuffers = { ...layer, gradOutput: this.dy, gradParams: { weight: this.dw }, perImage: false };
     this.passes = [
-      { pass: 'forward', dispatches: [convForwardDispatch(k, layer, g, name)], out: this.y, outLen: yLen, at: forwardAt },
-      { pass: 'backward-input', dispatches: convBackwardDispatch(k, back, g, name), out: this.dx, outLen: xLen, at: gradInputAt },
-      { pass: 'backward-weight', dispatches: convWeightGradDispatch(k, wgrad, g, name), out: this.dw, outLen: wLen, at: gradWeightAt },
+      { pass: 'forward', dispatches: [convForwardDispatch(k, layer, g, name, variant)], out: this.y, outLen: yLen, at: forwardAt },
+      { pass: 'backward-input', dispatches: convBackwardDispatch(k, back, g, name, variant), out: this.dx, outLen: xLen, at: gradInputAt },
+      { pass: 'backward-weight', dispatches: convWeightGradDispatch(k, wgrad, g, name, variant), out: this.dw, outLen: wLen, at: gradWeightAt },
     ];
     this.owned = [this.x, this.w, this.bias, this.y, this.dy, this.dx, this.dw, ...k.takeOwned()];
   }
@@ -117,44 +129,67 @@ async function setupLayer(ctx: BenchContext, l: ConvLayer, seed: number): Promis
   }
 }
 
+/** The engine's tuner on this layer at the bench batch: its pick per pass (stored in the choices file). */
+async function tunedFamilies(ctx: BenchContext, l: ConvLayer, batch: number, store: FileChoiceStore): Promise<Record<ConvPass, string>> {
+  const OH = outLen(l.H, l), OW = outLen(l.W, l);
+  const shape = { batch, inShape: [l.C, l.H, l.W] as [number, number, number], outShape: [l.O, OH, OW] as [number, number, number], g: geometry(l) };
+  const results = await tuneConvShape(ctx.kernels, shape, { store, adapterKey: ctx.adapterDescription });
+  const picks = {} as Record<ConvPass, string>;
+  for (const [pass, r] of Object.entries(results) as [ConvPass, (typeof results)[ConvPass]][]) {
+    picks[pass] = r.choice ?? DEFAULT_CONV_VARIANT;
+    const how = r.cached ? 'stored choice' : Object.entries(r.ms).map(([v, ms]) => `${v} ${ms.toFixed(1)} ms`).join(', ') + (r.failed.length ? `; failed check: ${r.failed.join(', ')}` : '');
+    ctx.log(`  ${l.name} tuner: ${pass} -> ${picks[pass]} (${how})`);
+  }
+  return picks;
+}
+
+/** One family's three passes on a prepared layer: timed, checked, as rows. */
+async function measureFamily(ctx: BenchContext, l: ConvLayer, s: LayerSetup, seed: number, variant: string, picks: Record<ConvPass, string>, warmupMs?: number): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const [pi, p] of s.passes.entries()) {
+    const chosen = picks[TUNED_PASS[p.pass]] === variant;
+    const name = chosen ? l.name : `${l.name} [${variant}]`;
+    const label = `${name} ${p.pass}`;
+    fillNaN(ctx.device, p.out, p.outLen);
+    const t = await ctx.timer.measure(p.dispatches, ctx.options.runs, label, pi === 0 ? warmupMs : undefined);
+    const gpu = await readBack(ctx.device, p.out, p.outLen);
+    const expected = sampleIndices(p.outLen, ctx.options.samples, rng(seed + 10 + pi)).map((i) => p.at(s.problem, i));
+    const check = checkSampled(`${label} (${shapeString(l)}, batch ${s.problem.N})`, gpu, expected);
+    const flops = p.dispatches.reduce((a, d) => a + d.flops, 0);
+    const gflops = flops / (t.ms * 1e6);
+    ctx.log(`  ${label.padEnd(32)} ${gflops.toFixed(2).padStart(8)} GFLOP/s  (batch ${s.problem.N}, ${t.ms.toFixed(1)} ms, ${t.source})`);
+    rows.push({
+      section: 'conv', name, pass: p.pass, shape: shapeString(l), batch: s.problem.N, flops, ms: t.ms, gflops, timing: t.source,
+      maxRelError: check.maxRelError, checked: check.checked,
+      extra: { origin: l.origin, variant, tunerChoice: chosen, dispatches: p.dispatches.map((d) => d.label), samples: t.samples },
+    });
+  }
+  return rows;
+}
+
 export const convSection: BenchSection = {
   name: 'conv',
-  description: "conv2d forward, gradient to input and gradient to kernels with the engine's dispatches",
+  description: "conv2d forward, gradient to input and gradient to kernels with the engine's dispatches, per kernel family",
   async run(ctx) {
     selfTest();
+    const own = ctx.options as typeof ctx.options & ConvSectionOptions;
+    const variants = (own.convVariants ?? [...CONV_VARIANTS]) as ConvVariant[];
+    const store = new FileChoiceStore(own.kernelChoices ?? 'bench-results/kernel-choices.json');
     const rows: BenchRow[] = [];
     const layers = ctx.options.layers.map((n) => CONV_LAYERS.find((l) => l.name === n)!);
     for (const [li, l] of layers.entries()) {
       const seed = 1000 * (li + 1);
-      const { setup: s, warmupMs } = await setupLayer(ctx, l, seed);
-      try {
-        for (const [pi, p] of s.passes.entries()) {
-          const label = `${l.name} ${p.pass}`;
-          fillNaN(ctx.device, p.out, p.outLen);
-          const t = await ctx.timer.measure(p.dispatches, ctx.options.runs, label, pi === 0 ? warmupMs : undefined);
-          const gpu = await readBack(ctx.device, p.out, p.outLen);
-          const expected = sampleIndices(p.outLen, ctx.options.samples, rng(seed + 10 + pi)).map((i) => p.at(s.problem, i));
-          const check = checkSampled(`${label} (${shapeString(l)}, batch ${s.problem.N})`, gpu, expected);
-          const flops = p.dispatches.reduce((a, d) => a + d.flops, 0);
-          const gflops = flops / (t.ms * 1e6);
-          ctx.log(`  ${label.padEnd(24)} ${gflops.toFixed(2).padStart(8)} GFLOP/s  (batch ${s.problem.N}, ${t.ms.toFixed(1)} ms, ${t.source})`);
-          rows.push({
-            section: 'conv',
-            name: l.name,
-            pass: p.pass,
-            shape: shapeString(l),
-            batch: s.problem.N,
-            flops,
-            ms: t.ms,
-            gflops,
-            timing: t.source,
-            maxRelError: check.maxRelError,
-            checked: check.checked,
-            extra: { origin: l.origin, dispatches: p.dispatches.map((d) => d.label), samples: t.samples },
-          });
+      const { setup: first, warmupMs } = await setupLayer(ctx, l, seed);
+      const batch = first.problem.N;
+      first.release();
+      const picks = await tunedFamilies(ctx, l, batch, store);
+      for (const variant of variants) {
+        const s = new LayerSetup(ctx, l, batch, seed, variant);
+        try {
+          rows.push(...(await measureFamily(ctx, l, s, seed, variant, picks, variant === DEFAULT_CONV_VARIANT ? warmupMs : undefined)));
+        } finally {
+          s.release();
         }
-      } finally {
-        s.release();
       }
     }
     return rows;
