@@ -33,9 +33,15 @@ export interface TuningOptions {
   adapterKey: string;
   /** Milliseconds now (performance.now by default; tests pass a fake clock). */
   clock?: () => number;
-  /** Time spent timing one candidate before its best run counts (default 20 ms). */
+  /** Time spent timing each candidate, at least (default 20 ms). */
   budgetMs?: number;
-  /** Runs per candidate at most (default 20) and at least (default 2). */
+  /**
+   * The family kept unless another passing one beats it by more than `margin` (default 0.1 =
+   * 10%), so timing noise does not swap families back and forth; without it, the fastest wins.
+   */
+  preferred?: string;
+  margin?: number;
+  /** Runs per candidate at most (default 20) and at least (default 3). */
   maxRuns?: number;
   minRuns?: number;
 }
@@ -56,15 +62,20 @@ export function adapterKey(info: { vendor?: string; architecture?: string; devic
   return parts.some((s) => s) ? parts.join('/') : 'unknown-adapter';
 }
 
-/** The fastest of a candidate's runs within the budget. */
-async function bestRun(c: TuningCandidate, clock: () => number, budgetMs: number, minRuns: number, maxRuns: number): Promise<number> {
+/**
+ * Each candidate's fastest run. Candidates take turns (one run each per round), so a load that
+ * drifts while timing (other work on the GPU, a clock boost) does not favour whoever ran first.
+ */
+async function bestRuns(cs: TuningCandidate[], clock: () => number, budgetMs: number, minRuns: number, maxRuns: number): Promise<Record<string, number>> {
+  const best: Record<string, number> = Object.fromEntries(cs.map((c) => [c.name, Infinity]));
   const started = clock();
-  let best = Infinity;
-  for (let i = 0; i < maxRuns; i++) {
-    const t0 = clock();
-    await c.run();
-    best = Math.min(best, clock() - t0);
-    if (i + 1 >= minRuns && clock() - started >= budgetMs) break;
+  for (let round = 0; round < maxRuns; round++) {
+    for (const c of cs) {
+      const t0 = clock();
+      await c.run();
+      best[c.name] = Math.min(best[c.name], clock() - t0);
+    }
+    if (round + 1 >= minRuns && clock() - started >= budgetMs * cs.length) break;
   }
   return best;
 }
@@ -78,17 +89,17 @@ export async function chooseVariant(shapeClass: string, candidates: TuningCandid
   const stored = await opts.store.get(key);
   if (stored !== undefined && candidates.some((c) => c.name === stored)) return { choice: stored, cached: true, ms: {}, failed: [] };
   const clock = opts.clock ?? (() => performance.now());
-  const ms: Record<string, number> = {};
+  const passing: TuningCandidate[] = [];
   const failed: string[] = [];
   for (const c of candidates) {
-    if (!(await c.check())) {
-      failed.push(c.name);
-      continue;
-    }
-    ms[c.name] = await bestRun(c, clock, opts.budgetMs ?? 20, Math.max(1, opts.minRuns ?? 2), Math.max(1, opts.maxRuns ?? 20));
+    if (await c.check()) passing.push(c);
+    else failed.push(c.name);
   }
+  const ms = passing.length ? await bestRuns(passing, clock, opts.budgetMs ?? 20, Math.max(1, opts.minRuns ?? 3), Math.max(1, opts.maxRuns ?? 20)) : {};
   const timed = Object.entries(ms).sort((a, b) => a[1] - b[1]);
-  const choice = timed.length ? timed[0][0] : null;
+  let choice = timed.length ? timed[0][0] : null;
+  const kept = opts.preferred !== undefined ? ms[opts.preferred] : undefined;
+  if (choice !== null && kept !== undefined && timed[0][1] * (1 + (opts.margin ?? 0.1)) >= kept) choice = opts.preferred!;
   if (choice !== null) await opts.store.set(key, choice);
   return { choice, cached: false, ms, failed };
 }

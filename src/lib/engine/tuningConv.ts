@@ -5,7 +5,7 @@
 import type { Kernels, Dispatch } from './kernels';
 import type { ConvGeometry } from '../ops/reference/conv2d';
 import {
-  CONV_VARIANTS, convShapeClass, convForwardDispatch, convBackwardDispatch, convWeightGradDispatch,
+  CONV_VARIANTS, DEFAULT_CONV_VARIANT, convShapeClass, convForwardDispatch, convBackwardDispatch, convWeightGradDispatch,
   type ConvPass, type ConvVariant,
 } from '../ops/conv2d';
 import { nodeShape, type Model } from '../model/types';
@@ -160,7 +160,7 @@ export async function tuneConvShape(k: Kernels, shape: ConvShape, opts: TuningOp
         return { name: v, run, check };
       });
       const key = convShapeClass(pass, shape.batch, shape.inShape, shape.outShape, shape.g);
-      results[pass] = await chooseVariant(key, candidates, opts);
+      results[pass] = await chooseVariant(key, candidates, { preferred: DEFAULT_CONV_VARIANT, ...opts });
       if (results[pass].choice) k.variantChoices.set(key, results[pass].choice!);
     }
   } finally {

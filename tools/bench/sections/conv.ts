@@ -133,7 +133,7 @@ async function setupLayer(ctx: BenchContext, l: ConvLayer, seed: number): Promis
 async function tunedFamilies(ctx: BenchContext, l: ConvLayer, batch: number, store: FileChoiceStore): Promise<Record<ConvPass, string>> {
   const OH = outLen(l.H, l), OW = outLen(l.W, l);
   const shape = { batch, inShape: [l.C, l.H, l.W] as [number, number, number], outShape: [l.O, OH, OW] as [number, number, number], g: geometry(l) };
-  const results = await tuneConvShape(ctx.kernels, shape, { store, adapterKey: ctx.adapterDescription });
+  const results = await tuneConvShape(ctx.kernels, shape, { store, adapterKey: ctx.adapterDescription, minRuns: ctx.options.quick ? 2 : 3 });
   const picks = {} as Record<ConvPass, string>;
   for (const [pass, r] of Object.entries(results) as [ConvPass, (typeof results)[ConvPass]][]) {
     picks[pass] = r.choice ?? DEFAULT_CONV_VARIANT;
