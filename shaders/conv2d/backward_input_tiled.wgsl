@@ -2,7 +2,7 @@
 // real GPUs). GEMM view per group: dx[pos, ci] = sum over k = (co, kh, kw) of
 // dyPatch[pos, k] * w[co, ci, kh, kw], where dyPatch gathers dy[n, co, oh, ow] with
 // ih = oh*stride - pad + kh*dil (taps that miss the stride grid or the map are zero).
-// A workgroup of 64 invocations owns a 32-position x 32-channel tile of dx; per step of 16
+// A workgroup of (TILE/4)^2 invocations owns a TILE-position x TILE-channel tile of dx; per step of 16
 // taps it stages both tiles in var<workgroup>, and each invocation accumulates a 4x4 register
 // block. `accumulate` adds to dx instead of overwriting it. Same uniforms and bindings as
 // backward_input.wgsl; grid: x = position tiles (folded into z), y = group x channel tiles.
@@ -20,14 +20,15 @@ struct Params {
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
-const TM = 32u;
-const TN = 32u;
+// TILE (a define, 32 or 64) is the output tile edge; the host dispatches (TILE / 4)^2 invocations.
+const TM = ${TILE}u;
+const TN = ${TILE}u;
 const TK = 16u;
 
 var<workgroup> patchTile: array<array<f32, TM>, TK>;
 var<workgroup> weightTile: array<array<f32, TN>, TK>;
 
-// The tile layout assumes 64 invocations; the host always dispatches with WG = 64.
+// WG = (TILE / 4)^2: one 4x4 block per invocation.
 override WG: u32 = 64;
 
 @compute @workgroup_size(WG)
@@ -60,15 +61,18 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let sH = i32(p.strideH);
   let sW = i32(p.strideW);
 
-  let tx = t % 8u;
-  let ty = t / 8u;
+  let tx = t % (TM / 4u);
+  let ty = t / (TM / 4u);
+  let loads = TK * TM / WG;
+  let rowStep = WG / TM;
+  let colStep = WG / TK;
   var acc0 = vec4f(0.0);
   var acc1 = vec4f(0.0);
   var acc2 = vec4f(0.0);
   var acc3 = vec4f(0.0);
   for (var k0 = 0u; k0 < kLen; k0 += TK) {
-    for (var j = 0u; j < 8u; j++) {
-      let kk = t / TM + 2u * j;
+    for (var j = 0u; j < loads; j++) {
+      let kk = t / TM + rowStep * j;
       let k = k0 + kk;
       var v = 0.0;
       if (posOk && k < kLen) {
@@ -83,14 +87,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         }
       }
       patchTile[kk][loadM] = v;
-      let ci = ciLocal0 + t / TK + 4u * j;
+      let ci = ciLocal0 + t / TK + colStep * j;
       let kw = k0 + loadK;
       var wv = 0.0;
       if (ci < cinG && kw < kLen) {
         let co = kw / kArea;
         wv = w[((g * coutG + co) * cinG + ci) * kArea + kw % kArea];
       }
-      weightTile[loadK][t / TK + 4u * j] = wv;
+      weightTile[loadK][t / TK + colStep * j] = wv;
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TK; kk++) {

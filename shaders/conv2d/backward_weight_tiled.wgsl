@@ -1,7 +1,7 @@
 // Conv2d gradient to its kernels as a GEMM with workgroup-memory tiles (the family for real
 // GPUs), split over slices of the batch: partial[s, co, k] = sum over output positions q of
 // slice s's images of dy[q, co] * patch[q, k], k = (ci, kh, kw) and patch the input window
-// (padding, stride, dilation). A workgroup of 64 invocations owns a 32-channel x 32-tap tile;
+// (padding, stride, dilation). A workgroup of (TILE/4)^2 invocations owns a TILE-channel x TILE-tap tile;
 // per step of 16 positions it stages the dy tile and the gathered input tile in
 // var<workgroup>, and each invocation accumulates a 4x4 register block. Same uniforms and
 // bindings as backward_weight.wgsl; grid: x = tap tiles, y = group x channel tiles, z = slices.
@@ -19,14 +19,15 @@ struct Params {
 @group(0) @binding(2) var<storage, read> x: array<f32>;
 @group(0) @binding(3) var<storage, read_write> partial: array<f32>;
 
-const TC = 32u;
-const TT = 32u;
+// TILE (a define, 32 or 64) is the output tile edge; the host dispatches (TILE / 4)^2 invocations.
+const TC = ${TILE}u;
+const TT = ${TILE}u;
 const TQ = 16u;
 
 var<workgroup> dyTile: array<array<f32, TC>, TQ>;
 var<workgroup> patchTile: array<array<f32, TT>, TQ>;
 
-// The tile layout assumes 64 invocations; the host always dispatches with WG = 64.
+// WG = (TILE / 4)^2: one 4x4 block per invocation.
 override WG: u32 = 64;
 
 @compute @workgroup_size(WG)
@@ -50,8 +51,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u
   let qEnd = nEnd * outPlane;
 
   let loadQ = t % TQ;
-  let tx = t % 8u;
-  let ty = t / 8u;
+  let tx = t % (TT / 4u);
+  let ty = t / (TT / 4u);
+  let loads = TQ * TT / WG;
+  let slotStep = WG / TQ;
   var acc0 = vec4f(0.0);
   var acc1 = vec4f(0.0);
   var acc2 = vec4f(0.0);
@@ -63,8 +66,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u
     let r = q % outPlane;
     let ihBase = i32((r / p.outW) * p.strideH) - i32(p.padH);
     let iwBase = i32((r % p.outW) * p.strideW) - i32(p.padW);
-    for (var j = 0u; j < 8u; j++) {
-      let slot = t / TQ + 4u * j;
+    for (var j = 0u; j < loads; j++) {
+      let slot = t / TQ + slotStep * j;
       let coL = coLocal0 + slot;
       var d = 0.0;
       if (qOk && coL < coutG) { d = dy[(n * p.outC + g * coutG + coL) * outPlane + r]; }

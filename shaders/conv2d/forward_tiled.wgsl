@@ -1,7 +1,7 @@
 // Conv2d forward as an implicit GEMM with workgroup-memory tiles (the family for real GPUs).
 // GEMM view per group: y[pos, co] = sum over k = (ci, kh, kw) of patch[pos, k] * w[co, k],
-// pos the flattened (image, row, column) output index. A workgroup of 64 invocations owns a
-// 32-position x 32-channel output tile; per step of 16 reduction taps it stages the input
+// pos the flattened (image, row, column) output index. A workgroup of (TILE/4)^2 invocations owns
+// a TILE-position x TILE-channel output tile; per step of 16 reduction taps it stages the input
 // patch tile (gathered with padding, stride and dilation) and the weight tile in
 // var<workgroup>, then each invocation accumulates a 4x4 register block (4 channels as vec4
 // lanes x 4 positions). Grid: x = position tiles (folded into z past the per-dimension
@@ -21,14 +21,15 @@ struct Params {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
-const TM = 32u;
-const TN = 32u;
+// TILE (a define, 32 or 64) is the output tile edge; the host dispatches (TILE / 4)^2 invocations.
+const TM = ${TILE}u;
+const TN = ${TILE}u;
 const TK = 16u;
 
 var<workgroup> patchTile: array<array<f32, TM>, TK>;
 var<workgroup> weightTile: array<array<f32, TN>, TK>;
 
-// The tile layout assumes 64 invocations; the host always dispatches with WG = 64.
+// WG = (TILE / 4)^2: one 4x4 block per invocation.
 override WG: u32 = 64;
 
 @compute @workgroup_size(WG)
@@ -48,8 +49,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let kLen = cinG * kArea;
   let inPlane = p.inH * p.inW;
 
-  // This invocation stages position column t % 32 of the patch tile (rows t/32 + 2j)
-  // and tap column t % 16 of the weight tile (channels t/16 + 4j).
+  // This invocation stages position column t % TM of the patch tile (rows t/TM + rowStep*j)
+  // and tap column t % TK of the weight tile (channels t/TK + colStep*j).
   let loadM = t % TM;
   let loadPos = tile * TM + loadM;
   let posOk = loadPos < total;
@@ -61,15 +62,18 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let xBase = (ln * p.inC + g * cinG) * inPlane;
   let loadK = t % TK;
 
-  let tx = t % 8u;
-  let ty = t / 8u;
+  let tx = t % (TM / 4u);
+  let ty = t / (TM / 4u);
+  let loads = TK * TM / WG;
+  let rowStep = WG / TM;
+  let colStep = WG / TK;
   var acc0 = vec4f(0.0);
   var acc1 = vec4f(0.0);
   var acc2 = vec4f(0.0);
   var acc3 = vec4f(0.0);
   for (var k0 = 0u; k0 < kLen; k0 += TK) {
-    for (var j = 0u; j < 8u; j++) {
-      let kk = t / TM + 2u * j;
+    for (var j = 0u; j < loads; j++) {
+      let kk = t / TM + rowStep * j;
       let k = k0 + kk;
       var v = 0.0;
       if (posOk && k < kLen) {
@@ -82,7 +86,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         }
       }
       patchTile[kk][loadM] = v;
-      let nn = t / TK + 4u * j;
+      let nn = t / TK + colStep * j;
       let co = coLocal0 + nn;
       let kw = k0 + loadK;
       var wv = 0.0;

@@ -10,14 +10,20 @@ import { int, pair, padEndAttr, rejectUnknown, windowOutLen, shapeStr } from './
 import { chw } from './grid';
 import { conv2dForward, conv2dBackward, type ConvGeometry } from './reference/conv2d';
 
-/** The kernel families of every conv pass: register blocks only, or workgroup-memory tiles. */
-export const CONV_VARIANTS = ['blocked', 'tiled'] as const;
+/** The kernel families of every conv pass: register blocks only, or workgroup-memory tiles of 32 or 64. */
+export const CONV_VARIANTS = ['blocked', 'tiled', 'tiled64'] as const;
 export type ConvVariant = (typeof CONV_VARIANTS)[number];
 export type ConvPass = 'forward' | 'backwardInput' | 'backwardWeight';
 /** The family used when no measurement has chosen one (best on software adapters). */
 export const DEFAULT_CONV_VARIANT: ConvVariant = 'blocked';
-/** Output tile edge of the tiled family (shaders/conv2d/*_tiled.wgsl: 32 x 32 per 64 invocations). */
-const TILE = 32;
+/** Output tile edge of the register-blocked family and of each tiled one (TILE x TILE per (TILE/4)^2 invocations). */
+const TILE: Record<ConvVariant, number> = { blocked: 4, tiled: 32, tiled64: 64 };
+
+/** Shader, defines and workgroup size of a tiled family (undefined for the register-blocked one). */
+function tiledKernel(pass: ConvPass, v: ConvVariant): { shader: string; defines: { TILE: number }; workgroupSize: number } | undefined {
+  if (v === 'blocked') return undefined;
+  return { shader: `${SHADER[pass]}_tiled`, defines: { TILE: TILE[v] }, workgroupSize: (TILE[v] / 4) ** 2 };
+}
 
 const SHADER: Record<ConvPass, string> = {
   forward: 'conv2d/forward',
@@ -39,8 +45,6 @@ export function convShapeClass(pass: ConvPass, batch: number, inShape: number[],
 function variantOf(k: Kernels, pass: ConvPass, batch: number, inShape: number[], outShape: number[], g: ConvGeometry): ConvVariant {
   return k.variantFor(convShapeClass(pass, batch, inShape, outShape, g), DEFAULT_CONV_VARIANT) as ConvVariant;
 }
-
-const shaderOf = (pass: ConvPass, v: ConvVariant): string => (v === 'tiled' ? `${SHADER[pass]}_tiled` : SHADER[pass]);
 
 export function convGeometry(attrs: Record<string, unknown>): ConvGeometry {
   return attrs as unknown as ConvGeometry;
@@ -67,15 +71,14 @@ export function convForwardDispatch(
   const positions = b.batch * OH * OW;
   const coutG = O / g.groups;
   const bias = b.params.bias;
-  const tiled = variant === 'tiled';
+  const tiled = tiledKernel('forward', variant);
+  const edge = TILE[variant];
   return k.dispatch({
     label: `${label}.forward`,
-    shader: shaderOf('forward', variant),
+    ...(tiled ?? { shader: SHADER.forward }),
     uniforms: [...convUniforms(b.batch, b.inputShapes[0], b.outShape, g), bias ? 1 : 0],
     buffers: [b.inputs[0], b.params.weight, bias ?? k.empty, b.output],
-    threads: tiled
-      ? [Math.ceil(positions / TILE) * 64, g.groups * Math.ceil(coutG / TILE)]
-      : [Math.ceil(positions / 4), g.groups * Math.ceil(coutG / 4)],
+    threads: [Math.ceil(positions / edge) * (tiled?.workgroupSize ?? 1), g.groups * Math.ceil(coutG / edge)],
     flops: 2 * positions * O * (C / g.groups) * g.kernel[0] * g.kernel[1],
   });
 }
@@ -89,17 +92,15 @@ export function convBackwardDispatch(
   const [C, H, W] = chw(b.inputShapes[0]);
   const [O, OH, OW] = chw(b.outShape);
   const cinG = C / g.groups;
-  const tiled = variant === 'tiled';
+  const tiled = tiledKernel('backwardInput', variant);
+  const edge = TILE[variant];
   return [
     k.dispatch({
       label: `${label}.backwardInput`,
-      shader: shaderOf('backwardInput', variant),
-      defines: tiled ? {} : { STRIDED: g.stride[0] > 1 || g.stride[1] > 1 },
+      ...(tiled ?? { shader: SHADER.backwardInput, defines: { STRIDED: g.stride[0] > 1 || g.stride[1] > 1 } }),
       uniforms: [...convUniforms(b.batch, b.inputShapes[0], b.outShape, g), b.accumulate[0] ? 1 : 0],
       buffers: [b.gradOutput, b.params.weight, dx],
-      threads: tiled
-        ? [Math.ceil((b.batch * H * W) / TILE) * 64, g.groups * Math.ceil(cinG / TILE)]
-        : [Math.ceil((b.batch * H * W) / 4), g.groups * Math.ceil(cinG / 4)],
+      threads: [Math.ceil((b.batch * H * W) / edge) * (tiled?.workgroupSize ?? 1), g.groups * Math.ceil(cinG / edge)],
       flops: 2 * b.batch * OH * OW * O * cinG * g.kernel[0] * g.kernel[1],
     }),
   ];
@@ -120,11 +121,11 @@ export function convWeightGradDispatch(
   const cinG = C / g.groups;
   const coutG = O / g.groups;
   const kLen = cinG * g.kernel[0] * g.kernel[1];
-  const tiled = variant === 'tiled';
-  const edge = tiled ? TILE : 4;
+  const tiled = tiledKernel('backwardWeight', variant);
+  const edge = TILE[variant];
   const tilesX = Math.ceil(kLen / edge);
   const tilesY = g.groups * Math.ceil(coutG / edge);
-  // Register blocks: about 16k invocations in all; tiles: about 1k workgroups of 64.
+  // Register blocks: about 16k invocations in all; tiles: about 1k workgroups.
   const slices = b.perImage ? b.batch : weightGradSlices(k, b.batch, tilesX * tilesY, tiled ? 1024 : 16384);
   const imagesPerSlice = Math.ceil(b.batch / slices);
   const nSlices = Math.ceil(b.batch / imagesPerSlice);
@@ -134,10 +135,10 @@ export function convWeightGradDispatch(
   const out: Dispatch[] = [
     k.dispatch({
       label: `${label}.backwardWeight`,
-      shader: shaderOf('backwardWeight', variant),
+      ...(tiled ?? { shader: SHADER.backwardWeight }),
       uniforms: [...convUniforms(b.batch, b.inputShapes[0], b.outShape, g), imagesPerSlice],
       buffers: [b.gradOutput, b.inputs[0], target],
-      threads: [tiled ? tilesX * 64 : tilesX, tilesY, nSlices],
+      threads: [tilesX * (tiled?.workgroupSize ?? 1), tilesY, nSlices],
       flops: 2 * b.batch * OH * OW * O * kLen,
     }),
   ];
