@@ -11,7 +11,8 @@ const HELP = `npm run bench -- [options]    (or BENCH_<NAME>=value in the enviro
                        run takes over 1.5 s; quick 1)
   --matmul=512,1024    square matmul sizes; variants are searched on the first
   --layers=a,b         conv layers: conv2, conv3, conv4, vgg (default all; quick: vgg,conv3)
-  --conv-variants=a,b  conv kernel families to measure: blocked, tiled, tiled64 (default all)
+  --conv-variants=a,b  conv kernel families to measure and tune: blocked, tiled, tiled64 (default
+                       all; quick: blocked,tiled)
   --kernel-choices=PATH  the tuner's stored choices per adapter (default bench-results/kernel-choices.json)
   --batch=N            fixed conv batch (default: grow each layer's batch until a run takes min-ms)
   --min-ms=N           shortest run worth timing when the batch is automatic (default 200; quick 60)

@@ -134,8 +134,10 @@ function agrees(p: Problem, pass: ConvPass, got: Float32Array, seed: number): bo
   return true;
 }
 
-/** Chooses a family for each pass of one layer shape and records it in `k.variantChoices`. */
-export async function tuneConvShape(k: Kernels, shape: ConvShape, opts: TuningOptions): Promise<Record<ConvPass, TuningResult>> {
+/** Chooses a family (of `variants`, default all) for each pass of one layer shape and records it in `k.variantChoices`. */
+export async function tuneConvShape(
+  k: Kernels, shape: ConvShape, opts: TuningOptions, variants: readonly ConvVariant[] = CONV_VARIANTS,
+): Promise<Record<ConvPass, TuningResult>> {
   const [C, H, W] = shape.inShape, [O, OH, OW] = shape.outShape;
   const wLen = O * (C / shape.g.groups) * shape.g.kernel[0] * shape.g.kernel[1];
   const p: Problem = {
@@ -146,7 +148,7 @@ export async function tuneConvShape(k: Kernels, shape: ConvShape, opts: TuningOp
   const results = {} as Record<ConvPass, TuningResult>;
   try {
     for (const pass of PASSES) {
-      const candidates = CONV_VARIANTS.map((v) => {
+      const candidates = variants.map((v) => {
         const d = bench.dispatches(pass, v);
         const run = async () => {
           k.run(d.list, `tuning.${pass}.${v}`);

@@ -130,10 +130,10 @@ async function setupLayer(ctx: BenchContext, l: ConvLayer, seed: number): Promis
 }
 
 /** The engine's tuner on this layer at the bench batch: its pick per pass (stored in the choices file). */
-async function tunedFamilies(ctx: BenchContext, l: ConvLayer, batch: number, store: FileChoiceStore): Promise<Record<ConvPass, string>> {
+async function tunedFamilies(ctx: BenchContext, l: ConvLayer, batch: number, store: FileChoiceStore, variants: ConvVariant[]): Promise<Record<ConvPass, string>> {
   const OH = outLen(l.H, l), OW = outLen(l.W, l);
   const shape = { batch, inShape: [l.C, l.H, l.W] as [number, number, number], outShape: [l.O, OH, OW] as [number, number, number], g: geometry(l) };
-  const results = await tuneConvShape(ctx.kernels, shape, { store, adapterKey: ctx.adapterDescription, minRuns: ctx.options.quick ? 2 : 3 });
+  const results = await tuneConvShape(ctx.kernels, shape, { store, adapterKey: ctx.adapterDescription, minRuns: ctx.options.quick ? 2 : 3 }, variants);
   const picks = {} as Record<ConvPass, string>;
   for (const [pass, r] of Object.entries(results) as [ConvPass, (typeof results)[ConvPass]][]) {
     picks[pass] = r.choice ?? DEFAULT_CONV_VARIANT;
@@ -173,7 +173,8 @@ export const convSection: BenchSection = {
   async run(ctx) {
     selfTest();
     const own = ctx.options as typeof ctx.options & ConvSectionOptions;
-    const variants = (own.convVariants ?? [...CONV_VARIANTS]) as ConvVariant[];
+    // Quick runs (CI) compare the default with one tiled family; full runs try them all.
+    const variants = (own.convVariants ?? (ctx.options.quick ? ['blocked', 'tiled'] : [...CONV_VARIANTS])) as ConvVariant[];
     const store = new FileChoiceStore(own.kernelChoices ?? 'bench-results/kernel-choices.json');
     const rows: BenchRow[] = [];
     const layers = ctx.options.layers.map((n) => CONV_LAYERS.find((l) => l.name === n)!);
@@ -182,7 +183,7 @@ export const convSection: BenchSection = {
       const { setup: first, warmupMs } = await setupLayer(ctx, l, seed);
       const batch = first.problem.N;
       first.release();
-      const picks = await tunedFamilies(ctx, l, batch, store);
+      const picks = await tunedFamilies(ctx, l, batch, store, variants);
       for (const variant of variants) {
         const s = new LayerSetup(ctx, l, batch, seed, variant);
         try {
