@@ -106,8 +106,10 @@ class ConvBench {
     return { list, out: bufs.dw, outLen: p.w.length };
   }
 
+  /** Returns the buffers and frees the pool's idle ones: tuning must not keep memory the plans need. */
   release(): void {
     for (const b of [...Object.values(this.bufs), ...this.k.takeOwned()]) this.k.pool.release(b);
+    this.k.pool.trim();
   }
 }
 
