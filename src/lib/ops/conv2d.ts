@@ -1,8 +1,8 @@
 // conv2d: NCHW convolution with stride, padding (asymmetric with padEnd, as ONNX pads), dilation
-// and groups (torch.nn.Conv2d). GPU: two kernel families per pass, register-blocked
-// (shaders/conv2d/{forward,backward_input,backward_weight}.wgsl) and workgroup-tiled (*_tiled.wgsl),
-// picked per adapter and shape class by engine/tuning.ts; bias gradient via common/channel_sum.
-// Also the engine of `linear` (a 1x1 conv on a 1x1 map).
+// and groups (torch.nn.Conv2d). GPU: kernel families per pass, register-blocked
+// (shaders/conv2d/{forward,backward_input,backward_weight}.wgsl) and workgroup-tiled (*_tiled.wgsl,
+// tiles of 32 or 64), picked per adapter and shape class by engine/tuning.ts; bias gradient via
+// common/channel_sum. Also the engine of `linear` (a 1x1 conv on a 1x1 map).
 
 import type { OpDescriptor, GpuLayerBuffers, GpuBackwardBuffers, GpuWeightGradBuffers } from './types';
 import type { Kernels, Dispatch } from '../engine/kernels';
@@ -42,8 +42,10 @@ export function convShapeClass(pass: ConvPass, batch: number, inShape: number[],
   return `conv2d.${pass}:${C}x${H}x${W}>${O}x${OH}x${OW}:k${g.kernel}:s${g.stride}:p${g.padding}:d${g.dilation}:g${g.groups}:b${b}`;
 }
 
+/** The family Kernels names for this pass and shape; a name conv does not know falls back to the default. */
 function variantOf(k: Kernels, pass: ConvPass, batch: number, inShape: number[], outShape: number[], g: ConvGeometry): ConvVariant {
-  return k.variantFor(convShapeClass(pass, batch, inShape, outShape, g), DEFAULT_CONV_VARIANT) as ConvVariant;
+  const v = k.variantFor(convShapeClass(pass, batch, inShape, outShape, g), DEFAULT_CONV_VARIANT);
+  return (CONV_VARIANTS as readonly string[]).includes(v) ? (v as ConvVariant) : DEFAULT_CONV_VARIANT;
 }
 
 export function convGeometry(attrs: Record<string, unknown>): ConvGeometry {
