@@ -150,6 +150,26 @@ describe('conv tuning on the test adapter', () => {
   });
 });
 
+describe('where choices live and which one applies', () => {
+  it('Kernels: a forced family wins over a chosen one, which wins over the default', async () => {
+    const k = new Kernels(await testDevice(), new BufferPool(await testDevice()));
+    expect(k.variantFor('conv:x', 'blocked')).toBe('blocked');
+    k.variantChoices.set('conv:x', 'tiled');
+    expect(k.variantFor('conv:x', 'blocked')).toBe('tiled');
+    expect(k.variantFor('conv:y', 'blocked')).toBe('blocked');
+    k.forcedVariant = 'tiled64';
+    expect(k.variantFor('conv:x', 'blocked')).toBe('tiled64');
+  });
+
+  it("the worker's store falls back to memory where there is no IndexedDB (Node)", async () => {
+    const { kernelChoiceStore } = await import('../../src/lib/worker/kernelChoices');
+    const store = kernelChoiceStore();
+    expect(await store.get('a|x')).toBeUndefined();
+    await store.set('a|x', 'tiled');
+    expect(await store.get('a|x')).toBe('tiled');
+  });
+});
+
 describe('FileChoiceStore', () => {
   it('keeps choices in a JSON file that a new store reads back', async () => {
     const { mkdtemp, readFile, writeFile } = await import('node:fs/promises');
