@@ -1,8 +1,9 @@
 // The graph scene: a pixi.js application (WebGPU first, WebGL when WebGPU cannot present) with
-// instanced edges and nodes, pan/zoom/pinch, hover and click picking, and labels that appear
-// with zoom. Renders on demand; data changes only rewrite attribute buffers.
+// instanced edges and nodes, pan/zoom/pinch, fitting to a set of nodes, hover and click picking,
+// the target marked, and labels placed so that none overlap. Renders on demand; data changes
+// only rewrite attribute buffers.
 
-import { Application, Container, Graphics, Text } from 'pixi.js';
+import { Application, Container, Graphics } from 'pixi.js';
 // pixi's uniform and buffer syncing without `new Function`, so the site's CSP needs no 'unsafe-eval'
 import 'pixi.js/unsafe-eval';
 import type { CircuitGraph } from '../graph/types';
@@ -11,6 +12,11 @@ import { NODE_MAX_PX, NODE_MIN_PX, NODE_RADIUS, NodeLayer } from './nodes';
 import { Picker } from './picking';
 import { reduce, type Highlight, type Pick, type Removed } from './reducer';
 import { NodeThumbnails, thumbnailSide, type ThumbnailSource } from './thumbnails';
+import { columnRoom, layerCentres, placeLabels, type LabelBox, type PlacedLabel } from './labels';
+import { labelRequests } from './labelRequests';
+import { LabelLayer } from './labelLayer';
+import { TargetMarker, type GraphTarget } from './target';
+import { NODE_KEPT } from './states';
 
 export interface View {
   x: number;
@@ -96,6 +102,13 @@ function isSoftware(app: Application): boolean {
   return soft.test(String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER)));
 }
 
+/** The closest a fit zooms in (screen pixels per world unit), so one node does not fill the canvas. */
+const FIT_MAX_ZOOM = 60;
+
+function* range(n: number): Generator<number> {
+  for (let i = 0; i < n; i++) yield i;
+}
+
 export class GraphScene {
   readonly app: Application;
   readonly canvas: HTMLCanvasElement;
@@ -105,7 +118,12 @@ export class GraphScene {
   readonly software: boolean;
   readonly edgeDrawing: EdgeDrawing;
   private world = new Container({ label: 'world' });
-  private overlay = new Container({ label: 'labels' });
+  private labelLayer = new LabelLayer();
+  private targetMarker = new TargetMarker();
+  private target: GraphTarget | null = null;
+  private placed: PlacedLabel[] = [];
+  private centres: { x: number; top: number; bottom: number }[] = [];
+  private room: number[] = [];
   private thumbnails = new NodeThumbnails();
   private edges: EdgeLayer | null = null;
   private nodes: NodeLayer | null = null;
@@ -121,8 +139,6 @@ export class GraphScene {
   private view: View = { x: 0, y: 0, zoom: 1 };
   private size = { width: 300, height: 200 };
   private frame = 0;
-  private labels: Text[] = [];
-  private layerLabels: Text[] = [];
   private pointers = new Map<number, { x: number; y: number }>();
   private dragged = 0;
   private hoverAt: { x: number; y: number } | null = null;
@@ -137,7 +153,7 @@ export class GraphScene {
     this.fallbackReason = fallbackReason;
     this.software = isSoftware(app);
     this.edgeDrawing = opts.edgeDrawing && opts.edgeDrawing !== 'auto' ? opts.edgeDrawing : this.software ? 'expanded' : 'instanced';
-    app.stage.addChild(this.world, this.thumbnails.container, this.overlay);
+    app.stage.addChild(this.world, this.thumbnails.container, this.targetMarker.graphics, this.labelLayer.container);
     this.listen();
   }
 
@@ -185,7 +201,7 @@ export class GraphScene {
     this.nodes = new NodeLayer(positions, this.nodeLook);
     this.world.addChild(this.nodes.mesh);
     this.picker = new Picker(graph, positions);
-    this.makeLayerLabels();
+    this.measureLayers();
     this.fit();
   }
 
@@ -198,7 +214,7 @@ export class GraphScene {
     this.nodes?.updateCenters();
     this.picker?.setPositions(this.positions);
     if (this.baseline) this.drawBaseline();
-    this.makeLayerLabels();
+    this.measureLayers();
     this.requestRender();
   }
 
@@ -291,16 +307,34 @@ export class GraphScene {
 
   /** Fits the whole graph in the canvas. */
   fit(): void {
+    this.fitTo('all');
+  }
+
+  /**
+   * Frames a set of nodes: 'all', 'kept' (the nodes of the current circuit; all when there is
+   * none), or node ids; room is left for the layer names above and below.
+   */
+  fitTo(which: number[] | 'all' | 'kept'): void {
     const p = this.positions;
-    if (!p.length) return;
+    if (!p.length || !this.graph) return;
+    let nodes: Iterable<number>;
+    if (which === 'all' || (which === 'kept' && !this.highlight.kept)) nodes = { [Symbol.iterator]: () => range(this.graph!.nodeCount) };
+    else if (which === 'kept') nodes = [...range(this.graph.nodeCount)].filter((n) => this.nodeLook[2 * n] >= NODE_KEPT);
+    else nodes = which.filter((n) => Number.isInteger(n) && n >= 0 && n < this.graph!.nodeCount);
     let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
-    for (let i = 0; i < p.length; i += 2) {
-      minX = Math.min(minX, p[i]); maxX = Math.max(maxX, p[i]);
-      minY = Math.min(minY, p[i + 1]); maxY = Math.max(maxY, p[i + 1]);
+    for (const n of nodes) {
+      minX = Math.min(minX, p[2 * n]); maxX = Math.max(maxX, p[2 * n]);
+      minY = Math.min(minY, p[2 * n + 1]); maxY = Math.max(maxY, p[2 * n + 1]);
     }
-    const pad = 40;
-    const zoom = Math.min((this.size.width - 2 * pad) / Math.max(1, maxX - minX), (this.size.height - 2 * pad - 20) / Math.max(1, maxY - minY));
-    this.setView({ x: (minX + maxX) / 2, y: (minY + maxY) / 2 - 10 / zoom, zoom: Math.max(1e-3, zoom) });
+    if (!Number.isFinite(minX)) return which === 'kept' ? this.fitTo('all') : undefined;
+    const padX = 48, padY = 30;
+    const zoom = Math.min(FIT_MAX_ZOOM, (this.size.width - 2 * padX) / Math.max(1, maxX - minX), (this.size.height - 2 * padY) / Math.max(1, maxY - minY));
+    this.setView({ x: (minX + maxX) / 2, y: (minY + maxY) / 2, zoom: Math.max(1e-3, zoom) });
+  }
+
+  /** Zooms by `factor` about the centre of the canvas. */
+  zoomBy(factor: number): void {
+    if (Number.isFinite(factor) && factor > 0) this.zoomAt(this.size.width / 2, this.size.height / 2, factor);
   }
 
   resize(width: number, height: number): void {
@@ -341,60 +375,68 @@ export class GraphScene {
     this.lastRenderMs = performance.now() - t0;
   }
 
-  private makeLayerLabels(): void {
-    for (const t of this.layerLabels) t.destroy();
-    this.layerLabels = [];
-    if (!this.graph) return;
-    for (const layer of this.graph.layers) {
-      const t = new Text({ text: layer.name, style: { fontFamily: 'system-ui, sans-serif', fontSize: 12, fill: 0x3b4350, fontWeight: '600' } });
-      t.anchor.set(0.5, 1);
-      t.label = `layer ${layer.name}`;
-      this.overlay.addChild(t);
-      this.layerLabels.push(t);
-    }
+  private measureLayers(): void {
+    this.centres = this.graph ? layerCentres(this.graph, this.positions) : [];
+    this.room = this.graph ? columnRoom(this.graph, this.positions) : [];
   }
 
-  /** Layer names above their columns; node labels once nodes are far enough apart. */
+  /** The node's disc radius on screen (px). */
+  private radiusPx(): number {
+    return Math.min(NODE_MAX_PX, Math.max(NODE_MIN_PX, NODE_RADIUS * this.view.zoom));
+  }
+
+  /** Layer names, the target's tag and unit names, placed greedily so that none overlap. */
   private placeLabels(): void {
     const g = this.graph;
     if (!g) return;
-    const p = this.positions;
-    g.layers.forEach((layer, i) => {
-      let x = 0, top = Infinity;
-      for (let n = layer.nodeStart; n < layer.nodeStart + layer.nodeCount; n++) {
-        x += p[2 * n] / layer.nodeCount;
-        top = Math.min(top, p[2 * n + 1]);
-      }
-      const s = this.toScreen(x, top);
+    const side = this.thumbnails.hasSource ? thumbnailSide(this.view.zoom) : 0;
+    const target = this.target && { ...this.target, text: this.target.text ?? 'target' };
+    const requests = labelRequests({
+      graph: g, positions: this.positions, zoom: this.view.zoom, width: this.size.width, height: this.size.height, toScreen: (x, y) => this.toScreen(x, y),
+      centres: this.centres, room: this.room, radius: this.radiusPx(),
       // above the top node's thumbnail when thumbnails are drawn
-      const lift = this.thumbnails.hasSource ? Math.max(8, thumbnailSide(this.view.zoom) / 2 + 4) : 8;
-      this.layerLabels[i].position.set(Math.round(s.x), Math.round(s.y - lift));
+      lift: side ? Math.max(8, side / 2 + 4) : 8,
+      visibleNodes: this.opts.nodeLabel ? this.visibleNodes(600) : [], nodeLabel: this.opts.nodeLabel,
+      nodeState: (n) => this.nodeLook[2 * n], target,
     });
-    const show = this.view.zoom >= 14 && this.opts.nodeLabel ? this.visibleNodes(300) : [];
-    while (this.labels.length < show.length) {
-      const t = new Text({ text: '', style: { fontFamily: 'system-ui, sans-serif', fontSize: 11, fill: 0x14171c } });
-      t.anchor.set(0, 0.5);
-      this.overlay.addChild(t);
-      this.labels.push(t);
+    this.placed = placeLabels(requests, this.labelLayer, this.size);
+    this.labelLayer.draw(this.placed);
+    this.drawTarget();
+  }
+
+  private drawTarget(): void {
+    const t = this.target, g = this.graph, p = this.positions;
+    if (!t || !g) return this.targetMarker.draw(null);
+    if (t.kind === 'node' && t.id >= 0 && t.id < g.nodeCount) {
+      const s = this.toScreen(p[2 * t.id], p[2 * t.id + 1]);
+      return this.targetMarker.draw({ ring: { x: s.x, y: s.y, r: this.radiusPx() * 1.5 + 5 } });
     }
-    this.labels.forEach((t, k) => {
-      t.visible = k < show.length;
-      if (!t.visible) return;
-      const n = show[k];
-      const text = this.opts.nodeLabel!(n);
-      if (t.text !== text) t.text = text;
-      const s = this.toScreen(p[2 * n], p[2 * n + 1]);
-      const radius = Math.min(NODE_MAX_PX, Math.max(NODE_MIN_PX, NODE_RADIUS * this.view.zoom));
-      t.position.set(Math.round(s.x + radius + 4), Math.round(s.y));
-    });
+    const c = t.kind === 'layer' ? this.centres[t.id] : undefined;
+    if (!c) return this.targetMarker.draw(null);
+    const l = g.layers[t.id];
+    let x0 = Infinity, x1 = -Infinity;
+    for (let n = l.nodeStart; n < l.nodeStart + l.nodeCount; n++) [x0, x1] = [Math.min(x0, p[2 * n]), Math.max(x1, p[2 * n])];
+    const a = this.toScreen(x0, c.top), b = this.toScreen(x1, c.bottom);
+    const pad = this.radiusPx() + 6;
+    this.targetMarker.draw({ frame: { x: a.x - pad, y: a.y - pad, w: b.x - a.x + 2 * pad, h: b.y - a.y + 2 * pad } });
+  }
+
+  /** The labels drawn in the last frame: text and box in canvas pixels. */
+  labelBoxes(): LabelBox[] {
+    return this.placed.map(({ text, x, y, w, h }) => ({ text, x, y, w, h }));
+  }
+
+  /** Marks the target: a ring round a node, a frame round a layer (class and loss targets); null: none. */
+  setTarget(target: GraphTarget | null): void {
+    this.target = target ? { ...target } : null;
+    this.requestRender();
   }
 
   /** Thumbnails left of the visible nodes once they are large enough to read. */
   private placeThumbnails(): void {
     const side = this.graph ? thumbnailSide(this.view.zoom) : 0;
     const p = this.positions;
-    const radius = Math.min(NODE_MAX_PX, Math.max(NODE_MIN_PX, NODE_RADIUS * this.view.zoom));
-    this.thumbnails.place(side ? this.visibleNodes(300) : [], (n) => this.toScreen(p[2 * n], p[2 * n + 1]), side, radius + 3);
+    this.thumbnails.place(side ? this.visibleNodes(300) : [], (n) => this.toScreen(p[2 * n], p[2 * n + 1]), side, this.radiusPx() + 3);
     this.canvas.dataset.thumbnails = String(this.thumbnails.shown);
   }
 
@@ -514,6 +556,7 @@ export class GraphScene {
     this.hoverFrame = requestAnimationFrame(() => {
       this.hoverFrame = 0;
       if (!this.hoverAt) return;
+      this.titleAt(this.hoverAt);
       const pick = this.pickAt(this.hoverAt.x, this.hoverAt.y);
       const old = this.highlight.hover;
       if (old?.kind !== pick?.kind || old?.id !== pick?.id) {
@@ -524,6 +567,13 @@ export class GraphScene {
     });
   }
 
+  /** Over a label, the canvas's tooltip gives its whole text (names are elided when room is short). */
+  private titleAt(at: { x: number; y: number }): void {
+    const hit = this.placed.find((l) => at.x >= l.x && at.x <= l.x + l.w && at.y >= l.y && at.y <= l.y + l.h);
+    const title = !hit ? '' : hit.font === 'layer' ? `layer ${hit.full}` : hit.full;
+    if (this.canvas.title !== title) this.canvas.title = title;
+  }
+
   destroy(): void {
     cancelAnimationFrame(this.frame);
     cancelAnimationFrame(this.hoverFrame);
@@ -531,6 +581,8 @@ export class GraphScene {
     this.edges?.destroy();
     this.nodes?.destroy();
     this.thumbnails.destroy();
+    this.labelLayer.destroy();
+    this.targetMarker.destroy();
     this.app.destroy(true, { children: true });
   }
 }
