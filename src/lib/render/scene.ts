@@ -153,7 +153,8 @@ export class GraphScene {
     this.fallbackReason = fallbackReason;
     this.software = isSoftware(app);
     this.edgeDrawing = opts.edgeDrawing && opts.edgeDrawing !== 'auto' ? opts.edgeDrawing : this.software ? 'expanded' : 'instanced';
-    app.stage.addChild(this.world, this.thumbnails.container, this.targetMarker.graphics, this.labelLayer.container);
+    // thumbnails over the target's ring (it may reach under the thumbnail left of its node), labels on top
+    app.stage.addChild(this.world, this.targetMarker.graphics, this.thumbnails.container, this.labelLayer.container);
     this.listen();
   }
 
