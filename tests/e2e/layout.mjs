@@ -1,7 +1,8 @@
 // End-to-end legibility of the graph demo (/graph) in headless Chromium: fashion-inception at
 // 1920x1080 and 1280x800 (grid, zoomed in, Class MDS), each built-in model at 1280x800: no two
 // drawn labels overlap (the renderer's own label boxes), every layer is named, the inception
-// branches run in distinct lanes, the graph fills the canvas, the zoom and fit buttons work.
+// branches run in distinct lanes, the graph fills the canvas, the zoom and fit buttons work,
+// the legend lists what the colours mean.
 // Screenshots land in test-results/e2e/layout-*.png. Run alone, or from graph.mjs.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -128,6 +129,13 @@ export async function layoutChecks(browser, origin) {
       assert(m.labels.length >= m.layers.length, `${model}: ${m.labels.length} labels for ${m.layers.length} layers`);
       assert(e.w > 0.8 || e.h > 0.8, `${model}: the graph covers ${JSON.stringify(e)} of the canvas`);
       await page.screenshot({ path: join(shotsDir, `layout-${model}-1280x800.png`) });
+      if (model === 'fashion-small') {
+        // the legend, from the renderer's own colours: red and blue kernels, the target
+        await page.click('details.legend summary');
+        const items = await page.$$eval('[data-testid="graph-legend"] li', (li) => li.map((l) => l.textContent.trim()));
+        assert(items.length >= 10 && items.some((t) => /^red/.test(t)) && items.some((t) => /^blue/.test(t)) && items.some((t) => /target/.test(t)), `legend: ${items.join(' | ')}`);
+        await page.screenshot({ path: join(shotsDir, 'layout-legend.png') });
+      }
       assert(errors.length === 0, errors.join('\n'));
       await page.close();
     }

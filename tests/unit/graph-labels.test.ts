@@ -7,6 +7,7 @@ import { elide, intersects, layerCentres, columnRoom, placeLabels, type LabelFon
 import { labelRequests, NODE_LABEL_ZOOM } from '../../src/lib/render/labelRequests';
 import { EDGE_NEGATIVE, EDGE_POSITIVE, EDGE_ZERO, REMOVED_COLOR, NODE_IN_CIRCUIT, graphLegend, edgeWidthPx, edgeOpacity } from '../../src/lib/render/legend';
 import { targetMarkOf } from '../../src/lib/render/targetOf';
+import { fitView, FIT_MAX_ZOOM, FIT_PAD } from '../../src/lib/render/fit';
 import { buildGraph } from '../../src/lib/graph/build';
 import { gridLayout, mdsLayout } from '../../src/lib/graph/layout';
 import type { CircuitGraph } from '../../src/lib/graph/types';
@@ -65,14 +66,9 @@ describe('placeLabels', () => {
 
 /** The labels the scene would place for a graph fitted into a canvas of width x height (as fitTo('all') does). */
 function fittedLabels(graph: CircuitGraph, positions: Float32Array, width: number, height: number, zoomFactor = 1, nodeLabel?: (n: number) => string) {
-  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
-  for (let n = 0; n < graph.nodeCount; n++) {
-    x0 = Math.min(x0, positions[2 * n]); x1 = Math.max(x1, positions[2 * n]);
-    y0 = Math.min(y0, positions[2 * n + 1]); y1 = Math.max(y1, positions[2 * n + 1]);
-  }
-  const zoom = Math.min(60, (width - 96) / Math.max(1, x1 - x0), (height - 60) / Math.max(1, y1 - y0)) * zoomFactor;
-  const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
-  const toScreen = (x: number, y: number) => ({ x: (x - cx) * zoom + width / 2, y: (y - cy) * zoom + height / 2 });
+  const fit = fitView(positions, [...Array(graph.nodeCount).keys()], width, height)!;
+  const zoom = fit.zoom * zoomFactor;
+  const toScreen = (x: number, y: number) => ({ x: (x - fit.x) * zoom + width / 2, y: (y - fit.y) * zoom + height / 2 });
   const visible = [...Array(graph.nodeCount).keys()].filter((n) => {
     const s = toScreen(positions[2 * n], positions[2 * n + 1]);
     return s.x >= 0 && s.y >= 0 && s.x <= width && s.y <= height;
@@ -149,5 +145,22 @@ describe('target marks and the legend', () => {
     expect(legend[0].entries.some((e) => e.color === EDGE_POSITIVE.css && /red/.test(e.label))).toBe(true);
     expect(legend[0].entries.some((e) => e.color === EDGE_NEGATIVE.css && /blue/.test(e.label))).toBe(true);
     expect(legend[1].entries.some((e) => /target/.test(e.label))).toBe(true);
+  });
+});
+
+describe('fitView', () => {
+  it('frames the given nodes: their box centred, as large as the canvas allows, not closer than the cap', () => {
+    const pos = Float32Array.from([0, 0, 10, -5, 20, 5, 100, 0]);
+    const v = fitView(pos, [0, 1, 2], 1000, 500)!;
+    expect([v.x, v.y]).toEqual([10, 0]);
+    expect(v.zoom).toBeCloseTo(Math.min((1000 - 2 * FIT_PAD.x) / 20, (500 - 2 * FIT_PAD.y) / 10), 9);
+    // every framed node lands inside the padded canvas
+    for (const n of [0, 1, 2]) {
+      const sx = (pos[2 * n] - v.x) * v.zoom + 500, sy = (pos[2 * n + 1] - v.y) * v.zoom + 250;
+      expect(sx >= FIT_PAD.x - 1e-6 && sx <= 1000 - FIT_PAD.x + 1e-6 && sy >= FIT_PAD.y - 1e-6 && sy <= 500 - FIT_PAD.y + 1e-6).toBe(true);
+    }
+    expect(fitView(pos, [3], 1000, 500)).toEqual({ x: 100, y: 0, zoom: FIT_MAX_ZOOM });
+    expect(fitView(pos, [], 1000, 500)).toBeNull();
+    expect(fitView(pos, [-1, 9], 1000, 500)).toBeNull();
   });
 });

@@ -17,6 +17,7 @@ import { labelRequests } from './labelRequests';
 import { LabelLayer } from './labelLayer';
 import { TargetMarker, type GraphTarget } from './target';
 import { NODE_KEPT } from './states';
+import { fitView } from './fit';
 
 export interface View {
   x: number;
@@ -101,9 +102,6 @@ function isSoftware(app: Application): boolean {
   const ext = gl.getExtension('WEBGL_debug_renderer_info');
   return soft.test(String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER)));
 }
-
-/** The closest a fit zooms in (screen pixels per world unit), so one node does not fill the canvas. */
-const FIT_MAX_ZOOM = 60;
 
 function* range(n: number): Generator<number> {
   for (let i = 0; i < n; i++) yield i;
@@ -316,21 +314,13 @@ export class GraphScene {
    * none), or node ids; room is left for the layer names above and below.
    */
   fitTo(which: number[] | 'all' | 'kept'): void {
-    const p = this.positions;
-    if (!p.length || !this.graph) return;
-    let nodes: Iterable<number>;
-    if (which === 'all' || (which === 'kept' && !this.highlight.kept)) nodes = { [Symbol.iterator]: () => range(this.graph!.nodeCount) };
-    else if (which === 'kept') nodes = [...range(this.graph.nodeCount)].filter((n) => this.nodeLook[2 * n] >= NODE_KEPT);
-    else nodes = which.filter((n) => Number.isInteger(n) && n >= 0 && n < this.graph!.nodeCount);
-    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
-    for (const n of nodes) {
-      minX = Math.min(minX, p[2 * n]); maxX = Math.max(maxX, p[2 * n]);
-      minY = Math.min(minY, p[2 * n + 1]); maxY = Math.max(maxY, p[2 * n + 1]);
-    }
-    if (!Number.isFinite(minX)) return which === 'kept' ? this.fitTo('all') : undefined;
-    const padX = 48, padY = 30;
-    const zoom = Math.min(FIT_MAX_ZOOM, (this.size.width - 2 * padX) / Math.max(1, maxX - minX), (this.size.height - 2 * padY) / Math.max(1, maxY - minY));
-    this.setView({ x: (minX + maxX) / 2, y: (minY + maxY) / 2, zoom: Math.max(1e-3, zoom) });
+    const g = this.graph;
+    if (!g || !this.positions.length) return;
+    const all = which === 'all' || (which === 'kept' && !this.highlight.kept);
+    const nodes = all ? range(g.nodeCount) : which === 'kept' ? [...range(g.nodeCount)].filter((n) => this.nodeLook[2 * n] >= NODE_KEPT) : which;
+    const view = fitView(this.positions, nodes, this.size.width, this.size.height);
+    if (view) this.setView(view);
+    else if (which === 'kept') this.fitTo('all');
   }
 
   /** Zooms by `factor` about the centre of the canvas. */
@@ -396,7 +386,7 @@ export class GraphScene {
       graph: g, positions: this.positions, zoom: this.view.zoom, width: this.size.width, height: this.size.height, toScreen: (x, y) => this.toScreen(x, y),
       centres: this.centres, room: this.room, radius: this.radiusPx(),
       // above the top node's thumbnail when thumbnails are drawn
-      lift: side ? Math.max(8, side / 2 + 4) : 8,
+      lift: side ? Math.max(10, side / 2 + 4) : 10,
       visibleNodes: this.opts.nodeLabel ? this.visibleNodes(600) : [], nodeLabel: this.opts.nodeLabel,
       nodeState: (n) => this.nodeLook[2 * n], target,
     });
