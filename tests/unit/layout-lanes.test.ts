@@ -157,6 +157,14 @@ describe('lane layout', () => {
     for (const b of [2, 4, 6]) expectDistinctLanes(rg, rpos, [`c${b}a`, `proj${b}`]);
   });
 
+  it('a dense block (no drawn edges) follows the layer before it, in its lane', () => {
+    const g = dagGraph([{ name: 'input', nodes: 3 }, { name: 'conv', nodes: 12, from: ['input'] }, { name: 'fc6', nodes: 40, kind: 'junction' }, { name: 'fc7', nodes: 10, kind: 'junction' }]);
+    const { frames } = laneLayout(g, 10);
+    expect(frames.map((f) => f.depth)).toEqual([0, 1, 2, 3]);
+    expect(frames.map((f) => f.x)).toEqual([0, 10, 20, 30]);
+    expectNoOverlaps(g, gridLayout(g));
+  });
+
   it('a plain chain stays one centred column per layer (the grid of old)', () => {
     const g = buildGraph(loadBuiltinModel('fashion-small'));
     const { frames } = laneLayout(g);
