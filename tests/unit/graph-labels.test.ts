@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { elide, intersects, layerCentres, columnRoom, placeLabels, type LabelFont, type LabelRequest, type TextMeasure } from '../../src/lib/render/labels';
-import { labelRequests, NODE_LABEL_ZOOM } from '../../src/lib/render/labelRequests';
+import { columnObstacles, labelRequests, NODE_LABEL_ZOOM, type LabelScene } from '../../src/lib/render/labelRequests';
 import { EDGE_NEGATIVE, EDGE_POSITIVE, EDGE_ZERO, REMOVED_COLOR, NODE_IN_CIRCUIT, graphLegend, edgeWidthPx, edgeOpacity } from '../../src/lib/render/legend';
 import { targetMarkOf } from '../../src/lib/render/targetOf';
 import { fitView, FIT_MAX_ZOOM, FIT_PAD } from '../../src/lib/render/fit';
@@ -60,6 +60,12 @@ describe('placeLabels', () => {
     expect(p.text).toContain('…');
     expect(p.w).toBeLessThanOrEqual(60);
     // a request shown whole or not at all is dropped when too wide
+    // tried whole first where there is room, elided where there is not
+    const wide: LabelRequest = { text: 'inc3a_3x3_reduce', font: 'layer', priority: 1, maxWidth: 60, wholeFirst: true, spots: [{ x: 100, y: 50, ax: 0.5, ay: 1 }] };
+    expect(placeLabels([wide], mono, { width: 200, height: 200 })[0].text).toBe('inc3a_3x3_reduce');
+    const blocked = placeLabels([wide], mono, { width: 200, height: 200 }, 2, [{ x: 50, y: 20, w: 8, h: 40, layer: 5 }]);
+    expect(blocked[0].text).toContain('…');
+    expect(placeLabels([{ ...wide, layer: 5 }], mono, { width: 200, height: 200 }, 2, [{ x: 50, y: 20, w: 8, h: 40, layer: 5 }])[0].text).toBe('inc3a_3x3_reduce');
     expect(placeLabels([{ text: 'conv3_1:12', font: 'node', priority: 1, maxWidth: 30, whole: true, spots: [{ x: 50, y: 50, ax: 0, ay: 0 }] }], mono, { width: 200, height: 200 })).toEqual([]);
   });
 });
@@ -73,12 +79,16 @@ function fittedLabels(graph: CircuitGraph, positions: Float32Array, width: numbe
     const s = toScreen(positions[2 * n], positions[2 * n + 1]);
     return s.x >= 0 && s.y >= 0 && s.x <= width && s.y <= height;
   });
-  const requests = labelRequests({
+  const scene: LabelScene = {
     graph, positions, zoom, width, height, toScreen, centres: layerCentres(graph, positions), room: columnRoom(graph, positions),
     radius: Math.min(12, Math.max(2.5, 0.32 * zoom)), lift: 8, visibleNodes: visible, nodeLabel,
     nodeState: () => 1, target: { kind: 'node', id: graph.nodeCount - 3, text: 'target: class 7' },
-  });
-  return { zoom, placed: placeLabels(requests, mono, { width, height }) };
+  };
+  const obstacles = columnObstacles(scene);
+  const placed = placeLabels(labelRequests(scene), mono, { width, height }, 2, obstacles);
+  // no label covers the nodes of a layer it does not belong to
+  for (const p of placed) for (const o of obstacles) if (o.layer !== p.layer) expect(intersects(p, o), `"${p.text}" over ${graph.layers[o.layer].name}`).toBe(false);
+  return { zoom, placed };
 }
 
 describe('labels at the fitted view', () => {

@@ -4,7 +4,7 @@
 // first; a unit name is shown whole or not at all).
 
 import type { CircuitGraph } from '../graph/types';
-import type { LabelRequest } from './labels';
+import type { LabelObstacle, LabelRequest, LayerExtent } from './labels';
 
 /** Screen pixels per world unit (node spacing) from which unit names are offered. */
 export const NODE_LABEL_ZOOM = 14;
@@ -22,8 +22,8 @@ export interface LabelScene {
   width: number;
   height: number;
   toScreen(x: number, y: number): { x: number; y: number };
-  /** Per layer: centre x, top and bottom y (world), and the room to the nearest other column (world). */
-  centres: { x: number; top: number; bottom: number }[];
+  /** Per layer: where its nodes lie (world), and the room to the nearest other column (world). */
+  centres: LayerExtent[];
   room: number[];
   /** Node radius on screen (px). */
   radius: number;
@@ -49,7 +49,7 @@ export function labelRequests(s: LabelScene): LabelRequest[] {
     const above = inView ? Math.max(top.y - s.lift, STICKY) : top.y - s.lift;
     const below = inView ? Math.min(bottom.y + s.lift, s.height - STICKY) : bottom.y + s.lift;
     out.push({
-      text: layer.name, font: 'layer', priority: PRIORITY.layer, layer: i,
+      text: layer.name, font: 'layer', priority: PRIORITY.layer, layer: i, wholeFirst: true,
       maxWidth: Number.isFinite(room) ? Math.max(24, room) : undefined,
       spots: [{ x: top.x, y: above, ax: 0.5, ay: 1 }, { x: bottom.x, y: below, ax: 0.5, ay: 0 }],
     });
@@ -61,13 +61,21 @@ export function labelRequests(s: LabelScene): LabelRequest[] {
     const room = s.room[s.graph.nodeLayer[n]] * s.zoom * 0.8 - s.radius - 6;
     if (Number.isFinite(room) && room < 20) continue;
     out.push({
-      text, font: 'node', node: n, spots: [{ x: p.x + s.radius + 4, y: p.y, ax: 0, ay: 0.5 }],
+      text, font: 'node', node: n, layer: s.graph.nodeLayer[n], spots: [{ x: p.x + s.radius + 4, y: p.y, ax: 0, ay: 0.5 }],
       priority: PRIORITY.node + Math.max(0, s.nodeState(n)),
       // whole or nothing: an elided unit name says little
       maxWidth: Number.isFinite(room) ? room : undefined, whole: true,
     });
   }
   return out;
+}
+
+/** Each layer's nodes on screen (px), which other layers' labels keep clear of. */
+export function columnObstacles(s: LabelScene): LabelObstacle[] {
+  return s.centres.map((c, layer) => {
+    const a = s.toScreen(c.left, c.top), b = s.toScreen(c.right, c.bottom);
+    return { x: a.x - s.radius - 1, y: a.y - s.radius - 1, w: b.x - a.x + 2 * s.radius + 2, h: b.y - a.y + 2 * s.radius + 2, layer };
+  });
 }
 
 /** The target's tag: beside its ring (a node) or above its bracket (a layer). */
@@ -79,7 +87,7 @@ function targetRequest(s: LabelScene): LabelRequest | null {
     const p = s.toScreen(s.positions[2 * t.id], s.positions[2 * t.id + 1]);
     const r = s.radius + 7;
     return {
-      text: t.text, font: 'tag', priority: PRIORITY.tag, node: t.id,
+      text: t.text, font: 'tag', priority: PRIORITY.tag, node: t.id, layer: s.graph.nodeLayer[t.id],
       spots: [{ x: p.x + r, y: p.y - r, ax: 0, ay: 1 }, { x: p.x + r, y: p.y + r, ax: 0, ay: 0 }, { x: p.x - r, y: p.y - r, ax: 1, ay: 1 }, { x: p.x, y: p.y - r, ax: 0.5, ay: 1 }],
     };
   }

@@ -19,7 +19,7 @@ export interface PlacedLabel extends LabelBox {
   /** The whole text (`text` may be elided). */
   full: string;
   font: LabelFont;
-  /** Graph layer or node it names (-1: none). */
+  /** Graph layer it names or belongs to, node it names (-1: none). */
   layer: number;
   node: number;
 }
@@ -43,6 +43,8 @@ export interface LabelRequest {
   maxWidth?: number;
   /** Shown whole or not at all (never elided). */
   whole?: boolean;
+  /** Tried whole first, wider than maxWidth, where nothing is in the way; elided after. */
+  wholeFirst?: boolean;
   layer?: number;
   node?: number;
 }
@@ -52,7 +54,9 @@ export interface TextMeasure {
   height(font: LabelFont): number;
 }
 
-export const intersects = (a: LabelBox, b: LabelBox) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+type Box = { x: number; y: number; w: number; h: number };
+
+export const intersects = (a: Box, b: Box) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 
 /**
  * `text` cut with an ellipsis until it is at most `maxWidth` wide, keeping more of its end (where
@@ -73,29 +77,41 @@ function forms(r: LabelRequest, m: TextMeasure): string[] {
   const width = (t: string) => m.width(t, r.font);
   if (r.whole) return r.maxWidth === undefined || width(r.text) <= r.maxWidth ? [r.text] : [];
   const fit = r.maxWidth === undefined ? r.text : elide(r.text, r.maxWidth, width);
-  if (fit === null) return [];
-  const shorter = fit.length > 6 ? elide(r.text, width(fit) * 0.6, width) : null;
-  return shorter && shorter !== fit ? [fit, shorter] : [fit];
+  const shorter = fit && fit.length > 6 ? elide(r.text, width(fit) * 0.6, width) : null;
+  return [...new Set([r.wholeFirst ? r.text : null, fit, shorter].filter((t): t is string => t !== null))];
+}
+
+/** Something drawn that labels keep clear of (a layer's column of nodes), unless they belong to `layer`. */
+export interface LabelObstacle {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  layer: number;
 }
 
 /**
  * Greedy placement: requests by priority (ties in the given order), each at the first spot and
- * text form whose box stays inside `bounds` and clear of every label placed before it (with a
- * `pad` pixel margin); a request with no such spot is dropped. No two placed boxes intersect.
+ * text form whose box stays inside `bounds`, clear of every label placed before it (with a
+ * `pad` pixel margin) and of the obstacles of other layers; a request with no such spot is
+ * dropped. No two placed boxes intersect.
  */
-export function placeLabels(requests: LabelRequest[], m: TextMeasure, bounds: { width: number; height: number }, pad = 2): PlacedLabel[] {
+export function placeLabels(requests: LabelRequest[], m: TextMeasure, bounds: { width: number; height: number }, pad = 2, obstacles: LabelObstacle[] = []): PlacedLabel[] {
   const order = requests.map((r, i) => [r, i] as const).sort((a, b) => b[0].priority - a[0].priority || a[1] - b[1]);
   const placed: PlacedLabel[] = [];
-  const grid = new Map<number, PlacedLabel[]>();
+  const grid = new Map<number, LabelObstacle[]>();
   const CELL = 64;
-  const cells = (b: LabelBox, f: (key: number) => void) => {
+  const cells = (b: Box, f: (key: number) => void) => {
     for (let cx = Math.floor(b.x / CELL); cx <= Math.floor((b.x + b.w) / CELL); cx++)
       for (let cy = Math.floor(b.y / CELL); cy <= Math.floor((b.y + b.h) / CELL); cy++) f(cx * 100_003 + cy);
   };
-  const free = (b: LabelBox) => {
+  const add = (o: LabelObstacle) => cells(o, (k) => (grid.get(k) ?? grid.set(k, []).get(k)!).push(o));
+  // obstacles are marked by their layer; placed labels by -2, which no request names
+  for (const o of obstacles) if (o.w > 0 && o.h > 0 && o.x < bounds.width && o.y < bounds.height && o.x + o.w > 0 && o.y + o.h > 0) add({ ...o, x: Math.max(-pad, o.x), y: Math.max(-pad, o.y), w: Math.min(o.w, bounds.width + pad), h: Math.min(o.h, bounds.height + pad) });
+  const free = (b: LabelBox, layer: number) => {
     const padded = { ...b, x: b.x - pad, y: b.y - pad, w: b.w + 2 * pad, h: b.h + 2 * pad };
     let ok = true;
-    cells(padded, (k) => (ok &&= !(grid.get(k) ?? []).some((p) => intersects(padded, p))));
+    cells(padded, (k) => (ok &&= !(grid.get(k) ?? []).some((p) => p.layer !== layer && intersects(padded, p))));
     return ok;
   };
   for (const [r] of order) {
@@ -105,10 +121,10 @@ export function placeLabels(requests: LabelRequest[], m: TextMeasure, bounds: { 
       const w = m.width(text, r.font);
       for (const s of r.spots) {
         const box = { text, x: Math.round(s.x - s.ax * w), y: Math.round(s.y - s.ay * h), w: Math.ceil(w), h };
-        if (box.x < 0 || box.y < 0 || box.x + box.w > bounds.width || box.y + box.h > bounds.height || !free(box)) continue;
+        if (box.x < 0 || box.y < 0 || box.x + box.w > bounds.width || box.y + box.h > bounds.height || !free(box, r.layer ?? -1)) continue;
         const label: PlacedLabel = { ...box, full: r.text, font: r.font, layer: r.layer ?? -1, node: r.node ?? -1 };
         placed.push(label);
-        cells(box, (k) => (grid.get(k) ?? grid.set(k, []).get(k)!).push(label));
+        add({ x: box.x, y: box.y, w: box.w, h: box.h, layer: -2 });
         done = true;
         break;
       }
@@ -129,15 +145,25 @@ export function columnRoom(graph: CircuitGraph, positions: Float32Array): number
   });
 }
 
-/** Per layer: mean x and the top and bottom y of its nodes (world units). */
-export function layerCentres(graph: CircuitGraph, positions: Float32Array): { x: number; top: number; bottom: number }[] {
+export interface LayerExtent {
+  /** Mean x, leftmost and rightmost x, top and bottom y of the layer's nodes (world units). */
+  x: number;
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+
+export function layerCentres(graph: CircuitGraph, positions: Float32Array): LayerExtent[] {
   return graph.layers.map((l) => {
-    let x = 0, top = Infinity, bottom = -Infinity;
+    let x = 0, left = Infinity, right = -Infinity, top = Infinity, bottom = -Infinity;
     for (let n = l.nodeStart; n < l.nodeStart + l.nodeCount; n++) {
       x += positions[2 * n] / Math.max(1, l.nodeCount);
+      left = Math.min(left, positions[2 * n]);
+      right = Math.max(right, positions[2 * n]);
       top = Math.min(top, positions[2 * n + 1]);
       bottom = Math.max(bottom, positions[2 * n + 1]);
     }
-    return { x, top, bottom };
+    return { x, left, right, top, bottom };
   });
 }

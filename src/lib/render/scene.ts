@@ -12,8 +12,8 @@ import { NODE_MAX_PX, NODE_MIN_PX, NODE_RADIUS, NodeLayer } from './nodes';
 import { Picker } from './picking';
 import { reduce, type Highlight, type Pick, type Removed } from './reducer';
 import { NodeThumbnails, thumbnailSide, type ThumbnailSource } from './thumbnails';
-import { columnRoom, layerCentres, placeLabels, type LabelBox, type PlacedLabel } from './labels';
-import { labelRequests } from './labelRequests';
+import { columnRoom, layerCentres, placeLabels, type LabelBox, type LayerExtent, type PlacedLabel } from './labels';
+import { columnObstacles, labelRequests, type LabelScene } from './labelRequests';
 import { LabelLayer } from './labelLayer';
 import { TargetMarker, type GraphTarget } from './target';
 import { NODE_KEPT } from './states';
@@ -120,7 +120,7 @@ export class GraphScene {
   private targetMarker = new TargetMarker();
   private target: GraphTarget | null = null;
   private placed: PlacedLabel[] = [];
-  private centres: { x: number; top: number; bottom: number }[] = [];
+  private centres: LayerExtent[] = [];
   private room: number[] = [];
   private thumbnails = new NodeThumbnails();
   private edges: EdgeLayer | null = null;
@@ -382,15 +382,15 @@ export class GraphScene {
     if (!g) return;
     const side = this.thumbnails.hasSource ? thumbnailSide(this.view.zoom) : 0;
     const target = this.target && { ...this.target, text: this.target.text ?? 'target' };
-    const requests = labelRequests({
+    const labelScene: LabelScene = {
       graph: g, positions: this.positions, zoom: this.view.zoom, width: this.size.width, height: this.size.height, toScreen: (x, y) => this.toScreen(x, y),
       centres: this.centres, room: this.room, radius: this.radiusPx(),
       // above the top node's thumbnail when thumbnails are drawn
       lift: side ? Math.max(10, side / 2 + 4) : 10,
       visibleNodes: this.opts.nodeLabel ? this.visibleNodes(600) : [], nodeLabel: this.opts.nodeLabel,
       nodeState: (n) => this.nodeLook[2 * n], target,
-    });
-    this.placed = placeLabels(requests, this.labelLayer, this.size);
+    };
+    this.placed = placeLabels(labelRequests(labelScene), this.labelLayer, this.size, 2, columnObstacles(labelScene));
     this.labelLayer.draw(this.placed);
     this.drawTarget();
   }
