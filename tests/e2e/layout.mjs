@@ -1,7 +1,8 @@
 // End-to-end legibility of the graph demo (/graph) in headless Chromium: fashion-inception at
 // 1920x1080 and 1280x800 (grid, zoomed in, Class MDS), each built-in model at 1280x800: no two
 // drawn labels overlap (the renderer's own label boxes), every layer is named, the inception
-// branches run in distinct lanes, the graph fills the canvas, the zoom and fit buttons work,
+// branches run in distinct lanes, the graph fills the canvas, the zoom and fit buttons work, a
+// new cut refits the view,
 // the legend lists what the colours mean.
 // Screenshots land in test-results/e2e/layout-*.png. Run alone, or from graph.mjs.
 import { existsSync, mkdirSync } from 'node:fs';
@@ -101,14 +102,26 @@ export async function layoutChecks(browser, origin) {
       assert(units > 10, `zoomed in, only ${units} unit names`);
       assert(zoomed.labels.length - units >= 3, 'zoomed in, the layer names went');
       await page.screenshot({ path: join(shotsDir, `layout-inception-${width}x${height}-zoomed.png`) });
+      // a new cut let go on the slider: the view fits the new circuit again
+      await page.$eval('input[aria-label="keep fraction"]', (el) => {
+        el.value = '0.05';
+        el.dispatchEvent(new Event('input', { bubbles: true }));
+        el.dispatchEvent(new Event('change', { bubbles: true }));
+      });
+      await frames(page);
+      const refit = (await measure(page)).view.zoom;
+      assert(refit < zoomed.view.zoom / 2 && refit >= m.view.zoom * 0.98, `after a new cut the view did not fit the circuit: zoom ${zoomed.view.zoom} -> ${refit} (fitted ${m.view.zoom})`);
+      for (let i = 0; i < 4; i++) await page.click('[data-testid="graph-zoom-in"]');
+      await frames(page);
       await page.click('[data-testid="graph-zoom-out"]');
       await frames(page);
       const out = (await measure(page)).view.zoom;
-      assert(Math.abs(out / zoomed.view.zoom - 1 / 1.4) < 0.01, `zoom out: ${zoomed.view.zoom} -> ${out}`);
+      const before = refit * 1.4 ** 4;
+      assert(Math.abs(out / before - 1 / 1.4) < 0.01, `zoom out: ${before} -> ${out}`);
       await page.click('[data-testid="graph-fit"]');
       await frames(page);
       const fitted = (await measure(page)).view;
-      assert(Math.abs(fitted.zoom - m.view.zoom) / m.view.zoom < 0.02, `fit: ${JSON.stringify(fitted)} vs ${JSON.stringify(m.view)}`);
+      assert(Math.abs(fitted.zoom - refit) / refit < 0.02, `fit: ${JSON.stringify(fitted)} vs ${refit}`);
       // Class MDS: every layer in its own band, labels apart
       await page.selectOption('select[aria-label="layout"]', 'mds');
       await frames(page);
