@@ -1,6 +1,6 @@
 // End-to-end checks of the graph demo (/graph) in headless Chromium: fashion-small and a
-// synthetic 250k-edge graph render without console errors, a click selects a node, WebGL takes
-// over when WebGPU cannot present; then frame times and threshold-change times next to pixi's
+// synthetic 250k-edge graph render without console errors, a click selects a node, labels never
+// overlap and branches run in lanes (layout.mjs), WebGL takes over when WebGPU cannot present; then frame times and threshold-change times next to pixi's
 // plain Graphics, printed and written to bench-results/graph.json.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serveBuild } from './static-server.mjs';
 import { check, assert, finish } from './harness.mjs';
+import { layoutChecks } from './layout.mjs';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const buildDir = join(root, 'build');
@@ -111,6 +112,9 @@ await check('garbled URL: warnings as plain text, default view', async () => {
   assert(errors.length === 0, errors.join('\n'));
   await page.close();
 });
+
+console.log('layout and labels');
+await layoutChecks(browser, origin);
 await browser.close();
 
 console.log('WebGPU without a presentable canvas: fallback to WebGL');

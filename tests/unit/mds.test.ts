@@ -3,6 +3,7 @@
 // Class MDS layouts place nodes where they should be.
 import { describe, expect, it } from 'vitest';
 import { bestRotation, classicalMds, gridLayout, mdsLayout, sortedLayout } from '../../src/lib/graph/layout';
+import { layerBands } from '../../src/lib/graph/layoutMds';
 import { buildModel } from '../helpers/build-model';
 import { buildGraph } from '../../src/lib/graph/build';
 
@@ -75,13 +76,18 @@ describe('layouts', () => {
     classImp.set([1, 0, 0], 6);
     classImp.set([0, 2, 0], 9);
     classImp.set([0, 0, 3], 12);
-    const p = mdsLayout(g, classImp, 3, { layerSpacing: 10 });
+    const mapped = mdsLayout(g, classImp, 3, { layerSpacing: 10 });
+    // in the conv layer's band, mapped back onto the unit disc
+    const band = layerBands(g, { layerSpacing: 10 })[1];
+    const p = mapped.map((v, i) => (i % 2 ? (v - band.cy) / band.hh : (v - band.cx) / band.hw));
     expect(dist(p, 1, 2)).toBeCloseTo(0, 5);
     // nodes 2, 3, 4 form an equilateral triangle (unit vectors on 3 axes)
     expect(dist(p, 2, 3)).toBeCloseTo(dist(p, 3, 4), 4);
     expect(dist(p, 2, 4)).toBeCloseTo(dist(p, 3, 4), 4);
     expect(dist(p, 2, 3)).toBeGreaterThan(0.5);
-    // still in the conv column's disc
-    for (let n = 1; n <= 4; n++) expect(Math.abs(p[2 * n] - 10)).toBeLessThan(5);
+    // within the conv column's band, on its rim
+    for (let n = 1; n <= 4; n++) expect(Math.hypot(p[2 * n], p[2 * n + 1])).toBeLessThan(1 + 1e-6);
+    expect(Math.max(...[2, 3, 4].map((n) => Math.hypot(p[2 * n], p[2 * n + 1])))).toBeCloseTo(1, 5);
+    for (let n = 1; n <= 4; n++) expect(Math.abs(mapped[2 * n] - 10)).toBeLessThan(5);
   });
 });

@@ -1,8 +1,9 @@
 // The graph scene: a pixi.js application (WebGPU first, WebGL when WebGPU cannot present) with
-// instanced edges and nodes, pan/zoom/pinch, hover and click picking, and labels that appear
-// with zoom. Renders on demand; data changes only rewrite attribute buffers.
+// instanced edges and nodes, pan/zoom/pinch, fitting to a set of nodes, hover and click picking,
+// the target marked, and labels placed so that none overlap. Renders on demand; data changes
+// only rewrite attribute buffers.
 
-import { Application, Container, Graphics, Text } from 'pixi.js';
+import { Container, Graphics, type Application } from 'pixi.js';
 // pixi's uniform and buffer syncing without `new Function`, so the site's CSP needs no 'unsafe-eval'
 import 'pixi.js/unsafe-eval';
 import type { CircuitGraph } from '../graph/types';
@@ -11,6 +12,13 @@ import { NODE_MAX_PX, NODE_MIN_PX, NODE_RADIUS, NodeLayer } from './nodes';
 import { Picker } from './picking';
 import { reduce, type Highlight, type Pick, type Removed } from './reducer';
 import { NodeThumbnails, thumbnailSide, type ThumbnailSource } from './thumbnails';
+import { columnRoom, layerCentres, placeLabels, type LabelBox, type LayerExtent, type PlacedLabel } from './labels';
+import { columnObstacles, labelRequests, type LabelScene } from './labelRequests';
+import { LabelLayer } from './labelLayer';
+import { TargetMarker, type GraphTarget } from './target';
+import { NODE_KEPT } from './states';
+import { fitView } from './fit';
+import { createApp, isSoftware } from './app';
 
 export interface View {
   x: number;
@@ -37,63 +45,8 @@ export interface SceneOptions {
   onView?: (view: View) => void;
 }
 
-/** Creates the pixi application; if WebGPU fails to initialise or to present, uses WebGL. */
-async function createApp(preference: 'webgpu' | 'webgl', antialias: boolean): Promise<{ app: Application; fallbackReason: string | null }> {
-  let reason: string | null = null;
-  // When a WebGPU renderer is given up, pixi's own pending error-scope probe rejects with
-  // "Instance dropped"; that rejection is expected here and is kept out of the console.
-  const dropped = (ev: PromiseRejectionEvent) => {
-    if (/instance dropped|device (was )?(lost|destroyed)/i.test(String(ev.reason?.message ?? ev.reason))) ev.preventDefault();
-  };
-  for (const pref of preference === 'webgpu' ? (['webgpu', 'webgl'] as const) : (['webgl'] as const)) {
-    const app = new Application();
-    if (pref === 'webgpu') globalThis.addEventListener?.('unhandledrejection', dropped);
-    else setTimeout(() => globalThis.removeEventListener?.('unhandledrejection', dropped), 10_000);
-    try {
-      await app.init({ preference: pref, antialias, background: '#ffffff', autoStart: false, autoDensity: true, resolution: Math.min(2, globalThis.devicePixelRatio || 1), width: 300, height: 200 });
-      if (pref === 'webgpu' && app.renderer.name === 'webgpu') await checkPresentation(app);
-      if (pref === 'webgpu') globalThis.removeEventListener?.('unhandledrejection', dropped);
-      return { app, fallbackReason: reason };
-    } catch (err) {
-      reason = `${pref}: ${(err as Error)?.message ?? err}`;
-      // pixi's own error-scope probes must settle before the device goes away
-      await new Promise((ok) => setTimeout(ok, 100));
-      try {
-        app.destroy(true);
-      } catch {
-        /* a half-made renderer may not come apart cleanly */
-      }
-    }
-  }
-  throw new Error(`no renderer could draw the graph (${reason})`);
-}
-
-/** Renders one frame inside error scopes: a canvas WebGPU cannot present to reports here. */
-async function checkPresentation(app: Application): Promise<void> {
-  const device = (app.renderer as unknown as { gpu: { device: GPUDevice } }).gpu.device;
-  device.pushErrorScope('validation');
-  device.pushErrorScope('internal');
-  device.pushErrorScope('out-of-memory');
-  app.renderer.render(app.stage);
-  const results = await Promise.allSettled([device.popErrorScope(), device.popErrorScope(), device.popErrorScope()]);
-  for (const r of results) {
-    if (r.status === 'rejected') throw new Error(String((r.reason as Error)?.message ?? r.reason));
-    if (r.value) throw new Error(r.value.message);
-  }
-}
-
-/** True on a software rasterizer (SwiftShader, llvmpipe): no GPU under the canvas. */
-function isSoftware(app: Application): boolean {
-  const r = app.renderer as unknown as { name: string; gpu?: { adapter?: GPUAdapter }; gl?: WebGL2RenderingContext };
-  const soft = /swiftshader|llvmpipe|software|softpipe/i;
-  if (r.name === 'webgpu') {
-    const info = r.gpu?.adapter?.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
-    return !!info && (!!info.isFallbackAdapter || soft.test(`${info.vendor} ${info.architecture} ${info.device} ${info.description}`));
-  }
-  const gl = r.gl;
-  if (!gl) return false;
-  const ext = gl.getExtension('WEBGL_debug_renderer_info');
-  return soft.test(String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER)));
+function* range(n: number): Generator<number> {
+  for (let i = 0; i < n; i++) yield i;
 }
 
 export class GraphScene {
@@ -105,7 +58,12 @@ export class GraphScene {
   readonly software: boolean;
   readonly edgeDrawing: EdgeDrawing;
   private world = new Container({ label: 'world' });
-  private overlay = new Container({ label: 'labels' });
+  private labelLayer = new LabelLayer();
+  private targetMarker = new TargetMarker();
+  private target: GraphTarget | null = null;
+  private placed: PlacedLabel[] = [];
+  private centres: LayerExtent[] = [];
+  private room: number[] = [];
   private thumbnails = new NodeThumbnails();
   private edges: EdgeLayer | null = null;
   private nodes: NodeLayer | null = null;
@@ -121,8 +79,6 @@ export class GraphScene {
   private view: View = { x: 0, y: 0, zoom: 1 };
   private size = { width: 300, height: 200 };
   private frame = 0;
-  private labels: Text[] = [];
-  private layerLabels: Text[] = [];
   private pointers = new Map<number, { x: number; y: number }>();
   private dragged = 0;
   private hoverAt: { x: number; y: number } | null = null;
@@ -137,7 +93,8 @@ export class GraphScene {
     this.fallbackReason = fallbackReason;
     this.software = isSoftware(app);
     this.edgeDrawing = opts.edgeDrawing && opts.edgeDrawing !== 'auto' ? opts.edgeDrawing : this.software ? 'expanded' : 'instanced';
-    app.stage.addChild(this.world, this.thumbnails.container, this.overlay);
+    // thumbnails over the target's ring (it may reach under the thumbnail left of its node), labels on top
+    app.stage.addChild(this.world, this.targetMarker.graphics, this.thumbnails.container, this.labelLayer.container);
     this.listen();
   }
 
@@ -185,7 +142,7 @@ export class GraphScene {
     this.nodes = new NodeLayer(positions, this.nodeLook);
     this.world.addChild(this.nodes.mesh);
     this.picker = new Picker(graph, positions);
-    this.makeLayerLabels();
+    this.measureLayers();
     this.fit();
   }
 
@@ -198,7 +155,7 @@ export class GraphScene {
     this.nodes?.updateCenters();
     this.picker?.setPositions(this.positions);
     if (this.baseline) this.drawBaseline();
-    this.makeLayerLabels();
+    this.measureLayers();
     this.requestRender();
   }
 
@@ -291,16 +248,26 @@ export class GraphScene {
 
   /** Fits the whole graph in the canvas. */
   fit(): void {
-    const p = this.positions;
-    if (!p.length) return;
-    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
-    for (let i = 0; i < p.length; i += 2) {
-      minX = Math.min(minX, p[i]); maxX = Math.max(maxX, p[i]);
-      minY = Math.min(minY, p[i + 1]); maxY = Math.max(maxY, p[i + 1]);
-    }
-    const pad = 40;
-    const zoom = Math.min((this.size.width - 2 * pad) / Math.max(1, maxX - minX), (this.size.height - 2 * pad - 20) / Math.max(1, maxY - minY));
-    this.setView({ x: (minX + maxX) / 2, y: (minY + maxY) / 2 - 10 / zoom, zoom: Math.max(1e-3, zoom) });
+    this.fitTo('all');
+  }
+
+  /**
+   * Frames a set of nodes: 'all', 'kept' (the nodes of the current circuit; all when there is
+   * none), or node ids; room is left for the layer names above and below.
+   */
+  fitTo(which: number[] | 'all' | 'kept'): void {
+    const g = this.graph;
+    if (!g || !this.positions.length) return;
+    const all = which === 'all' || (which === 'kept' && !this.highlight.kept);
+    const nodes = all ? range(g.nodeCount) : which === 'kept' ? [...range(g.nodeCount)].filter((n) => this.nodeLook[2 * n] >= NODE_KEPT) : which;
+    const view = fitView(this.positions, nodes, this.size.width, this.size.height);
+    if (view) this.setView(view);
+    else if (which === 'kept') this.fitTo('all');
+  }
+
+  /** Zooms by `factor` about the centre of the canvas. */
+  zoomBy(factor: number): void {
+    if (Number.isFinite(factor) && factor > 0) this.zoomAt(this.size.width / 2, this.size.height / 2, factor);
   }
 
   resize(width: number, height: number): void {
@@ -341,60 +308,68 @@ export class GraphScene {
     this.lastRenderMs = performance.now() - t0;
   }
 
-  private makeLayerLabels(): void {
-    for (const t of this.layerLabels) t.destroy();
-    this.layerLabels = [];
-    if (!this.graph) return;
-    for (const layer of this.graph.layers) {
-      const t = new Text({ text: layer.name, style: { fontFamily: 'system-ui, sans-serif', fontSize: 12, fill: 0x3b4350, fontWeight: '600' } });
-      t.anchor.set(0.5, 1);
-      t.label = `layer ${layer.name}`;
-      this.overlay.addChild(t);
-      this.layerLabels.push(t);
-    }
+  private measureLayers(): void {
+    this.centres = this.graph ? layerCentres(this.graph, this.positions) : [];
+    this.room = this.graph ? columnRoom(this.graph, this.positions) : [];
   }
 
-  /** Layer names above their columns; node labels once nodes are far enough apart. */
+  /** The node's disc radius on screen (px). */
+  private radiusPx(): number {
+    return Math.min(NODE_MAX_PX, Math.max(NODE_MIN_PX, NODE_RADIUS * this.view.zoom));
+  }
+
+  /** Layer names, the target's tag and unit names, placed greedily so that none overlap. */
   private placeLabels(): void {
     const g = this.graph;
     if (!g) return;
-    const p = this.positions;
-    g.layers.forEach((layer, i) => {
-      let x = 0, top = Infinity;
-      for (let n = layer.nodeStart; n < layer.nodeStart + layer.nodeCount; n++) {
-        x += p[2 * n] / layer.nodeCount;
-        top = Math.min(top, p[2 * n + 1]);
-      }
-      const s = this.toScreen(x, top);
+    const side = this.thumbnails.hasSource ? thumbnailSide(this.view.zoom) : 0;
+    const target = this.target && { ...this.target, text: this.target.text ?? 'target' };
+    const labelScene: LabelScene = {
+      graph: g, positions: this.positions, zoom: this.view.zoom, width: this.size.width, height: this.size.height, toScreen: (x, y) => this.toScreen(x, y),
+      centres: this.centres, room: this.room, radius: this.radiusPx(),
       // above the top node's thumbnail when thumbnails are drawn
-      const lift = this.thumbnails.hasSource ? Math.max(8, thumbnailSide(this.view.zoom) / 2 + 4) : 8;
-      this.layerLabels[i].position.set(Math.round(s.x), Math.round(s.y - lift));
-    });
-    const show = this.view.zoom >= 14 && this.opts.nodeLabel ? this.visibleNodes(300) : [];
-    while (this.labels.length < show.length) {
-      const t = new Text({ text: '', style: { fontFamily: 'system-ui, sans-serif', fontSize: 11, fill: 0x14171c } });
-      t.anchor.set(0, 0.5);
-      this.overlay.addChild(t);
-      this.labels.push(t);
+      lift: side ? Math.max(10, side / 2 + 4) : 10,
+      visibleNodes: this.opts.nodeLabel ? this.visibleNodes(600) : [], nodeLabel: this.opts.nodeLabel,
+      nodeState: (n) => this.nodeLook[2 * n], target,
+    };
+    this.placed = placeLabels(labelRequests(labelScene), this.labelLayer, this.size, 2, columnObstacles(labelScene));
+    this.labelLayer.draw(this.placed);
+    this.drawTarget();
+  }
+
+  private drawTarget(): void {
+    const t = this.target, g = this.graph, p = this.positions;
+    if (!t || !g) return this.targetMarker.draw(null);
+    if (t.kind === 'node' && t.id >= 0 && t.id < g.nodeCount) {
+      const s = this.toScreen(p[2 * t.id], p[2 * t.id + 1]);
+      return this.targetMarker.draw({ ring: { x: s.x, y: s.y, r: this.radiusPx() * 1.5 + 5 } });
     }
-    this.labels.forEach((t, k) => {
-      t.visible = k < show.length;
-      if (!t.visible) return;
-      const n = show[k];
-      const text = this.opts.nodeLabel!(n);
-      if (t.text !== text) t.text = text;
-      const s = this.toScreen(p[2 * n], p[2 * n + 1]);
-      const radius = Math.min(NODE_MAX_PX, Math.max(NODE_MIN_PX, NODE_RADIUS * this.view.zoom));
-      t.position.set(Math.round(s.x + radius + 4), Math.round(s.y));
-    });
+    const c = t.kind === 'layer' ? this.centres[t.id] : undefined;
+    if (!c) return this.targetMarker.draw(null);
+    const l = g.layers[t.id];
+    let x0 = Infinity, x1 = -Infinity;
+    for (let n = l.nodeStart; n < l.nodeStart + l.nodeCount; n++) [x0, x1] = [Math.min(x0, p[2 * n]), Math.max(x1, p[2 * n])];
+    const a = this.toScreen(x0, c.top), b = this.toScreen(x1, c.bottom);
+    const pad = this.radiusPx() + 6;
+    this.targetMarker.draw({ frame: { x: a.x - pad, y: a.y - pad, w: b.x - a.x + 2 * pad, h: b.y - a.y + 2 * pad } });
+  }
+
+  /** The labels drawn in the last frame: text and box in canvas pixels. */
+  labelBoxes(): LabelBox[] {
+    return this.placed.map(({ text, x, y, w, h }) => ({ text, x, y, w, h }));
+  }
+
+  /** Marks the target: a ring round a node, a frame round a layer (class and loss targets); null: none. */
+  setTarget(target: GraphTarget | null): void {
+    this.target = target ? { ...target } : null;
+    this.requestRender();
   }
 
   /** Thumbnails left of the visible nodes once they are large enough to read. */
   private placeThumbnails(): void {
     const side = this.graph ? thumbnailSide(this.view.zoom) : 0;
     const p = this.positions;
-    const radius = Math.min(NODE_MAX_PX, Math.max(NODE_MIN_PX, NODE_RADIUS * this.view.zoom));
-    this.thumbnails.place(side ? this.visibleNodes(300) : [], (n) => this.toScreen(p[2 * n], p[2 * n + 1]), side, radius + 3);
+    this.thumbnails.place(side ? this.visibleNodes(300) : [], (n) => this.toScreen(p[2 * n], p[2 * n + 1]), side, this.radiusPx() + 3);
     this.canvas.dataset.thumbnails = String(this.thumbnails.shown);
   }
 
@@ -514,6 +489,7 @@ export class GraphScene {
     this.hoverFrame = requestAnimationFrame(() => {
       this.hoverFrame = 0;
       if (!this.hoverAt) return;
+      this.titleAt(this.hoverAt);
       const pick = this.pickAt(this.hoverAt.x, this.hoverAt.y);
       const old = this.highlight.hover;
       if (old?.kind !== pick?.kind || old?.id !== pick?.id) {
@@ -524,6 +500,13 @@ export class GraphScene {
     });
   }
 
+  /** Over a label, the canvas's tooltip gives its whole text (names are elided when room is short). */
+  private titleAt(at: { x: number; y: number }): void {
+    const hit = this.placed.find((l) => at.x >= l.x && at.x <= l.x + l.w && at.y >= l.y && at.y <= l.y + l.h);
+    const title = !hit ? '' : hit.font === 'layer' ? `layer ${hit.full}` : hit.full;
+    if (this.canvas.title !== title) this.canvas.title = title;
+  }
+
   destroy(): void {
     cancelAnimationFrame(this.frame);
     cancelAnimationFrame(this.hoverFrame);
@@ -531,6 +514,8 @@ export class GraphScene {
     this.edges?.destroy();
     this.nodes?.destroy();
     this.thumbnails.destroy();
+    this.labelLayer.destroy();
+    this.targetMarker.destroy();
     this.app.destroy(true, { children: true });
   }
 }

@@ -18,6 +18,8 @@ export interface MicroscopeTestHook {
   edgeEnds(e: number): { source: number; target: number; layer: string } | null;
   /** World position of node n (the SVG export scales these). */
   position(n: number): [number, number] | null;
+  /** Labels drawn on the graph: text and box in canvas pixels. */
+  labelBoxes(): { text: string; x: number; y: number; w: number; h: number }[];
   /** The graph's current viewport. */
   viewport(): { x: number; y: number; zoom: number } | null;
   selection(): unknown;
@@ -59,6 +61,7 @@ export function installTestHook(view: MicroscopeView, scene: () => GraphScene | 
       return p && n >= 0 && 2 * n + 1 < p.length ? [p[2 * n], p[2 * n + 1]] : null;
     },
     viewport: () => scene()?.getView() ?? null,
+    labelBoxes: () => scene()?.labelBoxes() ?? [],
     selection: () => view.state.selection,
     nodeOnPage: page.nodeOnPage,
     edgeOnPage: page.edgeOnPage,
