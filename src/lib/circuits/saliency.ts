@@ -43,6 +43,14 @@ export interface QueryOptions {
   linear?: boolean;
   /** Images per batch (default: the engine's maximum). */
   batchSize?: number;
+  /**
+   * Provisional scores while images stream: after the first batch, then at most every
+   * `partialIntervalMs`, a read-back snapshot of the running sums over the images done so far
+   * (actgrad, actgrad-mean and snip; the final scores are computed exactly as without it).
+   */
+  onPartial?: (scores: Scores, done: number, total: number) => unknown;
+  /** Least time between two partial reports, ms (default 1000). */
+  partialIntervalMs?: number;
 }
 
 export class QueryCancelled extends Error {
@@ -162,7 +170,10 @@ async function readAll(engine: Engine, bufs: LayerAccumulators[]): Promise<{ edg
 }
 
 /** Scores of a gradient criterion (actgrad, actgrad-mean, snip) summed over the set, divided by d. */
-async function gradientScores(engine: Engine, target: Target, set: ImageStream, criterion: Criterion, g: ModelGraph, opts: QueryOptions) {
+async function gradientScores(
+  engine: Engine, target: Target, set: ImageStream, criterion: Criterion, g: ModelGraph, opts: QueryOptions,
+  onSnapshot?: (parts: { edges: Float32Array[]; nodes: Float32Array[] }, done: number) => unknown,
+) {
   const k = engine.kernels;
   const accs: LayerAccumulators[] = g.kernelLayers.map((layer) => {
     const edges = engine.pool.acquire(layer.rows * layer.cols * 4, `${layer.name}.edgeScores`);
@@ -177,6 +188,7 @@ async function gradientScores(engine: Engine, target: Target, set: ImageStream, 
   engine.device.queue.submit([zero.finish()]);
   const batchSize = Math.min(opts.batchSize ?? engine.maxBatch, engine.maxBatch);
   const perImage = criterion === 'snip' || criterion === 'actgrad-mean';
+  const snapshots = new SnapshotClock(opts.partialIntervalMs ?? 1000);
   try {
     for (let start = 0; start < set.count; start += batchSize) {
       checkCancelled(opts.signal);
@@ -199,6 +211,7 @@ async function gradientScores(engine: Engine, target: Target, set: ImageStream, 
       // Wait for the batch so progress is honest and work does not pile up.
       await engine.device.queue.onSubmittedWorkDone();
       opts.onProgress?.(start + n, set.count);
+      if (onSnapshot && start + n < set.count && snapshots.due()) await onSnapshot(await readAll(engine, accs), start + n);
     }
     return await readAll(engine, accs);
   } finally {
@@ -206,6 +219,19 @@ async function gradientScores(engine: Engine, target: Target, set: ImageStream, 
       engine.pool.release(a.edges);
       engine.pool.release(a.nodes);
     }
+  }
+}
+
+/** When a partial snapshot is due: the first time asked, then once `intervalMs` has passed since the last. */
+class SnapshotClock {
+  private last = -Infinity;
+  constructor(private readonly intervalMs: number) {}
+
+  due(): boolean {
+    const t = performance.now();
+    if (t - this.last < this.intervalMs) return false;
+    this.last = t;
+    return true;
   }
 }
 
@@ -310,9 +336,14 @@ export async function computeScores(engine: Engine, target: Target, set: ImageSt
   switch (criterion) {
     case 'actgrad':
     case 'actgrad-mean':
-      return assemble(criterion, g, relevant, await gradientScores(engine, target, set, criterion, g, opts), set.count, true);
-    case 'snip':
-      return assemble(criterion, g, relevant, await gradientScores(engine, target, set, criterion, g, opts), set.count, false);
+    case 'snip': {
+      const nodeMaps = criterion !== 'snip';
+      // A snapshot is the running sums divided by the images done so far: the mean over those images.
+      const snapshot = opts.onPartial
+        ? (parts: { edges: Float32Array[]; nodes: Float32Array[] }, done: number) => opts.onPartial!(assemble(criterion, g, relevant, parts, done, nodeMaps), done, set.count)
+        : undefined;
+      return assemble(criterion, g, relevant, await gradientScores(engine, target, set, criterion, g, opts, snapshot), set.count, nodeMaps);
+    }
     case 'force':
       return forceScores(engine, target, set, g, relevant, opts);
     case 'magnitude':
