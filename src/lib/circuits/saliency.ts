@@ -103,7 +103,7 @@ function actgradEdgeDispatches(engine: Engine, s: KernelLayer, target: GPUBuffer
   const [O, OH, OW] = s.outMap;
   return [
     k.dispatch({
-      label: `${s.name}.actgradEdges`, shader: 'saliency/actgrad_edges',
+      label: `${s.name}.actgradEdges`, shader: 'saliency/actgrad_edges', defines: { REG_WEIGHTS: g.kernel[0] * g.kernel[1] <= 9 },
       uniforms: [batch, C, H, W, O, OH, OW, g.groups, g.kernel[0], g.kernel[1], g.stride[0], g.stride[1],
         g.padding[0], g.padding[1], g.dilation[0], g.dilation[1], perSlice],
       buffers: [engine.activationBuffer(layer.inputs[0]), engine.weightBuffer(s.name), engine.gradBuffer(s.name)!, partial],
