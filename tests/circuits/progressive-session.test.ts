@@ -25,7 +25,7 @@ describe('progressive circuit query (session)', () => {
       const partials: CircuitResult[] = [];
       const progressive = await new MicroscopeSession(engine, images).circuit(query, { partial: (r) => partials.push(r) });
       expect(partials.length).toBeGreaterThanOrEqual(1);
-      expect(partials[0].provisional).toEqual({ images: engine.maxBatch, total: plain.imageCount });
+      expect(partials[0].provisional).toEqual({ images: 16, total: plain.imageCount }); // the session's small first batch
       for (const p of partials) expect(p.provisional!.images).toBeLessThan(plain.imageCount);
       expect(progressive.provisional).toBeUndefined();
       expect(Array.from(progressive.kept)).toEqual(Array.from(plain.kept));

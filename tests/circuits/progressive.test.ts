@@ -59,6 +59,20 @@ describe('progressive scoring', () => {
     });
   }
 
+  it('a small first batch: partials after it, and the final scores bitwise those of the same batching without partials', async () => {
+    const engine = Engine.create(await testDevice(), model);
+    try {
+      const set = floatImageStream('9 images', per, randomArray(9 * per, rng(5), 1));
+      const plain = await computeScores(engine, target, set, 'actgrad', { batchSize: 4, firstBatch: 1 });
+      const done: number[] = [];
+      const progressive = await computeScores(engine, target, set, 'actgrad', { batchSize: 4, firstBatch: 1, partialIntervalMs: 0, onPartial: (_s, d) => done.push(d) });
+      expect(done).toEqual([1, 5]);
+      expectSameScores(progressive, plain);
+    } finally {
+      engine.destroy();
+    }
+  });
+
   it('throttles partial reports to the interval and sends none for a one-batch set', async () => {
     const engine = Engine.create(await testDevice(), model);
     try {

@@ -44,6 +44,12 @@ export interface QueryOptions {
   /** Images per batch (default: the engine's maximum). */
   batchSize?: number;
   /**
+   * Images of the first batch, when fewer than batchSize (the rest follow in full batches): a
+   * small first batch brings the first partial report sooner. The batches, and so the order of
+   * summation, depend only on these two options, never on whether partials are reported.
+   */
+  firstBatch?: number;
+  /**
    * Provisional scores while images stream: after the first batch, then at most every
    * `partialIntervalMs`, a read-back snapshot of the running sums over the images done so far
    * (actgrad, actgrad-mean and snip; the final scores are computed exactly as without it).
@@ -190,9 +196,10 @@ async function gradientScores(
   const perImage = criterion === 'snip' || criterion === 'actgrad-mean';
   const snapshots = new SnapshotClock(opts.partialIntervalMs ?? 1000);
   try {
-    for (let start = 0; start < set.count; start += batchSize) {
+    const first = Math.max(1, Math.min(batchSize, opts.firstBatch ?? batchSize));
+    for (let start = 0; start < set.count; start += start === 0 ? first : batchSize) {
       checkCancelled(opts.signal);
-      const n = Math.min(batchSize, set.count - start);
+      const n = Math.min(start === 0 ? first : batchSize, set.count - start);
       engine.forward(set.images(start, n), n, targetLayer(target, engine.model.output));
       const labels = set.labels ? Array.from({ length: n }, (_, i) => set.labels![start + i]) : undefined;
       engine.backward(target, { labels, weightGrads: perImage ? 'perImage' : 'none' });

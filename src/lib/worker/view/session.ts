@@ -33,6 +33,13 @@ import { Lru } from './lru';
 import { checkImageLimits, limitImages } from './imageCounts';
 import { circuitReport, type CircuitReport } from './report';
 
+/**
+ * Images of a query's first batch: a first circuit is drawn after them (within seconds on a
+ * software adapter), then full batches follow. Every query is batched so, with or without
+ * provisional circuits, so both sum in the same order.
+ */
+const FIRST_BATCH = 16;
+
 /** How a long call reports progress and learns it was cancelled. */
 export interface RunOptions {
   signal?: AbortSignal;
@@ -227,6 +234,7 @@ export class MicroscopeSession {
       keep: forceKeep ?? undefined,
       linear: !!query.linear,
       onProgress: (done, total) => opts.progress?.(phase, done, total),
+      firstBatch: FIRST_BATCH,
       onPartial: onPartial ? (s, done, total) => onPartial(s, done, total) : undefined,
     });
     this.scoreCache.set(key, scores);
