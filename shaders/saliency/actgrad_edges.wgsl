@@ -5,6 +5,8 @@
 // layer's output. The edge maps are never stored: each invocation rebuilds them for a
 // 4x4 tile of edges (4 output channels x 4 input channels, vec4 lanes over inputs).
 // Grid: x = input tiles, y = output tiles (per group), z = slices of the batch.
+// With REG_WEIGHTS (kernels of at most 9 taps) the tile's 4x4x9 weights are loaded into
+// registers once instead of at every position of every image; the sums are the same.
 
 struct Params {
   batch: u32, inC: u32, inH: u32, inW: u32,
@@ -60,6 +62,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let o = min(vec4u(o0) + vec4u(0u, 1u, 2u, 3u), vec4u(coEnd - 1u));
   let rows = o * cinG * kArea;
 
+#if ${REG_WEIGHTS}
+  var wr: array<mat4x4f, 9>;
+  for (var t = 0u; t < kArea; t++) {
+    wr[t] = mat4x4f(wv(rows.x, cols, t), wv(rows.y, cols, t), wv(rows.z, cols, t), wv(rows.w, cols, t));
+  }
+#endif
   var s0 = vec4f(0.0);
   var s1 = vec4f(0.0);
   var s2 = vec4f(0.0);
@@ -82,10 +90,18 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
             if (rowOk && iw >= 0 && iw < i32(p.inW)) {
               let idx = xImg + ih * i32(p.inW) + iw;
               let xv = vec4f(x[idx.x], x[idx.y], x[idx.z], x[idx.w]);
+#if ${REG_WEIGHTS}
+              let m = wr[k];
+              a0 += m[0] * xv;
+              a1 += m[1] * xv;
+              a2 += m[2] * xv;
+              a3 += m[3] * xv;
+#else
               a0 += wv(rows.x, cols, k) * xv;
               a1 += wv(rows.y, cols, k) * xv;
               a2 += wv(rows.z, cols, k) * xv;
               a3 += wv(rows.w, cols, k) * xv;
+#endif
             }
             k++;
           }

@@ -43,6 +43,20 @@ export interface QueryOptions {
   linear?: boolean;
   /** Images per batch (default: the engine's maximum). */
   batchSize?: number;
+  /**
+   * Images of the first batch, when fewer than batchSize (the rest follow in full batches): a
+   * small first batch brings the first partial report sooner. The batches, and so the order of
+   * summation, depend only on these two options, never on whether partials are reported.
+   */
+  firstBatch?: number;
+  /**
+   * Provisional scores while images stream: after the first batch, then at most every
+   * `partialIntervalMs`, a read-back snapshot of the running sums over the images done so far
+   * (actgrad, actgrad-mean and snip; the final scores are computed exactly as without it).
+   */
+  onPartial?: (scores: Scores, done: number, total: number) => unknown;
+  /** Least time between two partial reports, ms (default 1000). */
+  partialIntervalMs?: number;
 }
 
 export class QueryCancelled extends Error {
@@ -95,7 +109,7 @@ function actgradEdgeDispatches(engine: Engine, s: KernelLayer, target: GPUBuffer
   const [O, OH, OW] = s.outMap;
   return [
     k.dispatch({
-      label: `${s.name}.actgradEdges`, shader: 'saliency/actgrad_edges',
+      label: `${s.name}.actgradEdges`, shader: 'saliency/actgrad_edges', defines: { REG_WEIGHTS: g.kernel[0] * g.kernel[1] <= 9 },
       uniforms: [batch, C, H, W, O, OH, OW, g.groups, g.kernel[0], g.kernel[1], g.stride[0], g.stride[1],
         g.padding[0], g.padding[1], g.dilation[0], g.dilation[1], perSlice],
       buffers: [engine.activationBuffer(layer.inputs[0]), engine.weightBuffer(s.name), engine.gradBuffer(s.name)!, partial],
@@ -162,7 +176,10 @@ async function readAll(engine: Engine, bufs: LayerAccumulators[]): Promise<{ edg
 }
 
 /** Scores of a gradient criterion (actgrad, actgrad-mean, snip) summed over the set, divided by d. */
-async function gradientScores(engine: Engine, target: Target, set: ImageStream, criterion: Criterion, g: ModelGraph, opts: QueryOptions) {
+async function gradientScores(
+  engine: Engine, target: Target, set: ImageStream, criterion: Criterion, g: ModelGraph, opts: QueryOptions,
+  onSnapshot?: (parts: { edges: Float32Array[]; nodes: Float32Array[] }, done: number) => unknown,
+) {
   const k = engine.kernels;
   const accs: LayerAccumulators[] = g.kernelLayers.map((layer) => {
     const edges = engine.pool.acquire(layer.rows * layer.cols * 4, `${layer.name}.edgeScores`);
@@ -177,10 +194,12 @@ async function gradientScores(engine: Engine, target: Target, set: ImageStream, 
   engine.device.queue.submit([zero.finish()]);
   const batchSize = Math.min(opts.batchSize ?? engine.maxBatch, engine.maxBatch);
   const perImage = criterion === 'snip' || criterion === 'actgrad-mean';
+  const snapshots = new SnapshotClock(opts.partialIntervalMs ?? 1000);
   try {
-    for (let start = 0; start < set.count; start += batchSize) {
+    const first = Math.max(1, Math.min(batchSize, opts.firstBatch ?? batchSize));
+    for (let start = 0; start < set.count; start += start === 0 ? first : batchSize) {
       checkCancelled(opts.signal);
-      const n = Math.min(batchSize, set.count - start);
+      const n = Math.min(start === 0 ? first : batchSize, set.count - start);
       engine.forward(set.images(start, n), n, targetLayer(target, engine.model.output));
       const labels = set.labels ? Array.from({ length: n }, (_, i) => set.labels![start + i]) : undefined;
       engine.backward(target, { labels, weightGrads: perImage ? 'perImage' : 'none' });
@@ -199,6 +218,7 @@ async function gradientScores(engine: Engine, target: Target, set: ImageStream, 
       // Wait for the batch so progress is honest and work does not pile up.
       await engine.device.queue.onSubmittedWorkDone();
       opts.onProgress?.(start + n, set.count);
+      if (onSnapshot && start + n < set.count && snapshots.due()) await onSnapshot(await readAll(engine, accs), start + n);
     }
     return await readAll(engine, accs);
   } finally {
@@ -206,6 +226,19 @@ async function gradientScores(engine: Engine, target: Target, set: ImageStream, 
       engine.pool.release(a.edges);
       engine.pool.release(a.nodes);
     }
+  }
+}
+
+/** When a partial snapshot is due: the first time asked, then once `intervalMs` has passed since the last. */
+class SnapshotClock {
+  private last = -Infinity;
+  constructor(private readonly intervalMs: number) {}
+
+  due(): boolean {
+    const t = performance.now();
+    if (t - this.last < this.intervalMs) return false;
+    this.last = t;
+    return true;
   }
 }
 
@@ -310,9 +343,14 @@ export async function computeScores(engine: Engine, target: Target, set: ImageSt
   switch (criterion) {
     case 'actgrad':
     case 'actgrad-mean':
-      return assemble(criterion, g, relevant, await gradientScores(engine, target, set, criterion, g, opts), set.count, true);
-    case 'snip':
-      return assemble(criterion, g, relevant, await gradientScores(engine, target, set, criterion, g, opts), set.count, false);
+    case 'snip': {
+      const nodeMaps = criterion !== 'snip';
+      // A snapshot is the running sums divided by the images done so far: the mean over those images.
+      const snapshot = opts.onPartial
+        ? (parts: { edges: Float32Array[]; nodes: Float32Array[] }, done: number) => opts.onPartial!(assemble(criterion, g, relevant, parts, done, nodeMaps), done, set.count)
+        : undefined;
+      return assemble(criterion, g, relevant, await gradientScores(engine, target, set, criterion, g, opts, snapshot), set.count, nodeMaps);
+    }
     case 'force':
       return forceScores(engine, target, set, g, relevant, opts);
     case 'magnitude':

@@ -3,6 +3,7 @@
 // that wait their turn on the GPU (and say so) and can be cancelled.
 import * as Comlink from 'comlink';
 import type { CircuitGraph, ModelGraph } from '$lib/graph/types';
+import type { CircuitResult } from './protocol';
 import { drawnGraph } from '$lib/graph/build';
 import { newJobId } from './jobs';
 import { runViewJob } from './view/jobRun';
@@ -17,13 +18,18 @@ export function circuitMethods(state: WorkerState): Pick<MicroscopeApi, 'graph' 
       return Comlink.transfer(graph, buffers);
     },
 
-    async circuit(query, jobId = newJobId('circuit'), onProgress) {
+    async circuit(query, jobId = newJobId('circuit'), onProgress, onPartial) {
       try {
         const { session } = requireLoaded(state);
-        const result = await runViewJob(state.jobs, jobId, progressFn(onProgress), (opts) => exclusive(state, () => session.circuit(query, opts), waitingNote(opts)));
+        // Provisional circuits go to the page as they come; the scoring does not wait for the page.
+        const partial = onPartial
+          ? (r: CircuitResult) => void Promise.resolve(onPartial(Comlink.transfer(r, buffersOf(r)))).catch(() => {})
+          : undefined;
+        const result = await runViewJob(state.jobs, jobId, progressFn(onProgress), (opts) => exclusive(state, () => session.circuit(query, { ...opts, partial }), waitingNote(opts)));
         return Comlink.transfer(result, buffersOf(result));
       } finally {
         releaseCallback(onProgress);
+        releaseCallback(onPartial);
       }
     },
 

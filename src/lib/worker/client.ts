@@ -97,8 +97,9 @@ export class MicroscopeClient {
   }
 
   /** A circuit query; rejects with an Error naming a bad target or image set. */
-  circuit(query: CircuitQuery, onProgress?: (p: Progress) => void): RunningJob<CircuitResult> {
-    return this.job('circuit', onProgress, (id, cb) => this.api.circuit(query, id, cb) as Promise<CircuitResult>);
+  circuit(query: CircuitQuery, onProgress?: (p: Progress) => void, onPartial?: (partial: CircuitResult) => void): RunningJob<CircuitResult> {
+    const partial = onPartial ? Comlink.proxy(onPartial) : undefined;
+    return this.job('circuit', onProgress, (id, cb) => this.api.circuit(query, id, cb, partial) as Promise<CircuitResult>);
   }
 
   /** Preservation of a circuit's target on the held-out images. */

@@ -206,6 +206,11 @@ export interface CircuitResult {
    * so no path reaches the target) and what to try; null otherwise.
    */
   emptyReason: string | null;
+  /**
+   * A first answer while images still stream: the circuit of the first `images` of `total`
+   * scoring images, refined until the final result (which has no such field) replaces it.
+   */
+  provisional?: { images: number; total: number };
 }
 
 /** A 2D map for display: row-major height x width values. */
@@ -316,7 +321,8 @@ export interface MicroscopeViewApi {
   /** The graph of the loaded model (nodes = filters, edges = kernels). */
   graph(): Promise<CircuitGraph>;
   /** Scores and cuts a circuit; scores are cached per (target, images, criterion), so a new cut is instant. */
-  circuit(query: CircuitQuery, jobId?: string, onProgress?: JobProgress): Promise<CircuitResult>;
+  /** `onPartial` receives provisional circuits (first answer, then refinements) before the final result. */
+  circuit(query: CircuitQuery, jobId?: string, onProgress?: JobProgress, onPartial?: (partial: CircuitResult) => unknown): Promise<CircuitResult>;
   /**
    * Keeps the visitor's image (normalized CHW, the model's input size) in the worker and returns
    * its key for {kind: 'custom', key}; the worker keeps the last few, and a forgotten key is an error.

@@ -7,5 +7,6 @@ import { convSection } from './conv';
 import { querySection } from './query';
 import { graphSection } from './graph';
 import { importedSection } from './imported';
+import { firstCircuitSection } from './firstCircuit';
 
-export const SECTIONS: BenchSection[] = [matmulSection, convSection, querySection, importedSection, graphSection];
+export const SECTIONS: BenchSection[] = [matmulSection, convSection, querySection, firstCircuitSection, importedSection, graphSection];

@@ -16,6 +16,8 @@ export class JobRun<T> {
   timeLeftMs = $state<number | null>(null);
   error = $state<string | null>(null);
   private job: RunningJob<T> | null = null;
+  /** The last progress report as the worker sent it (`progress` is what `shown` makes of it). */
+  private reported: Progress | null = null;
   private readonly latest = new Latest();
 
   /** Whether a job is in flight. */
@@ -43,7 +45,8 @@ export class JobRun<T> {
     try {
       const job = start((p) => {
         if (!current()) return;
-        this.progress = p;
+        this.reported = p;
+        this.progress = this.shown(p);
         this.timeLeftMs = clock.update(p);
       }, current);
       this.job = job;
@@ -64,6 +67,16 @@ export class JobRun<T> {
         this.timeLeftMs = null;
       }
     }
+  }
+
+  /** What the panel shows of a progress report (a subclass may add a note; the time left uses the report). */
+  protected shown(p: Progress): Progress {
+    return p;
+  }
+
+  /** Shows the last report again, after what `shown` adds has changed. */
+  protected reshow(): void {
+    if (this.running && this.reported) this.progress = this.shown(this.reported);
   }
 
   /** Cancels the job in flight (if any); a run still awaiting it ends as 'stale'. */

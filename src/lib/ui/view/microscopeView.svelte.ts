@@ -285,7 +285,7 @@ export class MicroscopeView {
 
   /** Whether the graph shows another circuit than the view state's query (running, failed, or none yet). */
   get drawnIsStale(): boolean {
-    return this.query.result !== null && !this.query.shows(this.state.query());
+    return this.query.result !== null && !this.query.draws(this.state.query());
   }
 
   /** The view state with the query of the circuit drawn (for exports, which describe what is drawn). */

@@ -1,8 +1,10 @@
 // Runs circuit queries in the worker: one at a time (a new one cancels the old), progress with
 // time left, Cancel, and a small cache of results so going back to an earlier query is instant.
-// `result` is the circuit drawn; `follow` brings it to the view state's query.
+// `result` is the circuit drawn (a provisional first answer while the images stream, then the
+// final one); `follow` brings it to the view state's query.
 
 import type { CircuitQuery, CircuitResult } from '$lib/worker/protocol';
+import type { Progress } from './viewClient';
 import { JobRun } from './jobRun.svelte';
 import type { ViewClient } from './viewClient';
 
@@ -24,10 +26,26 @@ export class QueryRunner extends JobRun<CircuitResult> {
 
   private pending: { key: string; query: CircuitQuery; promise: Promise<CircuitResult | null>; settled: boolean } | null = null;
   private readonly cache = new Map<string, CircuitResult>();
+  private dropProvisional: () => void = () => {};
 
-  /** Whether the circuit drawn is this query's. */
+  /** Whether the circuit drawn is this query's final one. */
   shows(query: CircuitQuery): boolean {
+    return this.result !== null && !this.result.provisional && queryKey(this.result.query) === queryKey(query);
+  }
+
+  /** Whether the circuit drawn, final or provisional, is this query's. */
+  draws(query: CircuitQuery): boolean {
     return this.result !== null && queryKey(this.result.query) === queryKey(query);
+  }
+
+  /** The provisional circuit drawn while the images stream, if any. */
+  get provisional(): { images: number; total: number } | null {
+    return this.result?.provisional ?? null;
+  }
+
+  protected override shown(p: Progress): Progress & { note?: string } {
+    const v = this.provisional;
+    return v ? { ...p, note: `First answer from ${v.images} of ${v.total} images; refining…` } : p;
   }
 
   /**
@@ -52,6 +70,7 @@ export class QueryRunner extends JobRun<CircuitResult> {
 
   private async start(client: ViewClient, query: CircuitQuery, key: string): Promise<CircuitResult | null> {
     await this.stop();
+    this.dropProvisional();
     this.error = null;
     this.cancelled = false;
     this.cancelledQuery = null;
@@ -65,8 +84,19 @@ export class QueryRunner extends JobRun<CircuitResult> {
     }
     const t0 = performance.now();
     let result: CircuitResult | null = null;
+    const before = this.result;
+    let partial: CircuitResult | null = null;
+    // A query that does not finish leaves no provisional circuit behind: the one before comes back.
+    const drop = () => {
+      if (partial && this.result === partial) this.result = before;
+    };
+    this.dropProvisional = drop;
     const outcome = await this.runJob(
-      (onProgress) => client.circuit(query, onProgress),
+      (onProgress, current) => client.circuit(query, onProgress, (r) => {
+        if (!current()) return;
+        this.result = partial = r;
+        this.reshow();
+      }),
       (r) => {
         this.cache.set(key, r);
         while (this.cache.size > CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
@@ -75,6 +105,7 @@ export class QueryRunner extends JobRun<CircuitResult> {
       },
       { phase: 'Starting the query', done: 0, total: 0 },
     );
+    drop();
     if (outcome === 'cancelled') this.markCancelled(query);
     return result;
   }
@@ -84,6 +115,7 @@ export class QueryRunner extends JobRun<CircuitResult> {
     const running = this.pending && !this.pending.settled ? this.pending.query : null;
     if (!this.inFlight || !running) return null;
     await this.stop();
+    this.dropProvisional();
     this.markCancelled(running);
     return this.result?.query ?? null;
   }

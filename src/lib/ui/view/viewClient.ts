@@ -12,7 +12,7 @@ export type { RunningJob, Progress };
 
 export interface ViewClient {
   graph(): Promise<CircuitGraph>;
-  circuit(query: CircuitQuery, onProgress?: (p: Progress) => void): RunningJob<CircuitResult>;
+  circuit(query: CircuitQuery, onProgress?: (p: Progress) => void, onPartial?: (partial: CircuitResult) => void): RunningJob<CircuitResult>;
   inspectNode(node: number, image: ImageRef): Promise<NodeInspection>;
   inspectEdge(edge: number, image: ImageRef): Promise<EdgeInspection>;
   ablate(request: AblationRequest): Promise<AblationResult>;

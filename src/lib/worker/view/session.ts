@@ -33,10 +33,19 @@ import { Lru } from './lru';
 import { checkImageLimits, limitImages } from './imageCounts';
 import { circuitReport, type CircuitReport } from './report';
 
+/**
+ * Images of a query's first batch: a first circuit is drawn after them (within seconds on a
+ * software adapter), then full batches follow. Every query is batched so, with or without
+ * provisional circuits, so both sum in the same order.
+ */
+const FIRST_BATCH = 16;
+
 /** How a long call reports progress and learns it was cancelled. */
 export interface RunOptions {
   signal?: AbortSignal;
   progress?: (phase: string, done: number, total: number) => void;
+  /** Circuit queries only: provisional circuits while the scoring images stream (single image sets). */
+  partial?: (result: CircuitResult) => unknown;
 }
 
 export interface SessionOptions {
@@ -204,7 +213,10 @@ export class MicroscopeSession {
   }
 
   /** Scores of one term, from the cache or computed (the flag says which). */
-  private async termScores(target: Target, term: ImageTerm, query: CircuitQuery, step: string, opts: RunOptions): Promise<{ scores: Scores; cached: boolean; count: number }> {
+  private async termScores(
+    target: Target, term: ImageTerm, query: CircuitQuery, step: string, opts: RunOptions,
+    onPartial?: (scores: Scores, done: number, total: number) => unknown,
+  ): Promise<{ scores: Scores; cached: boolean; count: number }> {
     const forceKeep = query.criterion === 'force' ? (query.cut.kind === 'keep' ? query.cut.value : 0.1) : null;
     // FORCE's scores depend on the cut it prunes towards: the keep fraction and what it may prune.
     const forceCut = forceKeep === null ? '' : `${forceKeep}|${query.linear ? 'linear' : 'conv'}`;
@@ -222,12 +234,14 @@ export class MicroscopeSession {
       keep: forceKeep ?? undefined,
       linear: !!query.linear,
       onProgress: (done, total) => opts.progress?.(phase, done, total),
+      firstBatch: FIRST_BATCH,
+      onPartial: onPartial ? (s, done, total) => onPartial(s, done, total) : undefined,
     });
     this.scoreCache.set(key, scores);
     return { scores, cached: false, count: indices.length };
   }
 
-  private async cutCircuit(query: CircuitQuery, opts: RunOptions): Promise<CutCircuit> {
+  private async cutCircuit(query: CircuitQuery, opts: RunOptions, onPartial?: (c: CutCircuit, done: number, total: number) => unknown): Promise<CutCircuit> {
     this.checkQuery(query);
     const model = this.model;
     const target = parseTarget(query.target, model);
@@ -236,23 +250,37 @@ export class MicroscopeSession {
     const parts: { weight: number; scores: Scores }[] = [];
     let cached = true;
     let imageCount = 0;
+    // A provisional circuit is the one set's scores so far (a contrast's terms are not combined early).
+    const partialOf = onPartial && terms.length === 1
+      ? (s: Scores, done: number, total: number) => onPartial(this.cut(query, target, terms, combineTerms([{ weight: terms[0].weight, scores: s }]), done, false), done, total)
+      : undefined;
     for (const [i, term] of terms.entries()) {
       const step = terms.length > 1 ? ` (${i + 1} of ${terms.length})` : '';
-      const r = await this.termScores(target, term, query, step, opts);
+      const r = await this.termScores(target, term, query, step, opts, partialOf);
       parts.push({ weight: term.weight, scores: r.scores });
       cached &&= r.cached;
       imageCount += r.count;
     }
-    const scores = combineTerms(parts);
+    return this.cut(query, target, terms, combineTerms(parts), imageCount, cached);
+  }
+
+  private cut(query: CircuitQuery, target: Target, terms: ImageTerm[], scores: Scores, imageCount: number, cached: boolean): CutCircuit {
     const cut = query.cut.kind === 'keep' ? { keep: query.cut.value } : { threshold: query.cut.value };
-    const circuit = extractCircuit(model, this.graph, target, scores, { ...cut, perLayer: !!query.perLayer, linear: !!query.linear });
+    const circuit = extractCircuit(this.model, this.graph, target, scores, { ...cut, perLayer: !!query.perLayer, linear: !!query.linear });
     return { target, terms, scores, circuit, imageCount, cached };
   }
 
-  /** Scores (cached per target, set and criterion) and cuts a circuit, in graph order. */
+  /** Scores (cached per target, set and criterion) and cuts a circuit, in graph order; `opts.partial` gets provisional ones on the way. */
   async circuit(query: CircuitQuery, opts: RunOptions = {}): Promise<CircuitResult> {
     const t0 = now();
-    const c = await this.cutCircuit(query, opts);
+    const partial = opts.partial;
+    const c = await this.cutCircuit(query, opts, partial
+      ? (p, done, total) => partial({ ...this.circuitResult(query, p, t0), provisional: { images: done, total } })
+      : undefined);
+    return this.circuitResult(query, c, t0);
+  }
+
+  private circuitResult(query: CircuitQuery, c: CutCircuit, t0: number): CircuitResult {
     const mapped = circuitInGraphOrder(this.model, this.graph, c.target, c.scores, c.circuit, !!query.perLayer);
     return {
       query: structuredClone(query),
