@@ -28,6 +28,12 @@ export const CONV_LAYERS: ConvLayer[] = [
   { name: 'vgg', origin: 'Fashion-MNIST VGG conv 32->64', C: 32, O: 64, H: 14, W: 14, k: 3, pad: 1, stride: 1, batch: 8 },
 ];
 
+/** Median of the wall-clock samples: what the TF.js anchor (wall only) is compared with. */
+function medianOf(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
 /** Largest batch the auto batch may reach. */
 const MAX_BATCH = 512;
 
@@ -150,7 +156,7 @@ export const convSection: BenchSection = {
             timing: t.source,
             maxRelError: check.maxRelError,
             checked: check.checked,
-            extra: { origin: l.origin, dispatches: p.dispatches.map((d) => d.label), samples: t.samples },
+            extra: { origin: l.origin, dispatches: p.dispatches.map((d) => d.label), samples: t.samples, wallMs: medianOf(t.wallSamples) },
           });
         }
       } finally {

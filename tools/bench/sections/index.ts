@@ -4,8 +4,9 @@
 import type { BenchSection } from '../types';
 import { matmulSection } from './matmul';
 import { convSection } from './conv';
+import { tfjsSection } from './tfjs';
 import { querySection } from './query';
 import { graphSection } from './graph';
 import { importedSection } from './imported';
 
-export const SECTIONS: BenchSection[] = [matmulSection, convSection, querySection, importedSection, graphSection];
+export const SECTIONS: BenchSection[] = [matmulSection, convSection, tfjsSection, querySection, importedSection, graphSection];
