@@ -21,6 +21,8 @@ export async function benchDevice(): Promise<BenchDevice> {
   Object.assign(globalThis, globals);
   const gpu = create([]) as unknown as GPU;
   held.instance = gpu;
+  // navigator.gpu for libraries that look for WebGPU there (TF.js's backend): the same instance
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   const acquired = await acquireDevice(gpu).catch((e: Error) => {
     throw new Error(
       `No WebGPU adapter: ${e.message}. Install Debian's chromium (SwiftShader) and libvulkan1, ` +

@@ -43,7 +43,7 @@ export function fillRatios(report: BenchReport, bestMatmulGflops: number): void 
 }
 
 export function formatTable(report: BenchReport): string {
-  const header = ['section', 'layer', 'pass', 'shape', 'batch', 'GFLOP/s', 'vs matmul', 'ms/run', 'timing'];
+  const header = ['section', 'layer', 'pass', 'shape', 'batch', 'GFLOP/s', 'vs matmul', 'ours/TF.js', 'ms/run', 'timing'];
   const body = Object.values(report.sections).flatMap((s) =>
     s.rows.map((r) => [
       r.section,
@@ -53,11 +53,12 @@ export function formatTable(report: BenchReport): string {
       r.batch === undefined ? '' : String(r.batch),
       r.flops === 0 ? '-' : r.gflops.toFixed(2), // timing-only rows (query, graph) have no FLOP count
       r.flops === 0 || r.ratioToMatmul === undefined ? '-' : `${(r.ratioToMatmul * 100).toFixed(0)}%`,
+      typeof r.extra?.oursOverTfjs === 'number' ? `${(r.extra.oursOverTfjs as number).toFixed(2)}x` : '-',
       r.ms.toFixed(1),
       r.timing,
     ]),
   );
-  const right = new Set([4, 5, 6, 7]);
+  const right = new Set([4, 5, 6, 7, 8]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();

@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     options,
     adapterDescription: gpu.adapterDescription,
     bestMatmulGflops: 0,
+    earlierRows: [],
     log: (line) => console.log(line),
   };
   const report = newReport(gpu.adapterDescription, gpu.isFallbackAdapter, timer.timestamps, options);
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const rows = await section.run(ctx);
     if (gpu.uncaptured.length) throw new Error(`WebGPU errors during ${section.name}: ${gpu.uncaptured.join('; ')}`);
+    ctx.earlierRows.push(...rows);
     addSection(report, section, rows, (performance.now() - t0) / 1000);
   }
   fillRatios(report, ctx.bestMatmulGflops);

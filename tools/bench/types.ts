@@ -43,6 +43,8 @@ export interface BenchContext {
   adapterDescription: string;
   /** Best matmul rate measured so far in this run (GFLOP/s), 0 before the matmul section. */
   bestMatmulGflops: number;
+  /** Rows of the sections already run in this run (the TF.js anchor reads the conv rows). */
+  earlierRows: BenchRow[];
   log: (line: string) => void;
 }
 

@@ -40,6 +40,12 @@ export interface ConvSectionOptions {
 /** The tuner's name of each bench pass. */
 const TUNED_PASS: Record<string, ConvPass> = { forward: 'forward', 'backward-input': 'backwardInput', 'backward-weight': 'backwardWeight' };
 
+/** Median of the wall-clock samples: what the TF.js anchor (wall only) is compared with. */
+function medianOf(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
 /** Largest batch the auto batch may reach. */
 const MAX_BATCH = 512;
 
@@ -161,7 +167,7 @@ async function measureFamily(ctx: BenchContext, l: ConvLayer, s: LayerSetup, see
     rows.push({
       section: 'conv', name, pass: p.pass, shape: shapeString(l), batch: s.problem.N, flops, ms: t.ms, gflops, timing: t.source,
       maxRelError: check.maxRelError, checked: check.checked,
-      extra: { origin: l.origin, variant, tunerChoice: chosen, dispatches: p.dispatches.map((d) => d.label), samples: t.samples },
+      extra: { origin: l.origin, variant, tunerChoice: chosen, dispatches: p.dispatches.map((d) => d.label), samples: t.samples, wallMs: medianOf(t.wallSamples) },
     });
   }
   return rows;

@@ -4,9 +4,10 @@
 import type { BenchSection } from '../types';
 import { matmulSection } from './matmul';
 import { convSection } from './conv';
+import { tfjsSection } from './tfjs';
 import { querySection } from './query';
 import { graphSection } from './graph';
 import { importedSection } from './imported';
 import { firstCircuitSection } from './firstCircuit';
 
-export const SECTIONS: BenchSection[] = [matmulSection, convSection, querySection, firstCircuitSection, importedSection, graphSection];
+export const SECTIONS: BenchSection[] = [matmulSection, convSection, tfjsSection, querySection, firstCircuitSection, importedSection, graphSection];
