@@ -26,7 +26,8 @@ function randomCircuit(graph: CircuitGraph, p: number, seed: number) {
 
 function parse(svg: string) {
   const errors: string[] = [];
-  const doc = new DOMParser({ onError: (level: string, msg: string) => { if (level !== 'warning') errors.push(msg); } }).parseFromString(svg, 'image/svg+xml');
+  const errorHandler = { warning: () => {}, error: (m: string) => errors.push(m), fatalError: (m: string) => errors.push(m) };
+  const doc = new DOMParser({ errorHandler }).parseFromString(svg, 'image/svg+xml');
   expect(errors).toEqual([]);
   const all = (tag: string) => Array.from(doc.getElementsByTagName(tag));
   return { doc, all };
