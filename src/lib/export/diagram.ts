@@ -45,7 +45,9 @@ const HEAT = 24;
 const HEAT_CELLS = 12;
 const MARGIN = 28;
 const HEADER = 78;
-const LEGEND_H = 64;
+const LEGEND_H = 84;
+/** Average advance of a character of the legend's 10.5 px text, px. */
+const LEGEND_CHAR = 5.9;
 const COLORS = { positive: '#c0392b', negative: '#2563eb', zero: '#8c949e', link: '#64748b', target: '#f59e0b', frame: '#cbd5e1', ink: '#0f172a', soft: '#475569' };
 
 const num = (v: number) => (Math.round(v * 100) / 100).toString();
@@ -82,7 +84,8 @@ function frameOf(input: DiagramInput, plan: DiagramPlan, l: DiagramLayout): Fram
   const half = GEO.unit / 2 + 60; // room for labels either side of a picture
   const x0 = l.minX - half - MARGIN;
   const y0 = l.minY - MARGIN - HEADER - (plan.note ? 14 : 0);
-  const longest = Math.max(title.length * 9.5, (input.subtitle ?? '').length * 5.8, (plan.note ?? '').length * 6) + 2 * MARGIN;
+  const legendText = Math.max(...legendLines(input).map((l) => l.length)) * LEGEND_CHAR;
+  const longest = Math.max(title.length * 10.5, (input.subtitle ?? '').length * 6.2, (plan.note ?? '').length * 6.2, legendText, 470) + 2 * MARGIN;
   const width = Math.max(l.maxX + half + MARGIN - x0, 520, longest);
   const legendY = l.maxY + GEO.rowPitch / 2 + 12;
   return { x0, y0, width, height: legendY + LEGEND_H - y0, legendY, title };
@@ -223,7 +226,7 @@ function unitPictures(input: DiagramInput, plan: DiagramPlan, l: DiagramLayout):
     }
     const pic = input.picture(n);
     const target = targets.has(n);
-    out.push(`<g class="unit" data-node="${n}"><title>${label}</title>`);
+    out.push(`<g class="unit" data-node="${n}"${target ? ' data-target="1"' : ''}><title>${label}</title>`);
     if (pic) out.push(`<image x="${num(p.x - h)}" y="${num(p.y - h)}" width="${GEO.unit}" height="${GEO.unit}" preserveAspectRatio="none" xlink:href="${escapeXml(pic)}"/>`);
     else out.push(`<rect class="no-picture" x="${num(p.x - h)}" y="${num(p.y - h)}" width="${GEO.unit}" height="${GEO.unit}" fill="#f8fafc"/>`);
     out.push(`<rect x="${num(p.x - h)}" y="${num(p.y - h)}" width="${GEO.unit}" height="${GEO.unit}" fill="none" stroke="${target ? COLORS.target : COLORS.frame}" stroke-width="${target ? 3 : 1}"/>`);
@@ -233,9 +236,17 @@ function unitPictures(input: DiagramInput, plan: DiagramPlan, l: DiagramLayout):
   return out;
 }
 
+/** The legend's lines of text under its samples. */
+function legendLines(input: DiagramInput): string[] {
+  return [
+    `Pictures: ${input.pictureNote ?? 'feature visualizations'}.`,
+    'Columns: depth in the network; units ordered to shorten edges; the target outlined in orange.',
+  ];
+}
+
 function legend(input: DiagramInput, f: Frame): string[] {
   let x = f.x0 + MARGIN;
-  const y = f.legendY + 14;
+  let y = f.legendY + 14;
   const out = ['<g class="legend" font-size="10.5" fill="#334155">'];
   const line = (color: string, w: number, text: string) => {
     out.push(`<path d="M ${num(x)} ${num(y)} h 24" stroke="${color}" stroke-width="${w}" stroke-linecap="round"/>`);
@@ -246,11 +257,14 @@ function legend(input: DiagramInput, f: Frame): string[] {
   line(COLORS.negative, 3, 'kernel sum < 0');
   line(COLORS.zero, 1, 'weak');
   line(COLORS.zero, 6, 'strong (width: score)');
-  // the heatmap scale: five swatches from -1 to 1
+  // the heatmap scale: five swatches from -1 to 1, on the next line when the line samples fill the width
+  if (x + 300 > f.x0 + f.width) {
+    x = f.x0 + MARGIN;
+    y += 18;
+  }
   for (let i = 0; i < 5; i++) out.push(`<rect x="${num(x + i * 9)}" y="${num(y - 5)}" width="9" height="10" fill="${rgb(diverging(-1 + i / 2))}" stroke="#94a3b8" stroke-width="0.3"/>`);
   out.push(`<text x="${num(x + 52)}" y="${num(y + 3.5)}">kernel weights: negative, zero, positive</text>`);
-  const pictures = input.pictureNote ?? 'feature visualizations';
-  out.push(`<text x="${num(f.x0 + MARGIN)}" y="${num(y + 22)}" fill="#64748b">Pictures: ${escapeXml(pictures)}. Columns: depth in the network; units ordered to shorten edges; the target outlined in orange.</text>`);
+  legendLines(input).forEach((text, i) => out.push(`<text x="${num(f.x0 + MARGIN)}" y="${num(y + 22 + 16 * i)}" fill="#64748b">${escapeXml(text)}</text>`));
   out.push('</g>');
   return out;
 }
