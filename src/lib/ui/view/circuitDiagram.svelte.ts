@@ -29,6 +29,12 @@ export function rgbaToPngUri(rgba: Uint8ClampedArray, width: number, height: num
   return big.toDataURL('image/png');
 }
 
+/** The kept count as the diagram's note counts it (every kept kernel), with the cut's own count when linear layers are kept whole. */
+export function keptWords(result: CircuitResult, inCircuit: number): string {
+  const cut = `${result.kernelsKept} of ${result.kernelsRelevant} prunable kernels kept`;
+  return inCircuit === result.kernelsKept ? `${inCircuit} of ${result.kernelsRelevant} kernels kept` : `${inCircuit} kernels in the circuit (${cut}, linear layers kept whole)`;
+}
+
 export class CircuitDiagramState {
   svg = $state<string | null>(null);
   error = $state<string | null>(null);
@@ -63,7 +69,7 @@ export class CircuitDiagramState {
         graph, kept: result.kept, importance: result.edgeImportance, targetNodes: result.targetNodes, nodeLabel: view.nodeLabel,
         picture: (n) => pictures.get(n) ?? null, kernels, plan, pictureNote: note,
         title: `${state.model}: circuit of ${result.targetLabel}`,
-        subtitle: `${result.imagesLabel} · ${state.criterion} · ${cut} · ${result.kernelsKept} of ${result.kernelsRelevant} kernels kept`,
+        subtitle: `${result.imagesLabel} · ${state.criterion} · ${cut} · ${keptWords(result, plan.keptKernels)}`,
       });
       this.counts = { kernels: plan.kernels, units: plan.nodes.filter((n) => isUnit(graph, n)), note: plan.note };
     } catch (err) {
