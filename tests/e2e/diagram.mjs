@@ -55,7 +55,7 @@ async function waitForDiagram(timeout = GPU_TIMEOUT) {
   await page.waitForFunction(() => !document.querySelector('[data-testid="diagram-svg-view"].stale'), null, { timeout, polling: 250 });
 }
 
-/** The units at the ends of the kept kernels (edges into filter layers) and those kernels, from the page's hook. */
+/** The kept edges and the nodes at their ends, from the page's hook (fashion-small has no junctions: every kept edge is a kernel). */
 async function keptUnits() {
   return page.evaluate(() => {
     const h = window.microscope;
@@ -63,7 +63,6 @@ async function keptUnits() {
     const kernels = [];
     for (const e of h.kept()) {
       const ends = h.edgeEnds(e);
-      // a kernel's target is a filter; junction links end in an add, whose layer the hook names "…add…"
       kernels.push(e);
       units.add(ends.target);
       units.add(ends.source);

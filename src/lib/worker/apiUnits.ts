@@ -10,9 +10,9 @@ import { newJobId } from './jobs';
 import { runViewJob } from './view/jobRun';
 import { checkEdge, checkNode, Inspector } from './view/inspection';
 import { channelPlane, mapData } from './view/maps';
-import type { MicroscopeSession } from './view/session';
+import type { MicroscopeSession, RunOptions } from './view/session';
 import { exclusive, progressFn, releaseCallback, requireLoaded, waitingNote, type WorkerState } from './apiState';
-import type { KernelData, MicroscopeApi, TopImage, TopImagesResult } from './protocol';
+import type { KernelData, MapData, MicroscopeApi, TopImage, TopImagesResult } from './protocol';
 
 /** At most this many kernels per kernels() call. */
 export const KERNELS_MAX = 5000;
@@ -59,10 +59,8 @@ export function unitMethods(state: WorkerState): Pick<MicroscopeApi, 'kernels' |
   };
 }
 
-type RunOpts = Parameters<Parameters<typeof runViewJob>[3]>[0];
-
 /** The set's images ranked by the node's channel mean (computed once per set and node), with the unit's map on each listed image. */
-async function rankedImages(state: WorkerState, session: MicroscopeSession, set: ImageSet, node: number, count: { top: number; bottom: number }, opts: RunOpts): Promise<TopImagesResult> {
+async function rankedImages(state: WorkerState, session: MicroscopeSession, set: ImageSet, node: number, count: { top: number; bottom: number }, opts: RunOptions): Promise<TopImagesResult> {
   const t0 = performance.now();
   const src = readerOf(session).nodeMapSource(node);
   const perSet = meansCache.get(set) ?? meansCache.set(set, new Map()).get(set)!;
@@ -89,13 +87,13 @@ async function rankedImages(state: WorkerState, session: MicroscopeSession, set:
 }
 
 /** The unit's map on each of a few images (one forward pass of them, stopped at the unit's node). */
-async function unitMaps(state: WorkerState, session: MicroscopeSession, set: ImageSet, src: { name: string; channel: number }, images: number[]) {
+async function unitMaps(state: WorkerState, session: MicroscopeSession, set: ImageSet, src: { name: string; channel: number }, images: number[]): Promise<MapData[]> {
   if (!images.length) return [];
   const stream = pixelImageStream('listed', session.model.input, set.pixels, images);
   const shape = nodeShape(session.model, src.name);
   const per = shape.reduce((a, b) => a * b, 1);
   const engine = session.engine;
-  const out = [];
+  const out: MapData[] = [];
   for (let start = 0; start < images.length; start += engine.maxBatch) {
     const n = Math.min(engine.maxBatch, images.length - start);
     const y = await exclusive(state, async () => {
