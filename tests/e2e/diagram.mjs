@@ -91,6 +91,7 @@ async function downloadSvg() {
     imageNodes: images.map((im) => Number(im.parentNode.getAttribute('data-node'))).sort((a, b) => a - b),
     width: Number(svg.getAttribute('width')), height: Number(svg.getAttribute('height')),
     keptKernels: Number(svg.getAttribute('data-kept-kernels')),
+    junctions: groups.filter((g) => g.getAttribute('class') === 'junction').length,
     note: Array.from(doc.getElementsByTagName('text')).find((t) => t.getAttribute('class') === 'cap-note')?.textContent ?? null,
   };
 }
@@ -192,6 +193,8 @@ await check('fashion-inception: each drawn unit is its activation map; junctions
   assert(svg.kernels.length > 0 && svg.kernels.every((e) => keptSet.has(e)), 'heatmaps outside the circuit, or none');
   assert(same(svg.imageNodes, svg.units) && svg.images.length === svg.units.length, 'a unit without its picture');
   assert(/activation map/.test(svg.text), 'the legend does not say the pictures are activation maps');
+  assert(svg.junctions > 0, 'no add junction drawn in a residual model');
+  assert(svg.note && svg.note.includes(`of ${svg.keptKernels} kernels`), `the note says ${svg.note}`);
   await page.screenshot({ path: join(shotsDir, 'diagram-fashion-inception.png') });
 });
 
