@@ -171,10 +171,12 @@ function cellsOf(k: DiagramKernel): { values: Float64Array; rows: number; cols: 
 /** Each drawn kernel as a heatmap of its weights (blue negative, white zero, red positive, scaled to its largest |weight|), on its edge. */
 function kernelTiles(input: DiagramInput, plan: DiagramPlan, l: DiagramLayout): string[] {
   const out = ['<g class="kernels">'];
-  // kernels into the same unit are spread along their edges, so their tiles do not pile up
+  // kernels into the same unit are spread along their edges (the topmost source's nearest its
+  // source), so their tiles do not pile up where the edges converge
   const rank = new Map<number, number>();
   const seen = new Map<number, number>();
-  for (const e of plan.kernels) {
+  const bySourceY = [...plan.kernels].sort((a, b) => l.position.get(input.graph.edgeSource[a])!.y - l.position.get(input.graph.edgeSource[b])!.y || a - b);
+  for (const e of bySourceY) {
     const t = input.graph.edgeTarget[e];
     rank.set(e, seen.get(t) ?? 0);
     seen.set(t, (seen.get(t) ?? 0) + 1);
@@ -182,7 +184,7 @@ function kernelTiles(input: DiagramInput, plan: DiagramPlan, l: DiagramLayout): 
   for (const e of plan.kernels) {
     const p = ends(input, l, e);
     const many = seen.get(input.graph.edgeTarget[e])!;
-    const t = many > 1 ? 0.3 + (0.4 * rank.get(e)!) / (many - 1) : 0.5;
+    const t = many > 1 ? 0.22 + (0.56 * rank.get(e)!) / (many - 1) : 0.5;
     const c = curvePoint(p, t);
     const x0 = c.x - HEAT / 2, y0 = c.y - HEAT / 2;
     const k = input.kernels.get(e);

@@ -128,7 +128,7 @@ export interface DiagramGeometry {
   layerGap: number;
 }
 
-export const DEFAULT_GEOMETRY: DiagramGeometry = { unit: 52, rowPitch: 74, columnPitch: 210, layerHeader: 18, layerGap: 18 };
+export const DEFAULT_GEOMETRY: DiagramGeometry = { unit: 52, rowPitch: 74, columnPitch: 230, layerHeader: 18, layerGap: 18 };
 
 export interface DiagramLayout {
   /** Centre of each drawn node. */
