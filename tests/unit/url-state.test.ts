@@ -17,7 +17,7 @@ describe('view state in the URL', () => {
     const s: ViewState = {
       model: 'fashion-vgg', target: 'node:conv2_1:12', images: 'T-shirt/top - 0.5*all', criterion: 'force',
       cut: { kind: 'threshold', value: 0.12345678901234568 }, perLayer: false, linear: true, layout: 'mds', selection: { kind: 'edge', id: 4294967295 },
-      image: 4294967295, removed: { nodes: [7, 0, 4294967295], edges: [12, 3] }, view: { x: -1234.5678e-3, y: 1e-300, zoom: 3.3333333333333335 },
+      image: 4294967295, removed: { nodes: [7, 0, 4294967295], edges: [12, 3] }, view: { x: -1234.5678e-3, y: 1e-300, zoom: 3.3333333333333335 }, show: 'diagram',
     };
     const r = roundTrip(s);
     expect(r.warnings).toEqual([]);
@@ -35,6 +35,16 @@ describe('view state in the URL', () => {
       expect(warnings.some((w) => w.startsWith(`parameter "${key}"`)), key).toBe(true);
     }
     expect(warnings.join(' ')).not.toMatch(/[<>]/);
+  });
+
+  it('show=diagram opens the circuit diagram; anything else is a warning naming it', () => {
+    expect(parseViewState('show=diagram').state.show).toBe('diagram');
+    expect(viewStateToParams({ ...DEFAULT_STATE, show: 'diagram' }).toString()).toBe('show=diagram');
+    const bad = parseViewState('show=graph&keep=0.2');
+    expect(bad.state.show).toBeNull();
+    expect(bad.state.cut).toEqual({ kind: 'keep', value: 0.2 });
+    expect(bad.warnings).toEqual([expect.stringMatching(/^parameter "show" = "graph" ignored: expected diagram/)]);
+    expect(isValidState({ ...DEFAULT_STATE, show: 'other' as never })).toBe(false);
   });
 
   it('takes a target at one map position (node:L:c@y,x) from a link', () => {
@@ -119,6 +129,7 @@ describe('view state in the URL', () => {
           edges: [...new Set(Array.from({ length: r() < 0.5 ? 0 : Math.floor(r() * 5) }, () => Math.floor(r() * 1e6)))],
         },
         view: { x: num(), y: num(), zoom: Math.max(1e-6, r() * 100) },
+        show: r() < 0.5 ? null : 'diagram',
       };
       expect(isValidState(s)).toBe(true);
       const back = roundTrip(s);

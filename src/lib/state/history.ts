@@ -8,7 +8,7 @@ import type { ViewState } from './url';
 export type AddressWrite = 'push' | 'replace' | 'viewport';
 
 /** The fields whose change is a step in the history (the cut's kind too, not its value). */
-const STEP_FIELDS = ['model', 'target', 'images', 'criterion', 'perLayer', 'linear', 'layout', 'removed'] as const;
+const STEP_FIELDS = ['model', 'target', 'images', 'criterion', 'perLayer', 'linear', 'layout', 'removed', 'show'] as const;
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 

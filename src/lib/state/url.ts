@@ -1,6 +1,6 @@
 // The whole view state (model, target, image set, criterion, keep or threshold, per-layer
 // normalization, whether linear layers are pruned, layout, selection, inspected image, ablated
-// nodes and edges, viewport) to and from URL search params. Parsing never throws: bad
+// nodes and edges, viewport, a second view such as the circuit diagram) to and from URL search params. Parsing never throws: bad
 // parameters fall back to defaults and each one yields a plain-text warning naming it.
 
 import { CRITERIA, type Criterion } from '../circuits/criteria';
@@ -13,6 +13,9 @@ export type Layout = (typeof LAYOUTS)[number];
 /** Keep the top fraction of relevant kernels, or all above a normalized score threshold. */
 export type Cut = { kind: 'keep'; value: number } | { kind: 'threshold'; value: number };
 export type Selection = { kind: 'node' | 'edge'; id: number } | null;
+/** A view shown over the graph (`show=diagram`: the circuit diagram), or null. */
+export const SHOWS = ['diagram'] as const;
+export type Show = (typeof SHOWS)[number] | null;
 /** Graph nodes and edges removed by ablation, each list without repeats. */
 export type Removed = { nodes: number[]; edges: number[] };
 /** At most this many removed parts travel in a link. */
@@ -46,6 +49,8 @@ export interface ViewState {
   removed: Removed;
   /** The world point at the centre of the view, and the zoom (screen pixels per unit). */
   view: { x: number; y: number; zoom: number };
+  /** A view over the graph: 'diagram' (the circuit diagram), or null. */
+  show: Show;
 }
 
 export const DEFAULT_STATE: ViewState = {
@@ -61,6 +66,7 @@ export const DEFAULT_STATE: ViewState = {
   image: null,
   removed: { nodes: [], edges: [] },
   view: { x: 0, y: 0, zoom: 1 },
+  show: null,
 };
 
 const MODEL_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
@@ -140,7 +146,7 @@ interface ParamReader {
 }
 
 /** The parameters a link carries. */
-export const LINK_PARAMS = ['model', 'target', 'images', 'criterion', 'keep', 'threshold', 'perlayer', 'linear', 'layout', 'select', 'image', 'ablate', 'x', 'y', 'zoom'] as const;
+export const LINK_PARAMS = ['model', 'target', 'images', 'criterion', 'keep', 'threshold', 'perlayer', 'linear', 'layout', 'select', 'image', 'ablate', 'x', 'y', 'zoom', 'show'] as const;
 /** The longest query read (1000 removed parts take 16 kB); parameters past it are dropped with a warning. */
 export const QUERY_MAX_CHARS = 32_768;
 
@@ -171,7 +177,7 @@ export function parseViewState(query: string | URLSearchParams, otherParams: rea
     bad: (key, value, why) => warnings.push(`parameter "${key}" = ${shown(value)} ignored: ${why}`),
   };
   // each group of parameters in turn (the warnings come in this order)
-  for (const readParams of [readModel, readExpressions, readCriterion, readCut, readSwitches, readLayout, readSelection, readRemoved, readImage, readViewport]) {
+  for (const readParams of [readModel, readExpressions, readCriterion, readCut, readSwitches, readLayout, readSelection, readRemoved, readImage, readViewport, readShow]) {
     readParams(read, state);
   }
   return { state, warnings };
@@ -314,6 +320,13 @@ function readViewport(read: ParamReader, state: ViewState): void {
   else read.bad('zoom', zoom, `expected a number in [${ZOOM_MIN}, ${ZOOM_MAX}]`);
 }
 
+function readShow(read: ParamReader, state: ViewState): void {
+  const show = read.get('show');
+  if (show === null) return;
+  if ((SHOWS as readonly string[]).includes(show)) state.show = show as Show;
+  else read.bad('show', show, `expected ${SHOWS.join(' or ')}`);
+}
+
 /** The search params for a state; parameters at their default are left out. */
 export function viewStateToParams(state: ViewState): URLSearchParams {
   const p = new URLSearchParams();
@@ -334,6 +347,7 @@ export function viewStateToParams(state: ViewState): URLSearchParams {
   if (state.view.x !== d.view.x) p.set('x', String(state.view.x));
   if (state.view.y !== d.view.y) p.set('y', String(state.view.y));
   if (state.view.zoom !== d.view.zoom) p.set('zoom', String(state.view.zoom));
+  if (state.show !== null) p.set('show', state.show);
   return p;
 }
 
@@ -356,6 +370,7 @@ export function isValidState(s: ViewState): boolean {
     (s.selection === null || ((s.selection.kind === 'node' || s.selection.kind === 'edge') && Number.isSafeInteger(s.selection.id) && s.selection.id >= 0)) &&
     finite(s.view.x) && Math.abs(s.view.x) <= COORD_MAX &&
     finite(s.view.y) && Math.abs(s.view.y) <= COORD_MAX &&
-    finite(s.view.zoom) && s.view.zoom >= ZOOM_MIN && s.view.zoom <= ZOOM_MAX
+    finite(s.view.zoom) && s.view.zoom >= ZOOM_MIN && s.view.zoom <= ZOOM_MAX &&
+    (s.show === null || (SHOWS as readonly string[]).includes(s.show))
   );
 }

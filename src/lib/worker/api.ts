@@ -9,6 +9,7 @@ import { circuitMethods } from './apiCircuits';
 import { exportMethods } from './apiExport';
 import { visualizationMethods } from './apiVisualization';
 import { imageSetMethods } from './apiImages';
+import { unitMethods } from './apiUnits';
 import type { MicroscopeApi } from './protocol';
 
 export type { ApiEnvironment } from './apiState';
@@ -26,6 +27,7 @@ export function createMicroscopeApi(env: ApiEnvironment = {}): MicroscopeApi {
     ...onLive(state, exportMethods(state)),
     ...onLive(state, visualizationMethods(state)),
     ...onLive(state, imageSetMethods(state)),
+    ...onLive(state, unitMethods(state)),
   };
 }
 

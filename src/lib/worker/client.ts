@@ -6,14 +6,14 @@ import type {
   AblationRequest, AblationResult, CircuitGraph, CircuitQuery, CircuitResult, ClassifyResult, EdgeInspection, ImageRef, InitResult,
   Layout, LoadResult, MicroscopeApi, ModelFile, NodeInspection, Preprocessing, PreservationResult, VizFrame, VizRequest, VizResult,
 } from './protocol';
-import type { OnnxExportResult, UseImagesResult } from './protocol';
+import type { KernelData, OnnxExportResult, TopImagesResult, UseImagesResult } from './protocol';
 import type { ImageSet } from '$lib/images/imageSet';
 
 export { isCancelled } from './jobs';
 export type { UseImagesResult };
 export type {
   AblationRequest, AblationResult, CircuitGraph, CircuitQuery, CircuitResult, ClassifyResult, EdgeInspection, ImageRef,
-  InitResult, KernelData, Layout, LoadResult, MapData, ModelFile, ModelSummary, NodeInspection, Preprocessing, PreservationResult, Progress, VizFrame,
+  InitResult, KernelData, Layout, LoadResult, TopImage, TopImagesResult, MapData, ModelFile, ModelSummary, NodeInspection, Preprocessing, PreservationResult, Progress, VizFrame,
   VizRequest, VizResult,
 } from './protocol';
 
@@ -116,6 +116,16 @@ export class MicroscopeClient {
   visualize(request: VizRequest, onFrame?: (frame: VizFrame) => void, onProgress?: (p: Progress) => void): RunningJob<VizResult> {
     const frames = onFrame ? Comlink.proxy(onFrame) : undefined;
     return this.job('visualize', onProgress, (id, cb) => this.api.visualize(request, id, cb, frames) as Promise<VizResult>);
+  }
+
+  /** The weights of these graph edges, shaped for display. */
+  kernels(edges: number[]): Promise<KernelData[]> {
+    return this.guard(this.api.kernels(edges) as Promise<KernelData[]>);
+  }
+
+  /** The set's images that drive a node most and least, with its map on each; a job (progress, cancel). */
+  topImages(node: number, count?: { top: number; bottom: number }, onProgress?: (p: Progress) => void): RunningJob<TopImagesResult> {
+    return this.job('top-images', onProgress, (id, cb) => this.api.topImages(node, count, id, cb) as Promise<TopImagesResult>);
   }
 
   /** Keeps the visitor's normalized image in the worker (the buffer is transferred: do not reuse it); its key names it afterwards. */

@@ -314,6 +314,31 @@ export interface VizResult {
   cached: boolean;
 }
 
+/** One image of the set ranked by a unit's mean activation, with the unit's map on it. */
+export interface TopImage {
+  /** Index in the session's image set. */
+  index: number;
+  /** The unit's mean activation on it (after its nonlinearity). */
+  mean: number;
+  /** Its class name. */
+  label: string;
+  map: MapData;
+}
+
+/** The images of the set that drive a unit most (descending) and least (ascending). */
+export interface TopImagesResult {
+  node: number;
+  /** The model node whose channel was averaged, and the channel. */
+  mapNode: string;
+  channel: number;
+  imageCount: number;
+  top: TopImage[];
+  bottom: TopImage[];
+  ms: number;
+  /** The per-image means came from the cache (same set, same layer). */
+  cached: boolean;
+}
+
 export type JobProgress = (p: import('./jobs').Progress) => unknown;
 
 /** The view methods the worker adds to MicroscopeApi (all need a loaded model). */
@@ -339,4 +364,8 @@ export interface MicroscopeViewApi {
   layout(layout: Layout, nodeImportance?: Float32Array | null, jobId?: string, onProgress?: JobProgress): Promise<Float32Array>;
   /** A feature visualization; frames stream to onFrame while it optimizes. */
   visualize(request: VizRequest, jobId?: string, onProgress?: JobProgress, onFrame?: (frame: VizFrame) => unknown): Promise<VizResult>;
+  /** The weights of these graph edges, shaped for display (the circuit diagram's heatmaps). */
+  kernels(edges: number[]): Promise<KernelData[]>;
+  /** The set's images that drive a node most and least (default 6 and 3), each with the node's map on it; per-image means cached per set and layer. */
+  topImages(node: number, count?: { top: number; bottom: number }, jobId?: string, onProgress?: JobProgress): Promise<TopImagesResult>;
 }

@@ -1,6 +1,6 @@
 // The microscope's keyboard shortcuts (listed by ShortcutsHelp): Esc cancels or clears, / goes to
 // the target, ? opens the list, Enter runs the query, [ and ] change the cut, arrows move
-// through the images. Keys typed into a field or dialog are left to it.
+// through the images, d opens or closes the circuit diagram. Keys typed into a field or dialog are left to it.
 
 import type { Cut } from '$lib/state/url';
 import type { MicroscopeView } from './microscopeView.svelte';
@@ -47,6 +47,11 @@ export function handleShortcut(e: KeyboardEvent, view: MicroscopeView, actions: 
       if (t?.closest('button, a')) return;
       e.preventDefault();
       void view.runQuery();
+      return;
+    case 'd':
+    case 'D':
+      e.preventDefault();
+      view.state.show = view.state.show === 'diagram' ? null : 'diagram';
       return;
     case '[':
     case ']':

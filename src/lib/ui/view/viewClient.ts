@@ -5,7 +5,7 @@
 import type { RunningJob, Progress } from '$lib/worker/client';
 import type {
   AblationRequest, AblationResult, CircuitGraph, CircuitQuery, CircuitResult, EdgeInspection, ImageRef, Layout,
-  NodeInspection, PreservationResult, VizFrame, VizRequest, VizResult,
+  KernelData, NodeInspection, PreservationResult, TopImagesResult, VizFrame, VizRequest, VizResult,
 } from '$lib/worker/protocol';
 
 export type { RunningJob, Progress };
@@ -19,6 +19,8 @@ export interface ViewClient {
   preservation(query: CircuitQuery, onProgress?: (p: Progress) => void): RunningJob<PreservationResult>;
   layout(layout: Layout, nodeImportance?: Float32Array | null, onProgress?: (p: Progress) => void): RunningJob<Float32Array>;
   visualize(request: VizRequest, onFrame?: (frame: VizFrame) => void, onProgress?: (p: Progress) => void): RunningJob<VizResult>;
+  kernels(edges: number[]): Promise<KernelData[]>;
+  topImages(node: number, count?: { top: number; bottom: number }, onProgress?: (p: Progress) => void): RunningJob<TopImagesResult>;
 }
 
 /** An error's message for the reader, without a stack or an "Error:" prefix. */

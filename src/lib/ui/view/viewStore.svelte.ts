@@ -2,7 +2,7 @@
 // kept in the address bar. Read from the URL on open and on Back/Forward; every control writes
 // it; UrlWriter writes it back (history.ts says push or replace). Parse warnings are kept as text.
 
-import { defaultState, parseViewState, viewStateToParams, type Criterion, type Cut, type Layout, type Removed, type Selection, type ViewState } from '$lib/state/url';
+import { defaultState, parseViewState, viewStateToParams, type Criterion, type Cut, type Layout, type Removed, type Selection, type Show, type ViewState } from '$lib/state/url';
 import { addressWrite } from '$lib/state/history';
 import type { CircuitQuery } from '$lib/worker/protocol';
 import { queryOfState } from '$lib/state/query';
@@ -36,6 +36,8 @@ export class ViewStore {
   image = $state<number | null>(null);
   removed = $state.raw<Removed>(defaultState().removed);
   view = $state.raw<Viewport>(defaultState().view);
+  /** A view over the graph (the circuit diagram), or null. */
+  show = $state<Show>(null);
   /** True when the URL named a viewport: the graph opens (or moves) there instead of fitting itself. */
   viewFromUrl = false;
   warnings = $state.raw<string[]>([]);
@@ -63,6 +65,7 @@ export class ViewStore {
     this.linear = s.linear;
     this.layout = s.layout;
     this.image = s.image;
+    this.show = s.show;
     if (!same(this.cut, s.cut)) this.cut = s.cut;
     if (!same(this.selection, s.selection)) this.selection = s.selection;
     if (!same(this.removed, s.removed)) this.removed = s.removed;
@@ -83,6 +86,7 @@ export class ViewStore {
       image: this.image,
       removed: { nodes: [...this.removed.nodes], edges: [...this.removed.edges] },
       view: { ...this.view },
+      show: this.show,
     };
   }
 
