@@ -12,11 +12,10 @@ export interface TourStep {
   state: Partial<Omit<ViewState, 'tour'>>;
 }
 
-/** The digits model's prepared "3" (an evaluation image), shown while nothing is drawn. */
-export const TOUR_IMAGE = 301;
-/** conv2:18 and conv3:3 of digits: strong units of the "3" circuit (actgrad, keep 5%). */
+/** The digits model's prepared "3" (an evaluation image the network calls a 3, 83% sure), shown while nothing is drawn. */
+export const TOUR_IMAGE = 351;
+/** conv2:18 of digits: the strongest second-layer unit of the "3" circuit (actgrad, keep 5%); without it, image 351 reads as a 5. */
 const CONV2_UNIT = 35;
-const CONV3_UNIT = 52;
 
 const digits = { model: 'digits', image: TOUR_IMAGE } as const;
 const circuitOf3 = { ...digits, target: 'logit:3', images: 'class:3', cut: { kind: 'keep', value: 0.05 } } as const;
@@ -65,10 +64,10 @@ export const TOUR_STEPS: readonly TourStep[] = [
   {
     title: '5. Switch a filter off',
     text: [
-      'We switch off one important filter of the third layer, as if cutting a wire. The inspector compares the prediction with and without it.',
-      'Click other dots to switch them off too, and watch the prediction move.',
+      'We switch off the second-layer filter from step 2, as if cutting a wire (it turns purple). The inspector compares the prediction with and without it.',
+      'Tick "clicks remove" above the graph and click other dots to switch them off too. Watch the prediction move.',
     ],
-    state: { ...circuitOf3, selection: { kind: 'node', id: CONV3_UNIT }, removed: { nodes: [CONV3_UNIT], edges: [] } },
+    state: { ...circuitOf3, selection: { kind: 'node', id: CONV2_UNIT }, removed: { nodes: [CONV2_UNIT], edges: [] } },
   },
   {
     title: '6. Two ways to choose',
