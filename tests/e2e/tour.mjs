@@ -192,7 +192,7 @@ await check('the preservation curve: one point per keep fraction, the current ke
   await page.waitForFunction(() => Number(document.querySelector('[data-testid="curve-current"]')?.dataset.keep) === 0.063, null, { timeout: GPU_TIMEOUT });
   assert((await page.$$('[data-testid="curve-point"]')).length === CURVE_KEEPS.length, 'the curve was lost when the cut changed');
   await page.click('[data-testid="curve-compare"]');
-  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="curve-point"]').length === n, CURVE_KEEPS.length * 4, { timeout: GPU_TIMEOUT * 2, polling: 500 });
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="curve-point"]').length === n, CURVE_KEEPS.length * 4, { timeout: GPU_TIMEOUT * 4, polling: 500 });
   const criteria = await page.$$eval('[data-testid="curve-point"]', (els) => [...new Set(els.map((e) => e.dataset.criterion))]);
   assert(JSON.stringify(criteria) === JSON.stringify(['actgrad', 'snip', 'magnitude', 'random']), `criteria ${criteria}`);
   await page.locator('[data-testid="preservation-curve"]').scrollIntoViewIfNeeded();

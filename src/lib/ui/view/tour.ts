@@ -32,7 +32,7 @@ export const TOUR_STEPS: readonly TourStep[] = [
   {
     title: '1. Draw a digit',
     text: [
-      'Draw a digit in the drawing pad (Images, on the left) with your mouse or finger. The network classifies it at once: the bars show how sure it is of each digit.',
+      'Draw a digit in the black pad marked "draw a digit", with your mouse or finger. The network classifies it at once: the bars show how sure it is of each digit.',
       'Nothing drawn? Then we show it a "3" from its test images.',
     ],
     state: { ...digits },
