@@ -3,7 +3,8 @@
 // the tour's steps as data match the grammar's range and each describes a state a link can carry.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_STATE, TOUR_LAST, isValidState, parseViewState, viewStateToParams } from '../../src/lib/state/url';
-import { TOUR_STEPS, tourStepState, isTourLink } from '../../src/lib/ui/view/tour';
+import { TOUR_STEPS, tourStepState, isTourLink, tourKey, keptOverlap, type TourStore } from '../../src/lib/ui/view/tour';
+import type { ViewState } from '../../src/lib/state/url';
 
 describe('tour=N in the link', () => {
   it('round trips every step, and is left out outside the tour', () => {
@@ -55,5 +56,33 @@ describe('tour=N in the link', () => {
     expect(isTourLink('?model=digits&tour=4')).toBe(false);
     expect(isTourLink('?tour=9')).toBe(false);
     expect(isTourLink('')).toBe(false);
+  });
+
+  it('the keys: n and PageDown go on, p and PageUp back (within the tour), Esc leaves; outside the tour they are not the tour\'s', () => {
+    const store: TourStore & { state: ViewState | null } = {
+      tour: 3, view: { x: 5, y: 6, zoom: 2 }, viewFromUrl: true, state: null,
+      set(s) { this.state = s; this.tour = s.tour; },
+    };
+    expect(tourKey(store, 'n')).toBe(true);
+    expect(store.tour).toBe(4);
+    expect(store.state).toEqual({ ...tourStepState(4), view: { x: 5, y: 6, zoom: 2 } });
+    expect(store.viewFromUrl).toBe(false);
+    tourKey(store, 'PageDown');
+    tourKey(store, 'PageUp');
+    tourKey(store, 'p');
+    expect(store.tour).toBe(3);
+    for (let i = 0; i < 12; i++) tourKey(store, 'n');
+    expect(store.tour).toBe(TOUR_LAST);
+    for (let i = 0; i < 12; i++) tourKey(store, 'p');
+    expect(store.tour).toBe(0);
+    expect(tourKey(store, 'x')).toBe(false);
+    expect(tourKey(store, 'Escape')).toBe(true);
+    expect(store.tour).toBeNull();
+    expect(tourKey(store, 'n')).toBe(false);
+    expect(store.tour).toBeNull();
+  });
+
+  it('counts the kernels two circuits keep, each and both', () => {
+    expect(keptOverlap(Uint8Array.from([1, 1, 0, 0, 1]), Uint8Array.from([0, 1, 1, 0, 1]))).toEqual({ a: 3, b: 3, both: 2 });
   });
 });
