@@ -18,6 +18,7 @@ describe('view state in the URL', () => {
       model: 'fashion-vgg', target: 'node:conv2_1:12', images: 'T-shirt/top - 0.5*all', criterion: 'force',
       cut: { kind: 'threshold', value: 0.12345678901234568 }, perLayer: false, linear: true, layout: 'mds', selection: { kind: 'edge', id: 4294967295 },
       image: 4294967295, removed: { nodes: [7, 0, 4294967295], edges: [12, 3] }, view: { x: -1234.5678e-3, y: 1e-300, zoom: 3.3333333333333335 }, show: 'diagram',
+      image: 4294967295, removed: { nodes: [7, 0, 4294967295], edges: [12, 3] }, view: { x: -1234.5678e-3, y: 1e-300, zoom: 3.3333333333333335 }, tour: 7,
     };
     const r = roundTrip(s);
     expect(r.warnings).toEqual([]);
@@ -130,6 +131,7 @@ describe('view state in the URL', () => {
         },
         view: { x: num(), y: num(), zoom: Math.max(1e-6, r() * 100) },
         show: r() < 0.5 ? null : 'diagram',
+        tour: r() < 0.5 ? null : Math.floor(r() * 8),
       };
       expect(isValidState(s)).toBe(true);
       const back = roundTrip(s);

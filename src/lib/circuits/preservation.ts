@@ -2,6 +2,7 @@
 // network and through the circuit (every kernel outside it zeroed, biases kept), and
 // compare the target's maps: Pearson r over images x positions, mean |diff| / std, and
 // collapse (the circuit's map is constant to within float32 noise: no path left, r counted as 0).
+// The preservation curve: the same at several keep fractions, the full network run once.
 
 import type { Engine } from '../engine/engine';
 import { nodeShape, shapeSize } from '../model/types';
@@ -129,4 +130,53 @@ export async function preservation(
   } finally {
     engine.setEdgeMasks(null);
   }
+}
+
+/** The keep fractions of the preservation curve (a log axis from 1% to everything). */
+export const CURVE_KEEPS: readonly number[] = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1];
+
+export interface CurvePoint extends Preservation {
+  keep: number;
+}
+
+/** Why a list of keep fractions cannot be a curve's axis, or null: increasing, each in (0, 1], at most 32. */
+export function badCurveKeeps(keeps: readonly number[]): string | null {
+  if (!Array.isArray(keeps) || keeps.length === 0 || keeps.length > 32) return 'expected 1 to 32 keep fractions';
+  for (let i = 0; i < keeps.length; i++) {
+    const k = keeps[i];
+    if (typeof k !== 'number' || !(k > 0 && k <= 1)) return `keep ${String(k)}: expected a fraction in (0, 1]`;
+    if (i > 0 && !(k > keeps[i - 1])) return 'the keep fractions must increase';
+  }
+  return null;
+}
+
+/**
+ * Preservation of `target` at each keep fraction (increasing): the full network's values once
+ * (or `original`), then one masked pass per keep with the circuit `keptAt(keep)` gives (the scores
+ * behind it are the caller's: they do not change with keep, only the cut does). `onPoint` hears
+ * each point as it is done; `onProgress` counts passes over the set.
+ */
+export async function preservationCurve(
+  engine: Engine,
+  target: Target,
+  keeps: readonly number[],
+  keptAt: (keep: number) => Uint8Array | Promise<Uint8Array>,
+  set: ImageStream,
+  opts: QueryOptions & { original?: Float64Array; onPoint?: (point: CurvePoint, index: number) => void } = {},
+): Promise<CurvePoint[]> {
+  const bad = badCurveKeeps(keeps);
+  if (bad) throw new Error(`preservation curve: ${bad}`);
+  const passes = keeps.length + (opts.original ? 0 : 1);
+  const pass = (i: number) => (done: number, total: number) => opts.onProgress?.(i * total + done, passes * total);
+  const original = opts.original ?? (await targetValues(engine, target, set, { ...opts, onProgress: pass(0) }));
+  const points: CurvePoint[] = [];
+  for (const [i, keep] of keeps.entries()) {
+    if (opts.signal?.aborted) throw new QueryCancelled();
+    const kept = await keptAt(keep);
+    const p = await preservation(engine, target, kept, set, { ...opts, original, onProgress: pass(passes - keeps.length + i) });
+    const point = { keep, ...p };
+    points.push(point);
+    opts.onPoint?.(point, i);
+  }
+  return points;
 }

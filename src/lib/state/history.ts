@@ -1,5 +1,5 @@
 // How a change of the view state reaches the address bar: a new circuit, layout, model or ablation
-// is a step in the browser's history (Back returns to the view before it); the cut's value, the
+// (or a step of the classroom tour) is a step in the browser's history (Back returns to the view before it); the cut's value, the
 // selection, the image and (after a pause) the viewport rewrite the current entry instead.
 
 import type { ViewState } from './url';
@@ -8,7 +8,7 @@ import type { ViewState } from './url';
 export type AddressWrite = 'push' | 'replace' | 'viewport';
 
 /** The fields whose change is a step in the history (the cut's kind too, not its value). */
-const STEP_FIELDS = ['model', 'target', 'images', 'criterion', 'perLayer', 'linear', 'layout', 'removed', 'show'] as const;
+const STEP_FIELDS = ['model', 'target', 'images', 'criterion', 'perLayer', 'linear', 'layout', 'removed', 'show', 'tour'] as const;
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 

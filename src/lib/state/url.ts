@@ -1,6 +1,6 @@
 // The whole view state (model, target, image set, criterion, keep or threshold, per-layer
 // normalization, whether linear layers are pruned, layout, selection, inspected image, ablated
-// nodes and edges, viewport, a second view such as the circuit diagram) to and from URL search params. Parsing never throws: bad
+// nodes and edges, viewport, a second view such as the circuit diagram, the classroom tour's step) to and from URL search params. Parsing never throws: bad
 // parameters fall back to defaults and each one yields a plain-text warning naming it.
 
 import { CRITERIA, type Criterion } from '../circuits/criteria';
@@ -20,6 +20,8 @@ export type Show = (typeof SHOWS)[number] | null;
 export type Removed = { nodes: number[]; edges: number[] };
 /** At most this many removed parts travel in a link. */
 export const REMOVED_MAX = 1000;
+/** The classroom tour's steps are `tour=0` (the introduction) to `tour=TOUR_LAST` (the end). */
+export const TOUR_LAST = 7;
 
 export interface ViewState {
   model: string;
@@ -51,6 +53,8 @@ export interface ViewState {
   view: { x: number; y: number; zoom: number };
   /** A view over the graph: 'diagram' (the circuit diagram), or null. */
   show: Show;
+  /** The classroom tour's step on screen (0 to TOUR_LAST), or null outside the tour. */
+  tour: number | null;
 }
 
 export const DEFAULT_STATE: ViewState = {
@@ -67,6 +71,7 @@ export const DEFAULT_STATE: ViewState = {
   removed: { nodes: [], edges: [] },
   view: { x: 0, y: 0, zoom: 1 },
   show: null,
+  tour: null,
 };
 
 const MODEL_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
@@ -146,7 +151,7 @@ interface ParamReader {
 }
 
 /** The parameters a link carries. */
-export const LINK_PARAMS = ['model', 'target', 'images', 'criterion', 'keep', 'threshold', 'perlayer', 'linear', 'layout', 'select', 'image', 'ablate', 'x', 'y', 'zoom', 'show'] as const;
+export const LINK_PARAMS = ['model', 'target', 'images', 'criterion', 'keep', 'threshold', 'perlayer', 'linear', 'layout', 'select', 'image', 'ablate', 'x', 'y', 'zoom', 'show', 'tour'] as const;
 /** The longest query read (1000 removed parts take 16 kB); parameters past it are dropped with a warning. */
 export const QUERY_MAX_CHARS = 32_768;
 
@@ -177,7 +182,7 @@ export function parseViewState(query: string | URLSearchParams, otherParams: rea
     bad: (key, value, why) => warnings.push(`parameter "${key}" = ${shown(value)} ignored: ${why}`),
   };
   // each group of parameters in turn (the warnings come in this order)
-  for (const readParams of [readModel, readExpressions, readCriterion, readCut, readSwitches, readLayout, readSelection, readRemoved, readImage, readViewport, readShow]) {
+  for (const readParams of [readModel, readExpressions, readCriterion, readCut, readSwitches, readLayout, readSelection, readRemoved, readImage, readViewport, readShow, readTour]) {
     readParams(read, state);
   }
   return { state, warnings };
@@ -327,6 +332,15 @@ function readShow(read: ParamReader, state: ViewState): void {
   else read.bad('show', show, `expected ${SHOWS.join(' or ')}`);
 }
 
+/** `tour=N`: the classroom tour's step N (0 to TOUR_LAST). */
+function readTour(read: ParamReader, state: ViewState): void {
+  const tour = read.get('tour');
+  if (tour === null) return;
+  const v = /^\d{1,2}$/.test(tour) ? Number(tour) : NaN;
+  if (v >= 0 && v <= TOUR_LAST) state.tour = v;
+  else read.bad('tour', tour, `expected a tour step from 0 to ${TOUR_LAST}`);
+}
+
 /** The search params for a state; parameters at their default are left out. */
 export function viewStateToParams(state: ViewState): URLSearchParams {
   const p = new URLSearchParams();
@@ -348,6 +362,7 @@ export function viewStateToParams(state: ViewState): URLSearchParams {
   if (state.view.y !== d.view.y) p.set('y', String(state.view.y));
   if (state.view.zoom !== d.view.zoom) p.set('zoom', String(state.view.zoom));
   if (state.show !== null) p.set('show', state.show);
+  if (state.tour !== null) p.set('tour', String(state.tour));
   return p;
 }
 
@@ -371,6 +386,7 @@ export function isValidState(s: ViewState): boolean {
     finite(s.view.x) && Math.abs(s.view.x) <= COORD_MAX &&
     finite(s.view.y) && Math.abs(s.view.y) <= COORD_MAX &&
     finite(s.view.zoom) && s.view.zoom >= ZOOM_MIN && s.view.zoom <= ZOOM_MAX &&
-    (s.show === null || (SHOWS as readonly string[]).includes(s.show))
+    (s.show === null || (SHOWS as readonly string[]).includes(s.show)) &&
+    (s.tour === null || (Number.isSafeInteger(s.tour) && s.tour >= 0 && s.tour <= TOUR_LAST))
   );
 }

@@ -1,5 +1,6 @@
 // The worker API's circuit queries on the loaded model: its graph, a circuit for a query,
-// the circuit's preservation on held-out images and node layouts; long ones run as jobs
+// the circuit's preservation on held-out images (at its keep, or as a curve over keep
+// fractions) and node layouts; long ones run as jobs
 // that wait their turn on the GPU (and say so) and can be cancelled.
 import * as Comlink from 'comlink';
 import type { CircuitGraph, ModelGraph } from '$lib/graph/types';
@@ -10,7 +11,7 @@ import { runViewJob } from './view/jobRun';
 import { buffersOf, exclusive, progressFn, releaseCallback, requireLoaded, waitingNote, type WorkerState } from './apiState';
 import type { MicroscopeApi } from './protocol';
 
-export function circuitMethods(state: WorkerState): Pick<MicroscopeApi, 'graph' | 'circuit' | 'preservation' | 'layout'> {
+export function circuitMethods(state: WorkerState): Pick<MicroscopeApi, 'graph' | 'circuit' | 'preservation' | 'preservationCurve' | 'layout'> {
   return {
     async graph() {
       const { session } = requireLoaded(state);
@@ -37,6 +38,17 @@ export function circuitMethods(state: WorkerState): Pick<MicroscopeApi, 'graph' 
       try {
         const { session } = requireLoaded(state);
         return await runViewJob(state.jobs, jobId, progressFn(onProgress), (opts) => exclusive(state, () => session.preservation(query, opts), waitingNote(opts)));
+      } finally {
+        releaseCallback(onProgress);
+      }
+    },
+
+    async preservationCurve(query, keeps, jobId = newJobId('preservation-curve'), onProgress) {
+      try {
+        const { session } = requireLoaded(state);
+        return await runViewJob(state.jobs, jobId, progressFn(onProgress), (opts) =>
+          exclusive(state, () => session.preservationCurve(query, keeps, opts), waitingNote(opts)),
+        );
       } finally {
         releaseCallback(onProgress);
       }

@@ -4,7 +4,7 @@ import * as Comlink from 'comlink';
 import { newJobId, type Progress } from './jobs';
 import type {
   AblationRequest, AblationResult, CircuitGraph, CircuitQuery, CircuitResult, ClassifyResult, EdgeInspection, ImageRef, InitResult,
-  Layout, LoadResult, MicroscopeApi, ModelFile, NodeInspection, Preprocessing, PreservationResult, VizFrame, VizRequest, VizResult,
+  Layout, LoadResult, MicroscopeApi, ModelFile, NodeInspection, Preprocessing, PreservationCurveResult, PreservationResult, VizFrame, VizRequest, VizResult,
 } from './protocol';
 import type { KernelData, OnnxExportResult, TopImagesResult, UseImagesResult } from './protocol';
 import type { ImageSet } from '$lib/images/imageSet';
@@ -105,6 +105,11 @@ export class MicroscopeClient {
   /** Preservation of a circuit's target on the held-out images. */
   preservation(query: CircuitQuery, onProgress?: (p: Progress) => void): RunningJob<PreservationResult> {
     return this.job('preservation', onProgress, (id, cb) => this.api.preservation(query, id, cb) as Promise<PreservationResult>);
+  }
+
+  /** Preservation at several keep fractions (default 1% to 100%) of a query's circuit, its scores computed once. */
+  preservationCurve(query: CircuitQuery, keeps?: number[], onProgress?: (p: Progress) => void): RunningJob<PreservationCurveResult> {
+    return this.job('preservation-curve', onProgress, (id, cb) => this.api.preservationCurve(query, keeps, id, cb) as Promise<PreservationCurveResult>);
   }
 
   /** Node positions (x, y per node); 'mds' computes class importances first (cached in the worker). */

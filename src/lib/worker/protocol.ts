@@ -283,6 +283,14 @@ export interface PreservationResult {
   images: number;
 }
 
+/** Preservation r against keep fraction for one criterion (the keep axis increasing). */
+export interface PreservationCurveResult {
+  criterion: CircuitQuery['criterion'];
+  /** Held-out images each point is computed on. */
+  images: number;
+  points: { keep: number; r: number; meanAbsDiffOverStd: number; collapsed: boolean }[];
+}
+
 export interface VizRequest {
   /** A graph node, a graph edge, or an objective string (src/lib/featureviz/objectives.ts syntax). */
   unit: { kind: 'node'; node: number } | { kind: 'edge'; edge: number } | { kind: 'objective'; objective: string };
@@ -360,6 +368,8 @@ export interface MicroscopeViewApi {
   ablate(request: AblationRequest): Promise<AblationResult>;
   /** Preservation of a circuit's target on the held-out (evaluation) images. */
   preservation(query: CircuitQuery, jobId?: string, onProgress?: JobProgress): Promise<PreservationResult>;
+  /** Preservation at each keep fraction (increasing; default 1% to 100%) of the query's circuit, its scores computed once. */
+  preservationCurve(query: CircuitQuery, keeps?: number[], jobId?: string, onProgress?: JobProgress): Promise<PreservationCurveResult>;
   /** Node positions (x, y per graph node) for a layout; 'mds' computes class-wise importances first (cached). */
   layout(layout: Layout, nodeImportance?: Float32Array | null, jobId?: string, onProgress?: JobProgress): Promise<Float32Array>;
   /** A feature visualization; frames stream to onFrame while it optimizes. */

@@ -91,13 +91,13 @@ export class MicroscopeView {
 
   /** Opens the page on the URL's state (the model then loads, pageEffects.svelte.ts). */
   open(search: string): void {
-    this.state.read(search);
+    if (this.state.read(search)) this.url.amend();
   }
 
   /** Back/Forward (or any change of the address): the view state becomes the URL's. */
   followUrl(search: string): void {
     this.url.stop();
-    this.state.read(search);
+    if (this.state.read(search)) this.url.amend();
   }
 
   /** Another model: its default selection, image and viewport, nothing removed; the rest stays. */

@@ -1,9 +1,11 @@
 // The microscope's keyboard shortcuts (listed by ShortcutsHelp): Esc cancels or clears, / goes to
 // the target, ? opens the list, Enter runs the query, [ and ] change the cut, arrows move
-// through the images, d opens or closes the circuit diagram. Keys typed into a field or dialog are left to it.
+// through the images, d opens or closes the circuit diagram; in the classroom tour, n / PageDown and p / PageUp step
+// and Esc leaves it. Keys typed into a field or dialog are left to it.
 
 import type { Cut } from '$lib/state/url';
 import type { MicroscopeView } from './microscopeView.svelte';
+import { tourKey } from './tour';
 
 export interface ShortcutActions {
   focusTarget(): void;
@@ -28,12 +30,17 @@ export function handleShortcut(e: KeyboardEvent, view: MicroscopeView, actions: 
   const t = e.target as HTMLElement | null;
   if (e.key === 'Escape') {
     if (inField(t) && t?.closest('dialog')) return;
+    if (tourKey(view.state, e.key)) return;
     if (view.query.running) void view.cancelQuery();
     else if (view.viz.running) void view.viz.cancel();
     else view.select(null);
     return;
   }
   if (inField(t)) return;
+  if (tourKey(view.state, e.key)) {
+    e.preventDefault();
+    return;
+  }
   switch (e.key) {
     case '/':
       e.preventDefault();

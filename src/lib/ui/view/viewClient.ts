@@ -5,7 +5,7 @@
 import type { RunningJob, Progress } from '$lib/worker/client';
 import type {
   AblationRequest, AblationResult, CircuitGraph, CircuitQuery, CircuitResult, EdgeInspection, ImageRef, Layout,
-  KernelData, NodeInspection, PreservationResult, TopImagesResult, VizFrame, VizRequest, VizResult,
+  KernelData, NodeInspection, PreservationCurveResult, PreservationResult, TopImagesResult, VizFrame, VizRequest, VizResult,
 } from '$lib/worker/protocol';
 
 export type { RunningJob, Progress };
@@ -17,6 +17,7 @@ export interface ViewClient {
   inspectEdge(edge: number, image: ImageRef): Promise<EdgeInspection>;
   ablate(request: AblationRequest): Promise<AblationResult>;
   preservation(query: CircuitQuery, onProgress?: (p: Progress) => void): RunningJob<PreservationResult>;
+  preservationCurve(query: CircuitQuery, keeps?: number[], onProgress?: (p: Progress) => void): RunningJob<PreservationCurveResult>;
   layout(layout: Layout, nodeImportance?: Float32Array | null, onProgress?: (p: Progress) => void): RunningJob<Float32Array>;
   visualize(request: VizRequest, onFrame?: (frame: VizFrame) => void, onProgress?: (p: Progress) => void): RunningJob<VizResult>;
   kernels(edges: number[]): Promise<KernelData[]>;

@@ -6,6 +6,7 @@ import { defaultState, parseViewState, viewStateToParams, type Criterion, type C
 import { addressWrite } from '$lib/state/history';
 import type { CircuitQuery } from '$lib/worker/protocol';
 import { queryOfState } from '$lib/state/query';
+import { isTourLink, tourStepState } from './tour';
 
 export type Viewport = ViewState['view'];
 
@@ -38,6 +39,8 @@ export class ViewStore {
   view = $state.raw<Viewport>(defaultState().view);
   /** A view over the graph (the circuit diagram), or null. */
   show = $state<Show>(null);
+  /** The classroom tour's step on screen, or null. */
+  tour = $state<number | null>(null);
   /** True when the URL named a viewport: the graph opens (or moves) there instead of fitting itself. */
   viewFromUrl = false;
   warnings = $state.raw<string[]>([]);
@@ -45,14 +48,18 @@ export class ViewStore {
   /**
    * Reads a search string; bad parameters become warnings and defaults. Only fields that differ
    * are assigned, so reading the address that is already shown reruns nothing. Without a
-   * viewport in the URL, the current one stays.
+   * viewport in the URL, the current one stays. A link with only `tour=N` opens the tour step's
+   * view (true is returned then: the address is to be completed, not a new step).
    */
-  read(search: string | URLSearchParams): void {
+  read(search: string | URLSearchParams): boolean {
     const { state, warnings } = parseViewState(search);
     const params = typeof search === 'string' ? new URLSearchParams(search) : search;
+    const tourLink = isTourLink(params.toString());
     this.viewFromUrl = params.has('zoom') && !warnings.some((w) => /^parameter "(x|y|zoom)"/.test(w));
-    this.set({ ...state, view: this.viewFromUrl ? state.view : this.view });
+    const s = tourLink ? tourStepState(state.tour!) : state;
+    this.set({ ...s, view: this.viewFromUrl ? state.view : this.view });
     this.warnings = warnings;
+    return tourLink;
   }
 
   /** Sets the whole state, assigning only the fields that change. */
@@ -66,6 +73,7 @@ export class ViewStore {
     this.layout = s.layout;
     this.image = s.image;
     this.show = s.show;
+    this.tour = s.tour;
     if (!same(this.cut, s.cut)) this.cut = s.cut;
     if (!same(this.selection, s.selection)) this.selection = s.selection;
     if (!same(this.removed, s.removed)) this.removed = s.removed;
@@ -87,6 +95,7 @@ export class ViewStore {
       removed: { nodes: [...this.removed.nodes], edges: [...this.removed.edges] },
       view: { ...this.view },
       show: this.show,
+      tour: this.tour,
     };
   }
 

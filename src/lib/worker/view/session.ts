@@ -14,7 +14,7 @@ import { pixelImageStream, type ImageStream } from '../../circuits/imageStream';
 import { computeScores, layerMasks, CRITERIA, QueryCancelled, type Scores } from '../../circuits/saliency';
 import { extractCircuit, type Circuit } from '../../circuits/circuit';
 import { combineScores } from '../../circuits/contrast';
-import { targetValues, compareValues } from '../../circuits/preservation';
+import { badCurveKeeps, CURVE_KEEPS, preservation, preservationCurve, targetValues } from '../../circuits/preservation';
 import { removalMask } from '../../circuits/removal';
 import {
   canonicalSet, canonicalTarget, imagesLabel, parseImages, parseTarget, setLabel, targetLabel, QuerySpecError,
@@ -23,7 +23,7 @@ import {
 import { softmaxRows } from '../scores';
 import type {
   AblationRequest, AblationResult, CircuitQuery, CircuitResult, EdgeInspection, ImageRef, Layout, NodeInspection,
-  PreservationResult,
+  PreservationCurveResult, PreservationResult,
 } from '../protocol';
 import { circuitInGraphOrder } from './circuitMap';
 import { checkEdge, checkNode, Inspector } from './inspection';
@@ -318,30 +318,47 @@ export class MicroscopeSession {
     return { target: c.target, kept: c.circuit.kept };
   }
 
-  /** Preservation of the circuit's target on the evaluation images. */
-  async preservation(query: CircuitQuery, opts: RunOptions = {}): Promise<PreservationResult> {
-    const c = await this.cutCircuit(query, opts);
+  /** The evaluation images of a query as a stream, and the full network's target values on them (cached). */
+  private async evaluationValues(target: Target, query: CircuitQuery, opts: RunOptions): Promise<{ set: ImageStream; original: Float64Array }> {
     const indices = limitImages(this.splitIndices('evaluation'), query.evaluationImages);
-    const set = this.scoringSet({ kind: 'all' }, indices, await this.labelsFor(c.target, opts));
-    const key = `${canonicalTarget(c.target)}|${indices.length}`;
+    const set = this.scoringSet({ kind: 'all' }, indices, await this.labelsFor(target, opts));
+    const key = `${canonicalTarget(target)}|${indices.length}`;
     let original = this.originalValues.get(key);
     if (!original) {
-      original = await targetValues(this.engine, c.target, set, {
+      original = await targetValues(this.engine, target, set, {
         signal: opts.signal, onProgress: (d, t) => opts.progress?.('Full network on the evaluation images', d, t),
       });
       this.originalValues.set(key, original);
     }
-    this.engine.setEdgeMasks(layerMasks(this.graph, c.circuit.kept));
-    let masked: Float64Array;
-    try {
-      masked = await targetValues(this.engine, c.target, set, {
-        signal: opts.signal, onProgress: (d, t) => opts.progress?.('Circuit on the evaluation images', d, t),
-      });
-    } finally {
-      this.engine.setEdgeMasks(null);
-    }
-    const p = compareValues(original, masked);
+    return { set, original };
+  }
+
+  /** Preservation of the circuit's target on the evaluation images. */
+  async preservation(query: CircuitQuery, opts: RunOptions = {}): Promise<PreservationResult> {
+    const c = await this.cutCircuit(query, opts);
+    const { set, original } = await this.evaluationValues(c.target, query, opts);
+    const p = await preservation(this.engine, c.target, c.circuit.kept, set, {
+      signal: opts.signal, original, onProgress: (d, t) => opts.progress?.('Circuit on the evaluation images', d, t),
+    });
     return { r: p.r, meanAbsDiffOverStd: p.meanAbsDiffOverStd, collapsed: p.collapsed, images: set.count };
+  }
+
+  /**
+   * Preservation at each keep fraction (increasing; default CURVE_KEEPS) of the query's circuit on
+   * the evaluation images: the scores are computed once and cut at each keep (FORCE, whose scores
+   * depend on the keep it prunes towards, is scored for each), the full network run once.
+   */
+  async preservationCurve(query: CircuitQuery, keeps: readonly number[] = CURVE_KEEPS, opts: RunOptions = {}): Promise<PreservationCurveResult> {
+    const bad = badCurveKeeps(keeps);
+    if (bad) throw new Error(`preservation curve: ${bad}`);
+    const atKeep = (keep: number): CircuitQuery => ({ ...query, cut: { kind: 'keep', value: keep } });
+    const first = await this.cutCircuit(atKeep(keeps[0]), opts);
+    const { set, original } = await this.evaluationValues(first.target, query, opts);
+    const phase = `Preservation at ${keeps.length} keep fractions`;
+    const points = await preservationCurve(this.engine, first.target, keeps, async (keep) => (await this.cutCircuit(atKeep(keep), opts)).circuit.kept, set, {
+      signal: opts.signal, original, onProgress: (d, t) => opts.progress?.(phase, d, t),
+    });
+    return { criterion: query.criterion, images: set.count, points: points.map((p) => ({ keep: p.keep, r: p.r, meanAbsDiffOverStd: p.meanAbsDiffOverStd, collapsed: p.collapsed })) };
   }
 
   /** The circuit's complete record (report.ts), with its preservation when asked; `url` is its page link. */
