@@ -163,6 +163,22 @@ await bug('cancel-cut', 'after Cancel of a raised cut (FORCE, ], Esc) the slider
   assert(JSON.stringify(now) === JSON.stringify(drawn), `the circuit drawn changed to ${JSON.stringify(now)}`);
   assert(cut === '10.0%', `after Cancel the cut reads ${cut} (slider ${slider}) while the 10% circuit is drawn`);
   assert(href === drawnHref, `after Cancel the link is ${href}, the circuit drawn is ${drawnHref}`);
+  // Esc at once after ] (the query may not have started yet): once settled, the cut shown and the link are the drawn circuit's
+  for (const pause of [0, 40, 120]) {
+    await page.keyboard.press(']');
+    if (pause) await page.waitForTimeout(pause);
+    await page.keyboard.press('Escape');
+    await page.waitForTimeout(1500);
+    if (await page.$('[data-testid="query-progress"]')) {
+      await page.keyboard.press('Escape');
+      await page.waitForSelector('[data-testid="query-cancelled"]', { timeout: 10_000 });
+      await page.waitForTimeout(800);
+    }
+    const q = await page.evaluate(() => window.microscope.query());
+    const shown = (await page.textContent('[data-testid="cut-value"]')).trim();
+    const keep = new URL(await page.evaluate(() => location.href)).searchParams.get('keep') ?? '0.1';
+    assert(shown === `${(q.cut.value * 100).toFixed(1)}%` && Number(keep) === q.cut.value, `Esc ${pause} ms after ]: the cut reads ${shown}, the link keep=${keep}, the circuit drawn keeps ${q.cut.value}`);
+  }
 });
 
 await browser.close();
