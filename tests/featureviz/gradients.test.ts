@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { Engine } from '../../src/lib/engine/engine';
 import { cpuForward, cpuBackward, cpuTarget } from '../../src/lib/cpu/reference';
 import { objectiveInputGradient } from '../../src/lib/featureviz/gradient';
+import { edgeWeights } from '../../src/lib/featureviz/terms';
 import { objectiveValues } from '../../src/lib/featureviz/visualize';
 import { diversity } from '../../src/lib/featureviz/diversity';
 import { testDevice, expectNoGpuErrors } from '../helpers/gpu';
@@ -46,6 +47,37 @@ describe('objective gradients vs PyTorch (alexnet-mini, RGB 3x35x35)', () => {
         }
         const { grad } = await objectiveInputGradient(engine, 'diversity:fc1', input, batch);
         expectClose(grad, tensor('diversity_fc1/grad'), TOL, 'diversity:fc1 input gradient');
+      });
+    } finally {
+      engine.destroy();
+    }
+  });
+
+  it('an edge reading the input itself: dF/d(input) is the kernel spread over the input, alone and in a sum', async () => {
+    const device = await testDevice();
+    const engine = Engine.create(device, fixture.model);
+    const input = tensor('input');
+    const batch = meta.batch as number;
+    const first = fixture.model.layers.find((l) => l.op === 'conv2d' && l.inputs[0] === fixture.model.input.name)!;
+    const size = input.length / batch;
+    try {
+      await expectNoGpuErrors(device, async () => {
+        for (const onePass of [false, true]) {
+          const { grad, values } = await objectiveInputGradient(engine, `edge:${first.name}:1:2`, input, batch, { onePass });
+          const w = edgeWeights(fixture.model, first, 1, 2).weights;
+          expect(grad.length).toBe(input.length);
+          // the objective is linear in the input (no bias): its value is <dF/dx, x> per image
+          for (let n = 0; n < batch; n++) {
+            let dot = 0;
+            for (let q = 0; q < size; q++) dot += w[q] * input[n * size + q];
+            expectClose(grad.subarray(n * size, (n + 1) * size), Float32Array.from(w), 1e-6, `image ${n} gradient`);
+            expect(Math.abs(values[n] - dot)).toBeLessThan(1e-4 * (1 + Math.abs(dot)));
+          }
+          // with a term deeper in the network, the gradients add
+          const sum = await objectiveInputGradient(engine, `edge:${first.name}:1:2 + channel:${first.name}:0`, input, batch, { onePass });
+          const channel = await objectiveInputGradient(engine, `channel:${first.name}:0`, input, batch, { onePass });
+          expectClose(sum.grad, channel.grad.map((g, i) => g + w[i % size]), 1e-5, `sum, onePass ${onePass}`);
+        }
       });
     } finally {
       engine.destroy();

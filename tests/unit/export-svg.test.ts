@@ -164,6 +164,22 @@ describe('circuitSvg', () => {
     expect(elements(doc, 'circle').length).toBe(g.nodeCount);
   });
 
+  it('counts kernels only (not junction links) in the footer and the description', () => {
+    const g = residualGraph();
+    const junctions = g.edgeIsKernel.length - g.edgeIsKernel.reduce((a, b) => a + b, 0);
+    expect(junctions).toBeGreaterThan(0);
+    const { kept } = randomCut(g, 11, 0.6);
+    for (let e = 0; e < g.edgeCount; e++) if (!g.edgeIsKernel[e]) kept[e] = 1; // every junction link kept
+    const keptKernels = [...kept].filter((k, e) => k && g.edgeIsKernel[e]).length;
+    const allKernels = g.edgeIsKernel.reduce((a, b) => a + b, 0);
+    const footer = (doc: Document) => inGroup(doc, 'legend', 'text').at(-1)!.textContent;
+    const only = parseXml(circuitSvg({ graph: g, positions: gridLayout(g), kept, importance: null, nodeLabel: (n) => `n${n}` }));
+    expect(footer(only)).toMatch(new RegExp(`^${keptKernels} kernels, `));
+    expect(elements(only, 'desc')[0].textContent).toMatch(new RegExp(`^${keptKernels} kernels .* a graph of ${allKernels} kernels`));
+    const whole = parseXml(circuitSvg({ graph: g, positions: gridLayout(g), kept, importance: null, nodeLabel: (n) => `n${n}`, onlyCircuit: false }));
+    expect(footer(whole)).toMatch(new RegExp(`^${keptKernels} of ${allKernels} kernels in the circuit`));
+  });
+
   it('rejects inputs of the wrong size with a message naming them', () => {
     expect(() => circuitSvg({ graph, positions: new Float32Array(4), kept: null, importance: null, nodeLabel: label })).toThrow(/positions hold 2 nodes/);
     expect(() => circuitSvg({ graph, positions, kept: new Uint8Array(3), importance: null, nodeLabel: label })).toThrow(/kept has 3 entries/);

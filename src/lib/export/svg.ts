@@ -75,6 +75,15 @@ export function drawnParts(input: CircuitSvgInput): { edges: number[]; circuitEd
   return { edges, circuitEdges, nodes };
 }
 
+/** Kernel edges (junction links of an add are edges, not kernels) among `edges`, or in the whole graph. */
+export function kernelCount(graph: CircuitGraph, edges?: Iterable<number>): number {
+  const isKernel = (e: number) => graph.layers[graph.edgeLayer[e]].kind !== 'junction';
+  let n = 0;
+  if (edges) for (const e of edges) n += isKernel(e) ? 1 : 0;
+  else for (let e = 0; e < graph.edgeCount; e++) n += isKernel(e) ? 1 : 0;
+  return n;
+}
+
 /** Where things go: the drawn nodes' extent in SVG units, the document's viewBox, and each node's label. */
 interface SvgFrame {
   minY: number;
@@ -146,7 +155,7 @@ function documentHeader({ input, circuitEdges, nodes, frame }: SvgParts): string
     `<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="${num(width)}" height="${num(height)}" viewBox="${num(x0)} ${num(y0)} ${num(width)} ${num(height)}" font-family="Helvetica, Arial, sans-serif">`,
   );
   out.push(`<title>${escapeXml(title)}</title>`);
-  out.push(`<desc>${escapeXml(`${circuitEdges.size} kernels and ${nodes.length} filters drawn from a graph of ${input.graph.edgeCount} kernels. Node positions in world units times ${SVG_UNIT}.`)}</desc>`);
+  out.push(`<desc>${escapeXml(`${kernelCount(input.graph, circuitEdges)} kernels and ${nodes.length} filters drawn from a graph of ${kernelCount(input.graph)} kernels. Node positions in world units times ${SVG_UNIT}.`)}</desc>`);
   out.push(`<rect x="${num(x0)}" y="${num(y0)}" width="${num(width)}" height="${num(height)}" fill="#ffffff"/>`);
   out.push(`<text x="${num(x0 + MARGIN)}" y="${num(y0 + MARGIN + 8)}" font-size="16" font-weight="bold" fill="#0f172a">${escapeXml(title)}</text>`);
   if (input.subtitle) out.push(`<text x="${num(x0 + MARGIN)}" y="${num(y0 + MARGIN + 24)}" font-size="10" fill="#475569">${escapeXml(input.subtitle)}</text>`);
@@ -233,8 +242,8 @@ function legend({ input, circuitEdges, nodes, frame }: SvgParts): string[] {
   sample(COLORS.zero, 1, 0.4, 'low importance');
   sample(COLORS.zero, 4, 1, 'high importance');
   if (input.onlyCircuit === false) sample(COLORS.faded, 1.5, 0.8, 'not in the circuit');
-  const edgeCount = input.graph.edgeCount;
-  const counts = input.onlyCircuit === false ? `${circuitEdges.size} of ${edgeCount} kernels in the circuit, ${nodes.length} filters` : `${circuitEdges.size} kernels, ${nodes.length} filters`;
+  const kernels = kernelCount(input.graph, circuitEdges);
+  const counts = input.onlyCircuit === false ? `${kernels} of ${kernelCount(input.graph)} kernels in the circuit, ${nodes.length} filters` : `${kernels} kernels, ${nodes.length} filters`;
   out.push(`<text x="${num(frame.x0 + MARGIN)}" y="${num(ly + 20)}" fill="#64748b">${escapeXml(counts)}</text>`);
   out.push('</g>');
   return out;

@@ -5,7 +5,9 @@
 import type { Engine } from '../engine/engine';
 import { parseObjective } from './objectives';
 import { compileObjectives } from './terms';
-import { ObjectiveEvaluator } from './runner';
+import { ObjectiveEvaluator, readGpu } from './runner';
+
+const imageSize = (engine: Engine) => engine.model.input.channels * engine.model.input.height * engine.model.input.width;
 
 /** dF/d(input) of one objective for `count` <= engine.maxBatch normalized images, and F per image. */
 export async function objectiveInputGradient(
@@ -18,19 +20,26 @@ export async function objectiveInputGradient(
     engine.forward(images, count, compiled.until);
     const div = await ev.evaluate(true);
     const totals = await ev.readTotals();
-    if (opts.onePass) {
-      // One backward pass seeded at every node (as the optimizer runs it).
-      engine.backwardFromMany(ev.seeds);
-      return { grad: (await engine.readGrad(engine.model.input.name))!, values: Float64Array.from(totals, (v) => v + div) };
-    }
-    let grad: Float32Array | null = null;
-    for (const node of compiled.seedNodes) {
-      engine.backwardFrom(node, ev.seeds.get(node)!);
-      const g = (await engine.readGrad(engine.model.input.name))!;
+    const input = engine.model.input.name;
+    const values = Float64Array.from(totals, (v) => v + div);
+    // A seed at the input itself (a kernel reading the input) is already dF/d(input): no backward pass.
+    const nodes = compiled.seedNodes.filter((n) => n !== input);
+    let grad: Float32Array | null = nodes.length < compiled.seedNodes.length ? await readGpu(engine.device, ev.seeds.get(input)!, count * imageSize(engine) * 4) : null;
+    const add = (g: Float32Array) => {
       if (!grad) grad = g;
       else for (let i = 0; i < g.length; i++) grad[i] += g[i];
+    };
+    if (opts.onePass && nodes.length) {
+      // One backward pass seeded at every node (as the optimizer runs it).
+      engine.backwardFromMany(new Map(nodes.map((n) => [n, ev.seeds.get(n)!])));
+      add((await engine.readGrad(input))!);
+      return { grad: grad!, values };
     }
-    return { grad: grad!, values: Float64Array.from(totals, (v) => v + div) };
+    for (const node of nodes) {
+      engine.backwardFrom(node, ev.seeds.get(node)!);
+      add((await engine.readGrad(input))!);
+    }
+    return { grad: grad!, values };
   } finally {
     ev.release();
   }

@@ -367,11 +367,13 @@ export class VizRunner {
     const { engine } = this;
     const device = engine.device;
     const input = engine.model.input.name;
-    const nodes = from.compiled.seedNodes;
+    // A seed at the input itself (a kernel reading the input) is already dF/d(input): no backward pass.
+    const nodes = from.compiled.seedNodes.filter((n) => n !== input);
+    const inputSeed = nodes.length < from.compiled.seedNodes.length ? from.seeds.get(input)! : null;
     if (nodes.length > 1 && this.onePass) {
       // One backward pass seeded at every node (they are all upstream of the last one).
       try {
-        engine.backwardFromMany(from.seeds, { redirectRelu });
+        engine.backwardFromMany(new Map(nodes.map((n) => [n, from.seeds.get(n)!])), { redirectRelu });
       } catch (e) {
         if (!/not upstream/.test((e as Error).message)) throw e;
         this.onePass = false;
@@ -387,6 +389,12 @@ export class VizRunner {
       const enc = device.createCommandEncoder({ label: 'featureviz.gradInput' });
       enc.copyBufferToBuffer(engine.gradBuffer(input)!, 0, i === 0 ? this.gIn : this.gTmp, 0, this.imageBytes);
       if (i > 0) engine.kernels.encode(enc, [this.addGrad], 'featureviz.addGrad');
+      device.queue.submit([enc.finish()]);
+    }
+    if (inputSeed) {
+      const enc = device.createCommandEncoder({ label: 'featureviz.inputSeed' });
+      enc.copyBufferToBuffer(inputSeed, 0, nodes.length ? this.gTmp : this.gIn, 0, this.imageBytes);
+      if (nodes.length) engine.kernels.encode(enc, [this.addGrad], 'featureviz.addGrad');
       device.queue.submit([enc.finish()]);
     }
   }

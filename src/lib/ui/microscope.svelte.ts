@@ -78,6 +78,8 @@ export class Microscope {
   private client: MicroscopeClient | null = null;
   private cancelLoad: (() => Promise<boolean>) | null = null;
   private classifyQueued = false;
+  /** Set by clearDrawing until the next image: a classification still on its way is dropped. */
+  private drawingCleared = false;
 
   /** The worker client once started (the view's state classes call it directly). */
   get worker(): MicroscopeClient | null {
@@ -236,6 +238,7 @@ export class Microscope {
   select(index: number): void {
     if (!this.images || index < 0 || index >= this.images.count) return;
     this.selected = index;
+    this.drawingCleared = false;
     this.custom = null;
     this.customKey = null;
     void this.classifySelected();
@@ -245,9 +248,19 @@ export class Microscope {
   selectCustom(image: PreparedImage, label: string): void {
     if (!this.model) return;
     const custom = { input: image.input, pixels: image.pixels, label };
+    this.drawingCleared = false;
     this.custom = custom;
     this.customKey = null;
     void this.registerCustom(custom);
+  }
+
+  /** The visitor cleared the drawing pad: the blank pad is shown, unclassified, until something is drawn. */
+  clearDrawing(blank: PreparedImage, label: string): void {
+    if (!this.custom) return;
+    this.drawingCleared = true;
+    this.custom = { input: blank.input, pixels: blank.pixels, label };
+    this.customKey = null;
+    this.prediction = null;
   }
 
   /** Sends the visitor's image to the worker once; its key then names it for classifying, inspecting and ablating. */
@@ -310,6 +323,7 @@ export class Microscope {
         const t0 = performance.now();
         const result = await client.classifyImage(ref);
         const roundTripMs = performance.now() - t0;
+        if (this.drawingCleared) break;
         this.prediction = {
           image,
           ranked: topK(result.probabilities, result.classes, 0, TOP_K),

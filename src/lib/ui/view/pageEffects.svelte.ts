@@ -8,6 +8,16 @@ import type { MicroscopeView } from './microscopeView.svelte';
 export function followState(view: MicroscopeView, mounted: () => boolean): void {
   const scope = view.scope;
 
+  // a query about one image (image:N): the inspector shows that image (on opening, unless the link names another)
+  let opened = false;
+  $effect(() => {
+    const one = oneImageOf(view.state.images);
+    untrack(() => {
+      if (one !== null && (opened || view.state.image === null)) view.state.image = one;
+      opened = true;
+    });
+  });
+
   // the model: whenever the view state names another one (a pick, Back, a link)
   $effect(() => {
     const model = view.state.model;
@@ -97,4 +107,10 @@ function followSelection(view: MicroscopeView): void {
     if (!client || !image || !view.graph) return;
     untrack(() => void view.ablation.run(client, image, target));
   });
+}
+
+/** The image index of an image set that is one image (`image:8`), else null. */
+export function oneImageOf(images: string): number | null {
+  const m = /^\s*image:\s*(\d+)\s*$/i.exec(images);
+  return m ? Number(m[1]) : null;
 }
