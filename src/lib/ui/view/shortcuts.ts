@@ -1,6 +1,6 @@
 // The microscope's keyboard shortcuts (listed by ShortcutsHelp): Esc cancels or clears, / goes to
-// the target, ? opens the list, Enter runs the query, [ and ] change the cut, arrows move
-// through the images. Keys typed into a field or dialog are left to it.
+// the target, ? opens the list, Enter runs the query, [ and ] change the cut, C and I show or
+// hide the controls and inspector panels, arrows move through the images. Keys typed into a field or dialog are left to it.
 
 import type { Cut } from '$lib/state/url';
 import type { MicroscopeView } from './microscopeView.svelte';
@@ -8,6 +8,8 @@ import type { MicroscopeView } from './microscopeView.svelte';
 export interface ShortcutActions {
   focusTarget(): void;
   openHelp(): void;
+  /** Shows or hides a side panel: left the controls, right the images and inspector. */
+  togglePanel(side: 'left' | 'right'): void;
 }
 
 function inField(t: EventTarget | null): boolean {
@@ -47,6 +49,13 @@ export function handleShortcut(e: KeyboardEvent, view: MicroscopeView, actions: 
       if (t?.closest('button, a')) return;
       e.preventDefault();
       void view.runQuery();
+      return;
+    case 'c':
+    case 'C':
+    case 'i':
+    case 'I':
+      e.preventDefault();
+      actions.togglePanel(e.key.toLowerCase() === 'c' ? 'left' : 'right');
       return;
     case '[':
     case ']':
