@@ -121,6 +121,7 @@ const browser = await chromium.launch({
 
 async function openPage({ viewport = { width: 1280, height: 800 } } = {}) {
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1, acceptDownloads: true });
+  await context.addInitScript(() => localStorage.setItem('microscope.panels', JSON.stringify({ left: true, right: true }))); // both side panels open (a visitor's preference): these checks use the images and the inspector
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
   const requests = [];
   const errors = [];

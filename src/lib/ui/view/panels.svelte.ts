@@ -3,7 +3,7 @@
 // narrower one only the controls, so the graph keeps most of the screen.
 
 const KEY = 'microscope.panels';
-/** From this width on the inspector sits beside the graph; below it, it overlays the graph's right side. */
+/** From this window width on, the inspector opens by default beside the graph. */
 export const WIDE_SCREEN = 1600;
 
 export class PanelPrefs {
