@@ -129,6 +129,13 @@ for (const model of MODELS) {
         const bad = overlaps(m.labels);
         assert(bad.length === 0, `${what}: overlapping labels ${bad.slice(0, 5).join(', ')}`);
         await legendChecks(page, what);
+        if (model === 'fashion-small') {
+          // opened, the legend lists each colour and width with its meaning, over the graph
+          await page.click('[data-testid="legend-box"] summary');
+          const full = await page.locator('[data-testid="graph-legend"]').innerText();
+          assert(await page.locator('[data-testid="graph-legend"]').isVisible() && /red/.test(full) && /blue/.test(full) && /thick/.test(full) && /target/.test(full), `${what}: the opened legend reads "${full.slice(0, 120)}…"`);
+          await page.screenshot({ path: join(shotsDir, `${model}-${viewport.width}x${viewport.height}-legend.png`) });
+        }
         const fold = await page.evaluate(() => [...document.querySelectorAll('[data-testid="circuit-line"], [data-testid="run"], [data-testid="toggle-controls"], [data-testid="toggle-inspector"]')]
           .map((el) => ({ id: el.dataset.testid, r: el.getBoundingClientRect() })).filter(({ r }) => r.bottom > innerHeight || r.right > innerWidth || r.height === 0).map(({ id }) => id));
         assert(fold.length === 0, `${what}: below the fold or hidden: ${fold.join(', ')}`);
@@ -203,7 +210,7 @@ await check('the panel toggles work by keyboard, are kept in this browser and st
     await page.keyboard.press('c');
     assert((await state()).left === 'true', 'C typed into the target field closed the controls');
     await page.keyboard.press('Backspace');
-    await page.locator('body').focus();
+    await page.evaluate(() => document.activeElement.blur());
     await page.keyboard.press('c');
     const s5a = await state();
     assert(s5a.left === 'false', `after C again: ${JSON.stringify(s5a)}`);
