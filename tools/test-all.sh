@@ -69,6 +69,10 @@ step "end-to-end tests of reported bugs, each failing before its fix (headless C
 node tests/e2e/bugs.mjs | tee test-results/e2e-bugs.log
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
+step "end-to-end legibility of the microscope page: graph area, labels, legend, fit, panels (headless Chromium)"
+node tests/e2e/legibility.mjs | tee test-results/e2e-legibility.log
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
 step "end-to-end tests of the graph view (headless Chromium; frame-time benchmark off)"
 GRAPH_BENCH_SIZES= node tests/e2e/graph.mjs | tee test-results/e2e-graph.log
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
@@ -82,7 +86,7 @@ node -e '
 const fs = require("fs");
 let passed = 0, failed = 0;
 try { const v = JSON.parse(fs.readFileSync("test-results/vitest.json", "utf8")); passed += v.numPassedTests; failed += v.numFailedTests + (v.numRuntimeErrors ?? 0); } catch { failed += 1; }
-for (const log of ["test-results/e2e.log", "test-results/e2e-microscope.log", "test-results/e2e-graph.log", "test-results/e2e-images.log", "test-results/e2e-import.log", "test-results/e2e-hardening.log", "test-results/e2e-diagram.log", "test-results/e2e-tour.log", "test-results/e2e-bugs.log"]) {
+for (const log of ["test-results/e2e.log", "test-results/e2e-microscope.log", "test-results/e2e-graph.log", "test-results/e2e-images.log", "test-results/e2e-import.log", "test-results/e2e-hardening.log", "test-results/e2e-diagram.log", "test-results/e2e-tour.log", "test-results/e2e-bugs.log", "test-results/e2e-legibility.log"]) {
   try { const m = fs.readFileSync(log, "utf8").match(/(\d+) passed, (\d+) failed\s*$/); passed += +m[1]; failed += +m[2]; } catch { failed += 1; }
 }
 if (process.argv[1] === "1" && failed === 0) failed = 1;

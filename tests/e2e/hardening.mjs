@@ -55,6 +55,7 @@ const browser = await chromium.launch({
 /** A page that records requests, errors, dialogs and CSP violations (from the first script on). */
 async function openPage() {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+  await context.addInitScript(() => localStorage.setItem('microscope.panels', JSON.stringify({ left: true, right: true }))); // both side panels open (a visitor's preference): these checks use the images and the inspector
   const requests = [];
   const errors = [];
   const dialogs = [];

@@ -58,6 +58,7 @@ const browser = await chromium.launch({
 
 async function openPage() {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
+  await context.addInitScript(() => localStorage.setItem('microscope.panels', JSON.stringify({ left: true, right: true }))); // both side panels open (a visitor's preference): these checks use the images and the inspector
   const requests = [];
   const errors = [];
   context.on('request', (r) => requests.push(r.url()));

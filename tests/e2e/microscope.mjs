@@ -121,6 +121,7 @@ const browser = await chromium.launch({
 
 async function openPage({ viewport = { width: 1280, height: 800 } } = {}) {
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1, acceptDownloads: true });
+  await context.addInitScript(() => localStorage.setItem('microscope.panels', JSON.stringify({ left: true, right: true }))); // both side panels open (a visitor's preference): these checks use the images and the inspector
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
   const requests = [];
   const errors = [];
@@ -299,6 +300,7 @@ await check('clicking a node opens its map and incoming kernels in the inspector
 });
 
 await check('hovering a map pixel outlines its exact receptive field on the input image', async () => {
+  await page.locator('[data-testid="node-panel"] [data-testid="inspector-map"] canvas').scrollIntoViewIfNeeded();
   const box = await page.$eval('[data-testid="node-panel"] [data-testid="inspector-map"] canvas', (c) => {
     const r = c.getBoundingClientRect();
     return { x: r.left, y: r.top, w: r.width, h: r.height };
@@ -868,6 +870,7 @@ await check('on ?model=digits a stroke on the draw pad updates the prediction, a
     await d.page.waitForSelector('[data-testid="draw-pad"] canvas', { timeout: GPU_TIMEOUT });
     await d.page.waitForFunction(() => window.microscope?.current()?.image >= 0, null, { timeout: GPU_TIMEOUT });
     const before = await d.page.evaluate(() => window.microscope.current());
+    await d.page.locator('[data-testid="draw-pad"] canvas').scrollIntoViewIfNeeded(); // it sits in the scrolling side panel
     const pad = await d.page.$eval('[data-testid="draw-pad"] canvas', (c) => {
       const r = c.getBoundingClientRect();
       return { x: r.left, y: r.top, w: r.width, h: r.height };

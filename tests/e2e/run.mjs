@@ -82,6 +82,7 @@ const launch = (args) => chromium.launch({ executablePath: CHROMIUM, headless: t
 /** A page that records every request (page and workers), console error and page error. */
 async function openPage(browser, { viewport = { width: 1280, height: 800 }, colorScheme = 'light', init } = {}) {
   const context = await browser.newContext({ viewport, colorScheme, deviceScaleFactor: 1 });
+  await context.addInitScript(() => localStorage.setItem('microscope.panels', JSON.stringify({ left: true, right: true }))); // both side panels open (a visitor's preference): these checks use the images and the inspector
   const requests = [];
   const errors = [];
   context.on('request', (r) => requests.push(r.url()));

@@ -1,7 +1,8 @@
 // The microscope's keyboard shortcuts (listed by ShortcutsHelp): Esc cancels or clears, / goes to
-// the target, ? opens the list, Enter runs the query, [ and ] change the cut, arrows move
-// through the images, d opens or closes the circuit diagram; in the classroom tour, n / PageDown and p / PageUp step
-// and Esc leaves it. Keys typed into a field or dialog are left to it.
+// the target, ? opens the list, Enter runs the query, [ and ] change the cut, C and I show or
+// hide the controls and inspector panels, arrows move through the images, d opens or closes the circuit
+// diagram; in the classroom tour, n / PageDown and p / PageUp step and Esc leaves it. Keys typed into a
+// field or dialog are left to it.
 
 import type { Cut } from '$lib/state/url';
 import type { MicroscopeView } from './microscopeView.svelte';
@@ -10,6 +11,8 @@ import { tourKey } from './tour';
 export interface ShortcutActions {
   focusTarget(): void;
   openHelp(): void;
+  /** Shows or hides a side panel: left the controls, right the images and inspector. */
+  togglePanel(side: 'left' | 'right'): void;
 }
 
 function inField(t: EventTarget | null): boolean {
@@ -59,6 +62,13 @@ export function handleShortcut(e: KeyboardEvent, view: MicroscopeView, actions: 
     case 'D':
       e.preventDefault();
       view.state.show = view.state.show === 'diagram' ? null : 'diagram';
+      return;
+    case 'c':
+    case 'C':
+    case 'i':
+    case 'I':
+      e.preventDefault();
+      actions.togglePanel(e.key.toLowerCase() === 'c' ? 'left' : 'right');
       return;
     case '[':
     case ']':
