@@ -132,7 +132,7 @@ export function leaveTour(store: TourStore): void {
 
 /** The tour's keys: n / PageDown next, p / PageUp back, Esc leaves. True when the key was the tour's. */
 export function tourKey(store: TourStore, key: string): boolean {
-  const at = store.tour;
+  const at = store?.tour ?? null;
   if (at === null) return false;
   if (key === 'Escape') leaveTour(store);
   else if (key === 'n' || key === 'PageDown') goToStep(store, at + 1);
