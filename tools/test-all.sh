@@ -30,7 +30,13 @@ export VK_ICD_FILENAMES="${VK_ICD_FILENAMES:-$ICD}"
 mkdir -p test-results
 
 status=0
-step() { echo; echo "== $1"; }
+# Each step says how long the one before it took (the whole run should stay under 20 minutes).
+step_name=""; step_start=$SECONDS; timings=()
+step() {
+  [ -n "$step_name" ] && timings+=("$(printf '%5ds  %s' $((SECONDS - step_start)) "$step_name")")
+  step_name="$1"; step_start=$SECONDS
+  [ -n "$1" ] && { echo; echo "== $1"; }
+}
 
 step "type check (svelte-check)"
 npm run --silent check || status=1
@@ -77,16 +83,23 @@ step "end-to-end tests of the graph view (headless Chromium; frame-time benchmar
 GRAPH_BENCH_SIZES= node tests/e2e/graph.mjs | tee test-results/e2e-graph.log
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
+step "end-to-end tests of the progressive first answer (headless Chromium)"
+node tests/e2e/progressive.mjs | tee test-results/e2e-progressive.log
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
 step "end-to-end tests of the classroom tour and the preservation curve (headless Chromium, 1920x1080)"
 node tests/e2e/tour.mjs | tee test-results/e2e-tour.log
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+step ""
+echo; echo "== time per step"; printf '%s\n' "${timings[@]}"; echo "$(printf '%5ds' "$SECONDS")  in all"
 
 # One closing line for the whole run.
 node -e '
 const fs = require("fs");
 let passed = 0, failed = 0;
 try { const v = JSON.parse(fs.readFileSync("test-results/vitest.json", "utf8")); passed += v.numPassedTests; failed += v.numFailedTests + (v.numRuntimeErrors ?? 0); } catch { failed += 1; }
-for (const log of ["test-results/e2e.log", "test-results/e2e-microscope.log", "test-results/e2e-graph.log", "test-results/e2e-images.log", "test-results/e2e-import.log", "test-results/e2e-hardening.log", "test-results/e2e-diagram.log", "test-results/e2e-tour.log", "test-results/e2e-bugs.log", "test-results/e2e-legibility.log"]) {
+for (const log of ["test-results/e2e.log", "test-results/e2e-microscope.log", "test-results/e2e-graph.log", "test-results/e2e-images.log", "test-results/e2e-import.log", "test-results/e2e-hardening.log", "test-results/e2e-diagram.log", "test-results/e2e-tour.log", "test-results/e2e-bugs.log", "test-results/e2e-legibility.log", "test-results/e2e-progressive.log"]) {
   try { const m = fs.readFileSync(log, "utf8").match(/(\d+) passed, (\d+) failed\s*$/); passed += +m[1]; failed += +m[2]; } catch { failed += 1; }
 }
 if (process.argv[1] === "1" && failed === 0) failed = 1;

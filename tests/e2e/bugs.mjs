@@ -32,6 +32,7 @@ const browser = await chromium.launch({
 
 async function openPage(url) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+  await context.addInitScript(() => localStorage.setItem('microscope.panels', JSON.stringify({ left: true, right: true }))); // both side panels open (a visitor's preference): the digit pad and the inspector are used
   const page = await context.newPage();
   const errors = [];
   page.on('console', (m) => m.type() === 'error' && errors.push(`console: ${m.text()}`));
@@ -67,6 +68,7 @@ async function bug(id, name, url, fn) {
 await bug('clear', 'after Clear on the digit pad there is no prediction until something is drawn', '/?model=digits&images=image:0', async ({ page }) => {
   await page.waitForSelector('[data-testid="draw-pad"] canvas', { timeout: GPU_TIMEOUT });
   await page.waitForFunction(() => window.microscope?.current()?.image >= 0, null, { timeout: GPU_TIMEOUT });
+  await page.locator('[data-testid="draw-pad"] canvas').scrollIntoViewIfNeeded(); // it sits in the scrolling side panel
   const pad = await page.$eval('[data-testid="draw-pad"] canvas', (c) => {
     const r = c.getBoundingClientRect();
     return { x: r.left, y: r.top, w: r.width, h: r.height };
