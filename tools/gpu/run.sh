@@ -68,7 +68,8 @@ if [[ -z $chosen ]]; then
     chosen=$software
   else
     echo "[gpu] !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
-    echo "[gpu] !!! NO HARDWARE ADAPTER (${software:+only a software one: SwiftShader/fallback}${software:-none at all})."
+    if [[ -n $software ]]; then found="only a software one (SwiftShader/fallback), driver ${software%%:*}"; else found="no adapter at all"; fi
+    echo "[gpu] !!! NO HARDWARE ADAPTER: $found."
     echo "[gpu] !!! A number from a software adapter means nothing here: stopping (exit 3)."
     echo "[gpu] !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
     exit 3

@@ -19,7 +19,13 @@ export default defineConfig({
     minify: false,
     rollupOptions: {
       external: ['webgpu'],
-      output: { format: 'es', entryFileNames: 'bench.mjs', inlineDynamicImports: true },
+      output: {
+        format: 'es',
+        entryFileNames: 'bench.mjs',
+        inlineDynamicImports: true,
+        // CommonJS dependencies (TF.js's Node platform) call require()
+        banner: "import { createRequire as __createRequire } from 'node:module'; globalThis.require ??= __createRequire(import.meta.url);",
+      },
     },
   },
 });
