@@ -8,7 +8,6 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export default defineConfig({
   root,
-  configFile: false,
   logLevel: 'warn',
   ssr: { noExternal: true, external: ['webgpu'], target: 'node' },
   build: {
