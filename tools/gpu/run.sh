@@ -23,6 +23,7 @@ finish() {
   [[ -f $RES/table.txt ]] && cp "$RES/table.txt" "$OUT/table.txt"
   cp "$RES/run.log" "$OUT/run.log" 2>/dev/null
   echo "[gpu] wrote $OUT/gpu-bench.tar.gz ($(ls "$RES" | tr '\n' ' ')); exit $rc"
+  [[ ${KEEP_SCRATCH:-0} == 1 ]] || rm -rf "$S"
 }
 trap finish EXIT
 die() { echo "[gpu] ERROR: $*"; exit "${2:-1}"; }
