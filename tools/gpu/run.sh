@@ -5,7 +5,7 @@
 # writes $OUT/gpu-bench.tar.gz (bench.json, tables, logs) and $OUT/table.txt.
 # Environment: GPU_BENCH_ARGS (extra bench options, e.g. "--quick"), TORCH_ARGS,
 # BENCH_TIMEOUT / TORCH_TIMEOUT (seconds), ALLOW_SOFTWARE_ADAPTER=1 (rehearsal on SwiftShader),
-# GPU_DAWN_FLAGS (Dawn instance toggles; default: exact timestamps).
+# GPU_DAWN_FLAGS (Dawn instance toggles; default: exact timestamps), KEEP_SCRATCH=1.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
