@@ -58,7 +58,7 @@ for icd in "default:$GIVEN" "nvidia:$NVIDIA_ICD"; do
   [[ $label == nvidia && ! -f $file ]] && { echo "[gpu] driver $label: $file not found"; continue; }
   echo "[gpu] driver $label (${file:-loader default search}):"
   ( if [[ -n $file ]]; then export VK_ICD_FILENAMES=$file VK_DRIVER_FILES=$file; else unset VK_ICD_FILENAMES VK_DRIVER_FILES; fi
-    timeout 60 "$NODE" tools/gpu/probe.mjs ) | tee "$RES/adapter-$label.txt"
+    timeout 45 "$NODE" tools/gpu/probe.mjs ) | tee "$RES/adapter-$label.txt"
   rc=${PIPESTATUS[0]}
   if (( rc == 0 )); then chosen=$icd; break; fi
   if (( rc == 3 )) && [[ -z $software ]]; then software=$icd; fi
@@ -82,7 +82,7 @@ echo "[gpu] using driver ${chosen%%:*} (${GPU_ICD_CHOSEN:-loader default search}
 # 4. The bundled benchmark.
 read -r -a extra <<< "${GPU_BENCH_ARGS:-}"
 echo "[gpu] bench: --no-graph --sections=matmul,conv,tfjs,query ${extra[*]}"
-timeout "${BENCH_TIMEOUT:-420}" "$NODE" "$PACK/bundle/bench.mjs" --no-graph --sections=matmul,conv,tfjs,query \
+timeout "${BENCH_TIMEOUT:-360}" "$NODE" "$PACK/bundle/bench.mjs" --no-graph --sections=matmul,conv,tfjs,query \
   --out="$RES/bench.json" --kernel-choices="$RES/kernel-choices.json" "${extra[@]}" 2>&1 | tee "$RES/bench.log"
 bench_rc=${PIPESTATUS[0]}
 echo "[gpu] bench exit $bench_rc"
@@ -90,7 +90,7 @@ awk '/^best matmul:/{on=1} /^wrote /{on=0} on' "$RES/bench.log" > "$RES/table.tx
 
 # 5. PyTorch on the same conv layers (CUDA; the CPU only with ALLOW_SOFTWARE_ADAPTER=1).
 read -r -a targs <<< "${TORCH_ARGS:-}"
-timeout "${TORCH_TIMEOUT:-180}" python3 tools/gpu/torch_conv.py --out "$RES/torch_conv.json" "${targs[@]}" 2>&1 | tee "$RES/torch_conv.log"
+timeout "${TORCH_TIMEOUT:-120}" python3 tools/gpu/torch_conv.py --out "$RES/torch_conv.json" "${targs[@]}" 2>&1 | tee "$RES/torch_conv.log"
 torch_rc=${PIPESTATUS[0]}
 echo "[gpu] torch_conv exit $torch_rc"
 { echo; echo "PyTorch conv anchor (tools/gpu/torch_conv.py, exit $torch_rc):"; cat "$RES/torch_conv.log"; } >> "$RES/table.txt"
