@@ -98,7 +98,11 @@ await check('synthetic 250k edges: drawn with WebGPU, no console errors', async 
   const renderer = await rendererOf(page);
   assert(renderer === 'webgpu', `renderer: ${renderer}`);
   const drawing = await page.getAttribute('.graph', 'data-edges');
-  console.log(`      edges drawn ${drawing} (software rasterizer: expanded, faded edges hidden)`);
+  const choice = await page.evaluate(() => window.graphDemo.scene.drawing);
+  assert(choice?.drawing === drawing, `the page draws ${drawing} edges, the scene reports ${JSON.stringify(choice)}`);
+  // on this software rasterizer the page picks expanded edges and hides faded ones, and says so
+  assert(drawing === 'expanded' && choice.fadedEdges === 'hidden' && /software rasterizer/.test(choice.why), `drawing choice: ${JSON.stringify(choice)}`);
+  console.log(`      edges drawn ${drawing}: ${choice.why}`);
   await page.screenshot({ path: join(shotsDir, 'graph-synthetic-250k.png') });
   assert(errors.length === 0, errors.join('\n'));
   await page.close();
@@ -199,7 +203,10 @@ for (const edges of SIZES) {
       }, FRAMES);
       assert(errors.length === 0, errors.join('\n'));
       const renderer = await rendererOf(page);
-      rows.push({ edges, mode, renderer, loadMs, ...result });
+      // which drawing ran and why (the scene's own choice: instanced on a GPU, expanded on a software rasterizer)
+      const drawing = await page.evaluate(() => window.graphDemo.scene.drawing);
+      assert(drawing && typeof drawing.why === 'string' && drawing.why.length > 0, `the scene reports no drawing choice: ${JSON.stringify(drawing)}`);
+      rows.push({ edges, mode, renderer, loadMs, drawn: drawing.drawing, fadedEdges: drawing.fadedEdges, why: drawing.why, ...result });
       console.log(`      ${JSON.stringify(rows.at(-1))}`);
       // one frame of all 250k edges takes up to minutes on a software rasterizer: the picture is
       // a courtesy, the measurement above is what counts

@@ -48,16 +48,26 @@ async function checkPresentation(app: Application): Promise<void> {
   }
 }
 
+/** The rasterizer's name: the WebGPU adapter's description, or WebGL's renderer string ('' when hidden). */
+export function rasterizerName(app: Application): string {
+  const r = app.renderer as unknown as { name: string; gpu?: { adapter?: GPUAdapter }; gl?: WebGL2RenderingContext };
+  if (r.name === 'webgpu') {
+    const info = r.gpu?.adapter?.info;
+    return info ? [info.vendor, info.architecture, info.description].filter(Boolean).join(' ').trim() : '';
+  }
+  const gl = r.gl;
+  if (!gl) return '';
+  const ext = gl.getExtension('WEBGL_debug_renderer_info');
+  return String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? '');
+}
+
 /** True on a software rasterizer (SwiftShader, llvmpipe): no GPU under the canvas. */
 export function isSoftware(app: Application): boolean {
-  const r = app.renderer as unknown as { name: string; gpu?: { adapter?: GPUAdapter }; gl?: WebGL2RenderingContext };
+  const r = app.renderer as unknown as { name: string; gpu?: { adapter?: GPUAdapter } };
   const soft = /swiftshader|llvmpipe|software|softpipe/i;
   if (r.name === 'webgpu') {
     const info = r.gpu?.adapter?.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
     return !!info && (!!info.isFallbackAdapter || soft.test(`${info.vendor} ${info.architecture} ${info.device} ${info.description}`));
   }
-  const gl = r.gl;
-  if (!gl) return false;
-  const ext = gl.getExtension('WEBGL_debug_renderer_info');
-  return soft.test(String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER)));
+  return soft.test(rasterizerName(app));
 }

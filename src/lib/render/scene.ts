@@ -18,7 +18,8 @@ import { LabelLayer } from './labelLayer';
 import { TargetMarker, type GraphTarget } from './target';
 import { NODE_KEPT } from './states';
 import { fitView } from './fit';
-import { createApp, isSoftware } from './app';
+import { createApp, isSoftware, rasterizerName } from './app';
+import { chooseDrawing, type DrawingChoice } from './drawingChoice';
 
 export interface View {
   x: number;
@@ -57,6 +58,10 @@ export class GraphScene {
   /** No GPU under the canvas (a software rasterizer). */
   readonly software: boolean;
   readonly edgeDrawing: EdgeDrawing;
+  /** The rasterizer under the canvas, as the adapter names it. */
+  readonly rasterizer: string;
+  /** The edge drawing of the graph last set, with its reason (null before a graph is set). */
+  drawing: DrawingChoice | null = null;
   private world = new Container({ label: 'world' });
   private labelLayer = new LabelLayer();
   private targetMarker = new TargetMarker();
@@ -92,6 +97,7 @@ export class GraphScene {
     this.rendererName = app.renderer.name;
     this.fallbackReason = fallbackReason;
     this.software = isSoftware(app);
+    this.rasterizer = rasterizerName(app);
     this.edgeDrawing = opts.edgeDrawing && opts.edgeDrawing !== 'auto' ? opts.edgeDrawing : this.software ? 'expanded' : 'instanced';
     // thumbnails over the target's ring (it may reach under the thumbnail left of its node), labels on top
     app.stage.addChild(this.world, this.targetMarker.graphics, this.thumbnails.container, this.labelLayer.container);
@@ -128,15 +134,17 @@ export class GraphScene {
     this.baseline?.destroy();
     this.edges = this.nodes = null;
     this.baseline = null;
+    this.drawing = chooseDrawing({
+      mode: this.opts.mode ?? 'instanced', edgeDrawing: this.opts.edgeDrawing ?? 'auto', fadedEdges: this.opts.fadedEdges ?? 'auto',
+      software: this.software, rasterizer: this.rasterizer, edgeCount: graph.edgeCount,
+    });
     if (this.opts.mode === 'graphics') {
       this.baseline = new Graphics({ label: 'edges (Graphics baseline)' });
       this.world.addChildAt(this.baseline, 0);
       this.drawBaseline();
     } else {
       this.edges = new EdgeLayer({ ends: this.ends, style: this.style, state: this.edgeState }, this.edgeDrawing);
-      const faded = this.opts.fadedEdges ?? 'auto';
-      const hide = faded === 'hide' || (faded === 'auto' && this.software && graph.edgeCount > 50_000);
-      this.edges.setLook(1, hide ? 0 : 0.07);
+      this.edges.setLook(1, this.drawing.fadedEdges === 'hidden' ? 0 : 0.07);
       this.world.addChildAt(this.edges.mesh, 0);
     }
     this.nodes = new NodeLayer(positions, this.nodeLook);

@@ -24,6 +24,10 @@ export interface GraphMeasurement {
   renderCpuMedian: number;
   thresholdMedian: number;
   thresholdCpu: number;
+  /** The edge drawing that ran (instanced, expanded or graphics), whether faded edges were drawn, and why. */
+  drawn?: string;
+  fadedEdges?: string;
+  why?: string;
 }
 
 function newestMtime(path: string): number {
@@ -101,10 +105,10 @@ export function graphRows(measured: GraphMeasurement[]): BenchRow[] {
   const graphicsAt = new Map(measured.filter((m) => m.mode === 'graphics').map((m) => [m.edges, m]));
   return measured.flatMap((m) => {
     const g = graphicsAt.get(m.edges);
-    const shape = `${m.edges} edges, ${m.renderer}`;
+    const shape = `${m.edges} edges, ${m.renderer}, drew ${m.drawn ?? '?'}`;
     const common = { section: 'graph', name: m.mode, shape, flops: 0, gflops: 0, timing: 'wall', maxRelError: 0, checked: 0 };
     return [
-      { ...common, pass: 'frame (pan)', ms: m.frameMedian, extra: { frames: m.frames, p95: m.frameP95, renderCpuMs: m.renderCpuMedian, loadMs: m.loadMs, graphicsOverThis: g ? g.frameMedian / m.frameMedian : null } },
+      { ...common, pass: 'frame (pan)', ms: m.frameMedian, extra: { frames: m.frames, p95: m.frameP95, renderCpuMs: m.renderCpuMedian, loadMs: m.loadMs, graphicsOverThis: g ? g.frameMedian / m.frameMedian : null, drawn: m.drawn ?? null, fadedEdges: m.fadedEdges ?? null, why: m.why ?? null } },
       { ...common, pass: 'threshold change', ms: m.thresholdMedian, extra: { cpuMs: m.thresholdCpu, graphicsOverThis: g ? g.thresholdMedian / m.thresholdMedian : null } },
     ];
   });
@@ -114,14 +118,16 @@ export function graphRows(measured: GraphMeasurement[]): BenchRow[] {
 export function formatGraphTable(measured: GraphMeasurement[]): string {
   const graphicsAt = new Map(measured.filter((m) => m.mode === 'graphics').map((m) => [m.edges, m]));
   const ratio = (g: number | undefined, v: number) => (g === undefined || !(v > 0) ? '-' : `${(g / v).toFixed(2)}x`);
-  const header = ['edges', 'mode', 'renderer', 'frames', 'frame ms', 'p95 ms', 'Graphics/this', 'threshold ms', 'Graphics/this', 'load ms'];
+  const header = ['edges', 'mode', 'renderer', 'drew', 'frames', 'frame ms', 'p95 ms', 'Graphics/this', 'threshold ms', 'Graphics/this', 'load ms'];
   const body = measured.map((m) => {
     const g = graphicsAt.get(m.edges);
-    return [String(m.edges), m.mode, m.renderer, String(m.frames), m.frameMedian.toFixed(1), m.frameP95.toFixed(1), ratio(g?.frameMedian, m.frameMedian), m.thresholdMedian.toFixed(1), ratio(g?.thresholdMedian, m.thresholdMedian), String(m.loadMs)];
+    return [String(m.edges), m.mode, m.renderer, m.drawn ?? '?', String(m.frames), m.frameMedian.toFixed(1), m.frameP95.toFixed(1), ratio(g?.frameMedian, m.frameMedian), m.thresholdMedian.toFixed(1), ratio(g?.thresholdMedian, m.thresholdMedian), String(m.loadMs)];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 1 || i === 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+  const line = (cells: string[]) => cells.map((c, i) => (i >= 1 && i <= 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  // each mode's reason once, under the table
+  const reasons = [...new Map(measured.map((m) => [`${m.mode}: ${m.why ?? 'not reported'}`, 1])).keys()].map((r) => `why: ${r}`);
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line), ...reasons].join('\n');
 }
 
 export const graphSection: BenchSection = {
