@@ -22,8 +22,8 @@ beforeAll(async () => {
 });
 afterAll(() => engine?.destroy());
 
-// 150 held-out images keep the test short; the cut is replaced at each keep
-const query: CircuitQuery = { target: 'logit:3', images: 'class:3', criterion: 'actgrad', cut: { kind: 'keep', value: 0.1 }, perLayer: true, evaluationImages: 150 };
+// 64 held-out images keep the test short; the cut is replaced at each keep
+const query: CircuitQuery = { target: 'logit:3', images: 'class:3', criterion: 'actgrad', cut: { kind: 'keep', value: 0.1 }, perLayer: true, evaluationImages: 64 };
 
 describe('preservation curve', () => {
   it('equals the single-keep preservation at each keep, with the scores computed once', async () => {
@@ -31,7 +31,7 @@ describe('preservation curve', () => {
     const phases: string[] = [];
     const curve = await session.preservationCurve(query, CURVE_KEEPS, { progress: (phase, done) => done === 0 && phases.push(phase) });
     expect(curve.criterion).toBe('actgrad');
-    expect(curve.images).toBe(150);
+    expect(curve.images).toBe(64);
     expect(curve.points.map((p) => p.keep)).toEqual([...CURVE_KEEPS]);
     for (let i = 1; i < curve.points.length; i++) expect(curve.points[i].keep).toBeGreaterThan(curve.points[i - 1].keep);
     // one scoring pass for all seven keeps
@@ -41,7 +41,7 @@ describe('preservation curve', () => {
     const single = new MicroscopeSession(engine, images);
     for (const point of curve.points) {
       const p = await single.preservation({ ...query, cut: { kind: 'keep', value: point.keep } });
-      expect(p.images).toBe(150);
+      expect(p.images).toBe(64);
       expect(point.r, `keep ${point.keep}`).toBe(p.r);
       expect(point.meanAbsDiffOverStd).toBe(p.meanAbsDiffOverStd);
       expect(point.collapsed).toBe(p.collapsed);
