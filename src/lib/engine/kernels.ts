@@ -42,10 +42,16 @@ export class Kernels {
   readonly variantChoices = new Map<string, string>();
   /** One family for every pass and shape (tests and the bench compare families); null: follow the choices. */
   forcedVariant: string | null = null;
+  /**
+   * Whether kernels that can reduce with subgroup operations do (WGSL `enable subgroups`): true
+   * when the device has the `subgroups` feature; tests set it false to run the workgroup-memory path.
+   */
+  subgroups: boolean;
 
   constructor(device: GPUDevice, pool: BufferPool) {
     this.device = device;
     this.pool = pool;
+    this.subgroups = device.features.has('subgroups');
     this.empty = device.createBuffer({
       label: 'empty',
       size: 16,
