@@ -4,7 +4,7 @@
 // slice's (image, position) pairs, each summing its share for the tile's 16 edges, then the
 // workgroup adds its invocations' sums. With SUBGROUPS each subgroup adds with subgroupAdd and
 // one workgroup-memory step adds the subgroups (in invocation order: the sums do not depend on
-// scheduling); without, a workgroup-memory tree. WG must be a power of two.
+// scheduling); without, a workgroup-memory tree. WG: a power of two, at least 16.
 // Grid: x = input tiles, y = output tiles (per group), z = slices of the batch.
 #if ${SUBGROUPS}
 enable subgroups;

@@ -8,7 +8,7 @@ import { freshSeed, rng, randomArray } from '../helpers/random';
 import { Kernels } from '../../src/lib/engine/kernels';
 import { BufferPool } from '../../src/lib/engine/bufferPool';
 import { conv2dForward, type ConvGeometry } from '../../src/lib/ops/reference/conv2d';
-import { actgradEdgeDispatches, actgradEdgeEntry, type ActgradProblem, type ActgradShape, type SaliencyVariant } from '../../src/lib/circuits/actgradEdges';
+import { actgradEdgeDispatches, actgradEdgeEntry, splitWorkgroupSize, type ActgradProblem, type ActgradShape, type SaliencyVariant } from '../../src/lib/circuits/actgradEdges';
 
 const geo = (k: [number, number], s: [number, number], p: [number, number], d: [number, number], groups: number): ConvGeometry =>
   ({ kernel: k, stride: s, padding: p, dilation: d, groups });
@@ -78,10 +78,13 @@ async function runFamily(k: Kernels, p: ActgradProblem, variant: SaliencyVariant
   return got;
 }
 
-const FAMILIES: { name: string; variant: SaliencyVariant; subgroups: boolean }[] = [
+/** subgroupSize: the adapter's subgroup width the split family sizes its workgroups by (undefined: this adapter's). */
+const FAMILIES: { name: string; variant: SaliencyVariant; subgroups: boolean; subgroupSize?: number }[] = [
   { name: 'blocked', variant: 'blocked', subgroups: false },
   { name: 'split with subgroups', variant: 'split', subgroups: true },
   { name: 'split with a workgroup-memory tree', variant: 'split', subgroups: false },
+  { name: 'split with subgroups, 64 invocations', variant: 'split', subgroups: true, subgroupSize: 16 },
+  { name: 'split with a tree, 128 invocations', variant: 'split', subgroups: false, subgroupSize: 32 },
 ];
 
 describe('actgrad edge reduction: the f64 oracle', () => {
@@ -98,7 +101,19 @@ describe('the device offers subgroups', () => {
   it('SwiftShader and the engine request the subgroups feature, so the subgroup path runs', async () => {
     const device = await testDevice();
     expect(device.features.has('subgroups')).toBe(true);
-    expect(new Kernels(device, new BufferPool(device)).subgroups).toBe(true);
+    const k = new Kernels(device, new BufferPool(device));
+    expect(k.subgroups).toBe(true);
+    expect(k.subgroupSize).toBeGreaterThan(0);
+  });
+
+  it('the split family takes four subgroups per workgroup, within 16..128, and 64 when the width is unknown', async () => {
+    const device = await testDevice();
+    const k = new Kernels(device, new BufferPool(device));
+    const sizes = [0, 1, 4, 8, 16, 32, 64, 128].map((w) => {
+      k.subgroupSize = w;
+      return splitWorkgroupSize(k);
+    });
+    expect(sizes).toEqual([64, 16, 16, 32, 64, 128, 128, 128]);
   });
 });
 
@@ -109,6 +124,7 @@ for (const f of FAMILIES) {
         const device = await testDevice();
         const k = new Kernels(device, new BufferPool(device));
         k.subgroups = f.subgroups;
+        if (f.subgroupSize !== undefined) k.subgroupSize = f.subgroupSize;
         const seed = freshSeed();
         const p = problem(c.s, seed);
         let got: Float32Array = new Float32Array();

@@ -12,8 +12,16 @@ export const SALIENCY_VARIANTS = ['blocked', 'split'] as const;
 export type SaliencyVariant = (typeof SALIENCY_VARIANTS)[number];
 /** The family used when no measurement has chosen one (best on software adapters). */
 export const DEFAULT_SALIENCY_VARIANT: SaliencyVariant = 'blocked';
-/** Invocations per workgroup of the split family (a power of two, at least 16). */
-const SPLIT_WORKGROUP = 64;
+/**
+ * Invocations per workgroup of the split family: four of the adapter's widest subgroups (16 on
+ * SwiftShader's 4-wide ones, 128 on 32-wide GPUs), within 16..128; 64 where the adapter does not
+ * say. A power of two (the tree reduction halves it), at least 16 (one invocation per edge of the tile).
+ */
+export function splitWorkgroupSize(k: Kernels): number {
+  const width = k.subgroupSize;
+  if (!(width > 0)) return 64;
+  return Math.min(128, Math.max(16, 2 ** Math.ceil(Math.log2(4 * width))));
+}
 
 /** One kernel layer's reduction at one batch size: input map, output map, window. */
 export interface ActgradShape {
@@ -52,10 +60,10 @@ function variantOf(k: Kernels, s: ActgradShape): SaliencyVariant {
 }
 
 /** Slices of the batch: blocked aims at about 8k invocations in all, split at about 512 workgroups of work enough each. */
-function sliceCount(v: SaliencyVariant, s: ActgradShape, tiles: number): number {
+function sliceCount(v: SaliencyVariant, s: ActgradShape, tiles: number, wg: number): number {
   if (v === 'blocked') return Math.max(1, Math.min(s.batch, Math.ceil(8192 / tiles)));
   const plane = s.outShape[1] * s.outShape[2];
-  const byWork = Math.floor((s.batch * plane) / SPLIT_WORKGROUP);
+  const byWork = Math.floor((s.batch * plane) / wg);
   return Math.max(1, Math.min(s.batch, Math.ceil(512 / tiles), byWork));
 }
 
@@ -70,12 +78,13 @@ export function actgradEdgeDispatches(k: Kernels, s: ActgradShape, bufs: Actgrad
   const cinG = C / g.groups;
   const tilesX = Math.ceil(cinG / 4);
   const tilesY = g.groups * Math.ceil(O / g.groups / 4);
-  const perSlice = Math.ceil(s.batch / sliceCount(variant, s, tilesX * tilesY));
+  const split = variant === 'split';
+  const wg = split ? splitWorkgroupSize(k) : 1;
+  const perSlice = Math.ceil(s.batch / sliceCount(variant, s, tilesX * tilesY, wg));
   const nSlices = Math.ceil(s.batch / perSlice);
   const len = O * cinG;
   const partial = k.scratch(nSlices * len * 4, `${label}.actgradSlices`);
   const regWeights = g.kernel[0] * g.kernel[1] <= 9;
-  const split = variant === 'split';
   return [
     k.dispatch({
       label: `${label}.actgradEdges`,
@@ -84,8 +93,8 @@ export function actgradEdgeDispatches(k: Kernels, s: ActgradShape, bufs: Actgrad
       uniforms: [s.batch, C, H, W, O, OH, OW, g.groups, g.kernel[0], g.kernel[1], g.stride[0], g.stride[1],
         g.padding[0], g.padding[1], g.dilation[0], g.dilation[1], perSlice],
       buffers: [bufs.x, bufs.w, bufs.g, partial],
-      threads: [tilesX * (split ? SPLIT_WORKGROUP : 1), tilesY, nSlices],
-      workgroupSize: split ? SPLIT_WORKGROUP : undefined,
+      threads: [tilesX * wg, tilesY, nSlices],
+      workgroupSize: split ? wg : undefined,
       flops: 2 * s.batch * OH * OW * len * g.kernel[0] * g.kernel[1],
     }),
     k.dispatch({

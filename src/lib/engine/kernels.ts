@@ -47,11 +47,14 @@ export class Kernels {
    * when the device has the `subgroups` feature; tests set it false to run the workgroup-memory path.
    */
   subgroups: boolean;
+  /** The adapter's widest subgroup (GPUAdapterInfo.subgroupMaxSize), 0 when it does not say: sizes workgroups that reduce. */
+  subgroupSize: number;
 
   constructor(device: GPUDevice, pool: BufferPool) {
     this.device = device;
     this.pool = pool;
     this.subgroups = device.features.has('subgroups');
+    this.subgroupSize = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo?.subgroupMaxSize ?? 0;
     this.empty = device.createBuffer({
       label: 'empty',
       size: 16,
