@@ -13,14 +13,16 @@ const HELP = `npm run bench -- [options]    (or BENCH_<NAME>=value in the enviro
   --layers=a,b         conv layers: conv2, conv3, conv4, vgg (default all; quick: vgg,conv3)
   --conv-variants=a,b  conv kernel families to measure and tune: blocked, tiled, tiled64 (default
                        all; quick: blocked,tiled)
-  --kernel-choices=PATH  the tuner's stored choices per adapter (default bench-results/kernel-choices.json)
+  --kernel-choices=PATH  the tuner's stored choices per adapter, conv and actgrad reduction
+                       (default bench-results/kernel-choices.json)
   --batch=N            fixed conv batch (default: grow each layer's batch until a run takes min-ms)
   --min-ms=N           shortest run worth timing when the batch is automatic (default 200; quick 60)
   --samples=N          entries checked against the CPU per result (default 256)
   --sections=a,b       sections to run (default: all, matmul first)
   --out=PATH           JSON output (default bench-results/bench.json)
   --wall-clock         time with the wall clock even if timestamp queries exist
-  --query-images=N     images of the circuit query section (default 1000; quick 40)
+  --query-images=N     images of the circuit query section (default 1000; quick 40); the actgrad
+                       reduction's rows per kernel family use the query's batch (a tenth of N)
   --graph-sizes=a,b    edge counts of the graph section (default 10000,50000,250000; quick 10000)
   --graph-frames=N     frames timed per size and drawing mode (default 30; quick 10)
   --no-graph           leave out the graph section (headless Chromium; builds the site if needed)

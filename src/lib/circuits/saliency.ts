@@ -11,6 +11,7 @@ import type { KernelLayer, ModelGraph } from '../graph/types';
 import { prunableEdges, relevantEdges } from './relevance';
 import { keepCount, topEdges } from './ranking';
 import type { ImageStream } from './imageStream';
+import { actgradEdgeDispatches, actgradShapeOf } from './actgradEdges';
 
 import type { Criterion } from './criteria';
 
@@ -93,33 +94,11 @@ interface LayerAccumulators {
   nodes: GPUBuffer;
 }
 
-function actgradEdgeDispatches(engine: Engine, s: KernelLayer, target: GPUBuffer): Dispatch[] {
-  const k = engine.kernels;
-  const batch = engine.batchSize;
+function actgradEdgeLayerDispatches(engine: Engine, s: KernelLayer, target: GPUBuffer): Dispatch[] {
   const layer = engine.model.layers[s.modelLayer];
-  const g = s.geometry;
-  const tilesX = Math.ceil(s.cols / 4);
-  const tilesY = s.groups * Math.ceil(s.rows / s.groups / 4);
-  const slices = Math.max(1, Math.min(batch, Math.ceil(8192 / (tilesX * tilesY))));
-  const perSlice = Math.ceil(batch / slices);
-  const nSlices = Math.ceil(batch / perSlice);
-  const len = s.rows * s.cols;
-  const partial = k.scratch(nSlices * len * 4, `${s.name}.actgradSlices`);
-  const [C, H, W] = s.inMap;
-  const [O, OH, OW] = s.outMap;
-  return [
-    k.dispatch({
-      label: `${s.name}.actgradEdges`, shader: 'saliency/actgrad_edges', defines: { REG_WEIGHTS: g.kernel[0] * g.kernel[1] <= 9 },
-      uniforms: [batch, C, H, W, O, OH, OW, g.groups, g.kernel[0], g.kernel[1], g.stride[0], g.stride[1],
-        g.padding[0], g.padding[1], g.dilation[0], g.dilation[1], perSlice],
-      buffers: [engine.activationBuffer(layer.inputs[0]), engine.weightBuffer(s.name), engine.gradBuffer(s.name)!, partial],
-      threads: [tilesX, tilesY, nSlices],
-    }),
-    k.dispatch({
-      label: `${s.name}.sumActgradSlices`, shader: 'common/sum_slices',
-      uniforms: [len, nSlices, 1], buffers: [partial, target], threads: [len],
-    }),
-  ];
+  const shape = actgradShapeOf(s, engine.batchSize);
+  const bufs = { x: engine.activationBuffer(layer.inputs[0]), w: engine.weightBuffer(s.name), g: engine.gradBuffer(s.name)!, target };
+  return actgradEdgeDispatches(engine.kernels, shape, bufs, s.name);
 }
 
 function weightEdgeDispatch(engine: Engine, s: KernelLayer, mode: number, target: GPUBuffer, grads: GPUBuffer | null): Dispatch {
@@ -206,7 +185,7 @@ async function gradientScores(
       const dispatches: Dispatch[] = [];
       for (const a of accs) {
         if (!engine.gradBuffer(a.layer.name)) continue;
-        if (criterion === 'actgrad') dispatches.push(...actgradEdgeDispatches(engine, a.layer, a.edges));
+        if (criterion === 'actgrad') dispatches.push(...actgradEdgeLayerDispatches(engine, a.layer, a.edges));
         else dispatches.push(weightEdgeDispatch(engine, a.layer, criterion === 'snip' ? 0 : 1, a.edges, engine.paramGradBuffer(a.layer.name, 'weight')));
         if (criterion === 'actgrad' || criterion === 'actgrad-mean') {
           const d = nodeDispatch(engine, a.layer, criterion === 'actgrad', a.nodes);

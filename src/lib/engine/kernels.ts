@@ -42,10 +42,19 @@ export class Kernels {
   readonly variantChoices = new Map<string, string>();
   /** One family for every pass and shape (tests and the bench compare families); null: follow the choices. */
   forcedVariant: string | null = null;
+  /**
+   * Whether kernels that can reduce with subgroup operations do (WGSL `enable subgroups`): true
+   * when the device has the `subgroups` feature; tests set it false to run the workgroup-memory path.
+   */
+  subgroups: boolean;
+  /** The adapter's widest subgroup (GPUAdapterInfo.subgroupMaxSize), 0 when it does not say: sizes workgroups that reduce. */
+  subgroupSize: number;
 
   constructor(device: GPUDevice, pool: BufferPool) {
     this.device = device;
     this.pool = pool;
+    this.subgroups = device.features.has('subgroups');
+    this.subgroupSize = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo?.subgroupMaxSize ?? 0;
     this.empty = device.createBuffer({
       label: 'empty',
       size: 16,

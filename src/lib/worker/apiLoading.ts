@@ -7,6 +7,7 @@
 import * as Comlink from 'comlink';
 import { GpuUnavailableError, type AcquiredDevice } from '$lib/engine/gpu';
 import { Engine } from '$lib/engine/engine';
+import { tuneSaliency } from '$lib/circuits/tuningSaliency';
 import { fetchModel } from '$lib/model/load';
 import type { Model } from '$lib/model/types';
 import { importOnnx } from '$lib/model/onnx/import';
@@ -212,13 +213,15 @@ function importModel(source: Extract<ModelSource, { kind: 'onnx' }>, job: Job): 
 const kernelChoices = kernelChoiceStore();
 
 /**
- * Times the conv kernel families on this GPU (once per adapter and layer shape; later loads
- * read the stored choice). Software adapters keep the register-blocked default, best there;
- * a failed tuning keeps it too.
+ * Times the conv and actgrad-reduction kernel families on this GPU (once per adapter and layer
+ * shape; later loads read the stored choice). Software adapters keep the register-blocked
+ * defaults, best there; a failed tuning keeps them too.
  */
 async function tuneKernels(state: WorkerState, engine: Engine): Promise<void> {
   if (state.softwareAdapter) return;
-  await engine.tune({ store: kernelChoices, adapterKey: state.adapterDescription || undefined }).catch(() => undefined);
+  const opts = { store: kernelChoices, adapterKey: state.adapterDescription || undefined };
+  await engine.tune(opts).catch(() => undefined);
+  await tuneSaliency(engine, opts).catch(() => undefined);
 }
 
 /**

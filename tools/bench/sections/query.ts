@@ -1,7 +1,8 @@
 // Circuit query benchmark: the full edge-level actgrad query (every kernel of fashion-vgg,
 // class-logit target) over an image set, next to a plain forward+backward over the same
 // images; GPU memory with 10x fewer images (it must not grow with the set); and the same
-// query in PyTorch on this machine's CPU (tools/python/query_bench.py) for context.
+// query in PyTorch on this machine's CPU (tools/python/query_bench.py) for context; and the
+// query's per-edge reduction alone per kernel family on each layer shape (saliencyFamilies.ts).
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,6 +11,8 @@ import type { Target } from '../../../src/lib/engine/targets';
 import { computeScores } from '../../../src/lib/circuits/saliency';
 import { loadBuiltinModel, loadBuiltinImages, namedImageSet } from '../../node/builtin';
 import type { BenchSection, BenchRow } from '../types';
+import type { ConvSectionOptions } from './conv';
+import { saliencyFamilyRows } from './saliencyFamilies';
 
 const MODEL = 'fashion-vgg';
 
@@ -61,6 +64,10 @@ export const querySection: BenchSection = {
         timing: 'wall', maxRelError: 0, checked: 0,
         extra: { ratioToForwardBackward: q / fb, gpuBytes: { [small]: bytesSmall, [n]: bytesLarge }, memoryEqual: bytesSmall === bytesLarge },
       });
+
+      // The per-edge reduction alone, per kernel family, at the query's batch.
+      const choices = (ctx.options as typeof ctx.options & ConvSectionOptions).kernelChoices ?? 'bench-results/kernel-choices.json';
+      rows.push(...(await saliencyFamilyRows(ctx, model, batch, choices)));
     } finally {
       engine.destroy();
     }

@@ -1,0 +1,140 @@
+// The actgrad edge reduction (sum over images and positions of |edge map x gradient|) as GPU
+// dispatches, in two kernel families picked per adapter and shape class by measurement
+// (circuits/tuningSaliency.ts): "blocked" (saliency/actgrad_edges: one invocation per 4x4 tile of
+// edges, no workgroup memory) and "split" (saliency/actgrad_edges_split: one workgroup per tile
+// and slice of images, reduced with subgroups where the device has them). Also its f64 oracle.
+
+import type { Kernels, Dispatch } from '../engine/kernels';
+import type { ConvGeometry } from '../ops/reference/conv2d';
+import type { KernelLayer } from '../graph/types';
+
+export const SALIENCY_VARIANTS = ['blocked', 'split'] as const;
+export type SaliencyVariant = (typeof SALIENCY_VARIANTS)[number];
+/** The family used when no measurement has chosen one (best on software adapters). */
+export const DEFAULT_SALIENCY_VARIANT: SaliencyVariant = 'blocked';
+/**
+ * Invocations per workgroup of the split family: four of the adapter's widest subgroups (16 on
+ * SwiftShader's 4-wide ones, 128 on 32-wide GPUs), within 16..128; 64 where the adapter does not
+ * say. A power of two (the tree reduction halves it), at least 16 (one invocation per edge of the tile).
+ */
+export function splitWorkgroupSize(k: Kernels): number {
+  const width = k.subgroupSize;
+  if (!(width > 0)) return 64;
+  return Math.min(128, Math.max(16, 2 ** Math.ceil(Math.log2(4 * width))));
+}
+
+/** One kernel layer's reduction at one batch size: input map, output map, window. */
+export interface ActgradShape {
+  batch: number;
+  inShape: [number, number, number];
+  outShape: [number, number, number];
+  g: ConvGeometry;
+}
+
+/** A graph kernel layer's reduction at `batch` images (a linear layer: its whole-channel window). */
+export function actgradShapeOf(s: KernelLayer, batch: number): ActgradShape {
+  return { batch, inShape: s.inMap, outShape: s.outMap, g: s.geometry };
+}
+
+/** GPU buffers of one reduction: layer input x, weights w, output gradient g, and where the sums go ([O, C/groups]). */
+export interface ActgradBuffers {
+  x: GPUBuffer;
+  w: GPUBuffer;
+  g: GPUBuffer;
+  target: GPUBuffer;
+}
+
+/** The shape class a choice of family is kept for: the geometry and the batch rounded up to a power of two. */
+export function actgradShapeClass(s: ActgradShape): string {
+  const [C, H, W] = s.inShape;
+  const [O, OH, OW] = s.outShape;
+  const g = s.g;
+  const b = 2 ** Math.ceil(Math.log2(Math.max(1, s.batch)));
+  return `saliency.actgradEdges:${C}x${H}x${W}>${O}x${OH}x${OW}:k${g.kernel}:s${g.stride}:p${g.padding}:d${g.dilation}:g${g.groups}:b${b}`;
+}
+
+/** The family Kernels names for this shape; a name this pass does not know falls back to the default. */
+function variantOf(k: Kernels, s: ActgradShape): SaliencyVariant {
+  const v = k.variantFor(actgradShapeClass(s), DEFAULT_SALIENCY_VARIANT);
+  return (SALIENCY_VARIANTS as readonly string[]).includes(v) ? (v as SaliencyVariant) : DEFAULT_SALIENCY_VARIANT;
+}
+
+/** Slices of the batch: blocked aims at about 8k invocations in all, split at about 512 workgroups of work enough each. */
+function sliceCount(v: SaliencyVariant, s: ActgradShape, tiles: number, wg: number): number {
+  if (v === 'blocked') return Math.max(1, Math.min(s.batch, Math.ceil(8192 / tiles)));
+  const plane = s.outShape[1] * s.outShape[2];
+  const byWork = Math.floor((s.batch * plane) / wg);
+  return Math.max(1, Math.min(s.batch, Math.ceil(512 / tiles), byWork));
+}
+
+/**
+ * The reduction's dispatches: per-slice sums into a scratch buffer, then the slices added into
+ * `bufs.target` (which accumulates over batches).
+ */
+export function actgradEdgeDispatches(k: Kernels, s: ActgradShape, bufs: ActgradBuffers, label: string, variant = variantOf(k, s)): Dispatch[] {
+  const [C, H, W] = s.inShape;
+  const [O, OH, OW] = s.outShape;
+  const g = s.g;
+  const cinG = C / g.groups;
+  const tilesX = Math.ceil(cinG / 4);
+  const tilesY = g.groups * Math.ceil(O / g.groups / 4);
+  const split = variant === 'split';
+  const wg = split ? splitWorkgroupSize(k) : 1;
+  const perSlice = Math.ceil(s.batch / sliceCount(variant, s, tilesX * tilesY, wg));
+  const nSlices = Math.ceil(s.batch / perSlice);
+  const len = O * cinG;
+  const partial = k.scratch(nSlices * len * 4, `${label}.actgradSlices`);
+  const regWeights = g.kernel[0] * g.kernel[1] <= 9;
+  return [
+    k.dispatch({
+      label: `${label}.actgradEdges`,
+      shader: split ? 'saliency/actgrad_edges_split' : 'saliency/actgrad_edges',
+      defines: split ? { REG_WEIGHTS: regWeights, SUBGROUPS: k.subgroups } : { REG_WEIGHTS: regWeights },
+      uniforms: [s.batch, C, H, W, O, OH, OW, g.groups, g.kernel[0], g.kernel[1], g.stride[0], g.stride[1],
+        g.padding[0], g.padding[1], g.dilation[0], g.dilation[1], perSlice],
+      buffers: [bufs.x, bufs.w, bufs.g, partial],
+      threads: [tilesX * wg, tilesY, nSlices],
+      workgroupSize: split ? wg : undefined,
+      flops: 2 * s.batch * OH * OW * len * g.kernel[0] * g.kernel[1],
+    }),
+    k.dispatch({
+      label: `${label}.sumActgradSlices`, shader: 'common/sum_slices',
+      uniforms: [len, nSlices, 1], buffers: [partial, bufs.target], threads: [len],
+    }),
+  ];
+}
+
+/** Problem data of one reduction as the GPU sees it: x [N, C, H, W], w [O, C/groups, KH, KW], g [N, O, OH, OW]. */
+export interface ActgradProblem extends ActgradShape {
+  x: Float32Array<ArrayBuffer>;
+  w: Float32Array<ArrayBuffer>;
+  gy: Float32Array<ArrayBuffer>;
+}
+
+/**
+ * Edge e = o * (C/groups) + j of the reduction in f64: sum over images and output positions of
+ * |sum over taps of w x| * |g|, and the sum of |w x g| over its terms (the f32 rounding scale).
+ */
+export function actgradEdgeEntry(p: ActgradProblem, e: number): { value: number; scale: number } {
+  const [C, H, W] = p.inShape;
+  const [O, OH, OW] = p.outShape;
+  const { kernel: [KH, KW], stride: [sh, sw], padding: [ph, pw], dilation: [dh, dw], groups } = p.g;
+  const cinG = C / groups, coutG = O / groups;
+  const o = Math.floor(e / cinG), j = e % cinG;
+  const c = Math.floor(o / coutG) * cinG + j;
+  let value = 0, scale = 0;
+  for (let n = 0; n < p.batch; n++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+    let a = 0, mag = 0;
+    for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) {
+      const ih = oh * sh - ph + kh * dh, iw = ow * sw - pw + kw * dw;
+      if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+      const t = p.w[((o * cinG + j) * KH + kh) * KW + kw] * p.x[((n * C + c) * H + ih) * W + iw];
+      a += t;
+      mag += Math.abs(t);
+    }
+    const gv = Math.abs(p.gy[((n * O + o) * OH + oh) * OW + ow]);
+    value += Math.abs(a) * gv;
+    scale += mag * gv;
+  }
+  return { value, scale };
+}
