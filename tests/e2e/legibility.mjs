@@ -125,7 +125,7 @@ for (const model of MODELS) {
         const m = await measure(page);
         const share = m.visibleArea / (m.viewport.w * m.viewport.h);
         console.log(`      ${what}: graph ${Math.round(m.canvas.w)}x${Math.round(m.canvas.h)} px, ${(share * 100).toFixed(1)}% of the viewport, ${m.labels.length} labels`);
-        await page.screenshot({ path: join(shotsDir, `${model}-${viewport.width}x${viewport.height}.png`) });
+        await page.screenshot({ path: join(shotsDir, `${model}-${viewport.width}x${viewport.height}.png`), timeout: 120_000 }); // a frame can take long while the GPU process is busy
         assert(share >= 0.6, `${what}: the graph covers ${(share * 100).toFixed(1)}% of the viewport`);
         assert(m.labels.length > 0, `${what}: no labels drawn`);
         const bad = overlaps(m.labels);
@@ -136,7 +136,7 @@ for (const model of MODELS) {
           await page.click('[data-testid="legend-box"] summary');
           const full = await page.locator('[data-testid="graph-legend"]').innerText();
           assert(await page.locator('[data-testid="graph-legend"]').isVisible() && /red/.test(full) && /blue/.test(full) && /thick/.test(full) && /target/.test(full), `${what}: the opened legend reads "${full.slice(0, 120)}…"`);
-          await page.screenshot({ path: join(shotsDir, `${model}-${viewport.width}x${viewport.height}-legend.png`) });
+          await page.screenshot({ path: join(shotsDir, `${model}-${viewport.width}x${viewport.height}-legend.png`), timeout: 120_000 }); // a frame can take long while the GPU process is busy
         }
         const fold = await page.evaluate(() => [...document.querySelectorAll('[data-testid="circuit-line"], [data-testid="run"], [data-testid="toggle-controls"], [data-testid="toggle-inspector"]')]
           .map((el) => ({ id: el.dataset.testid, r: el.getBoundingClientRect() })).filter(({ r }) => r.bottom > innerHeight || r.right > innerWidth || r.height === 0).map(({ id }) => id));
@@ -170,7 +170,7 @@ for (const model of QUICK) {
         await waitForCircuit(page, before);
         k = await keptOutside(page);
         assert(k.outside === 0, `${what}: ${k.outside} of ${k.kept} kept nodes outside the canvas after a new query`);
-        await page.screenshot({ path: join(shotsDir, `${model}-${viewport.width}x${viewport.height}-refit.png`) });
+        await page.screenshot({ path: join(shotsDir, `${model}-${viewport.width}x${viewport.height}-refit.png`), timeout: 120_000 }); // a frame can take long while the GPU process is busy
       } finally {
         await context.close();
       }
