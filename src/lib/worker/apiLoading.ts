@@ -162,7 +162,7 @@ async function loadModelJob(state: WorkerState, gpu: GPUDevice, source: ModelSou
   job.progress('Building GPU pipelines', 0, 1);
   let engine: Engine;
   try {
-    engine = Engine.create(gpu, model);
+    engine = Engine.create(gpu, model, { precision: state.precision });
   } catch (err) {
     return engineFailure(err);
   }
