@@ -312,6 +312,7 @@ function summarize(model: Model, engine: Engine): ModelSummary {
     output: model.output,
     parameterCount,
     maxBatch: engine.maxBatch,
+    precision: engine.precision,
   };
 }
 
