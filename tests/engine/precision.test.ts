@@ -56,7 +56,7 @@ function convDefines(engine: Engine): string[] {
 
 const bitsEqual = (a: Float32Array, b: Float32Array) => a.length === b.length && new Uint32Array(a.buffer).every((v, i) => v === new Uint32Array(b.buffer)[i]);
 
-describe("precision 'exact'", () => {
+describe('the precision setting', () => {
   it('is the default: the same bits as an engine built without the setting, and no f16 kernel', async () => {
     const seed = freshSeed();
     for (const name of ['fashion-small', 'fashion-inception']) {
@@ -74,6 +74,22 @@ describe("precision 'exact'", () => {
       });
       expect(bitsEqual(fast, plain)).toBe(false);
     }
+  });
+
+  it("'fast' leaves a layer with a weight beyond f16's range (65504) on f32 weights", async () => {
+    const model = loadBuiltinModel('fashion-small');
+    const conv2 = model.layers.find((l) => l.name === 'conv2')!;
+    const big = Float32Array.from(conv2.params.weight, (v, i) => (i === 5 ? 7e4 : v));
+    const odd: Model = { ...model, layers: model.layers.map((l) => (l === conv2 ? { ...l, params: { ...l.params, weight: big } } : l)) };
+    const images = someImages('fashion-small', model, 2, freshSeed());
+    await withEngine(odd, { precision: 'fast' }, async (e) => {
+      e.forward(images, 2);
+      expect((await e.read('conv2')).every(Number.isFinite)).toBe(true);
+      const byLayer = new Map(e.forwardDispatches.map((d) => [d.label.replace(/\.forward$/, ''), d.pipeline.label]));
+      expect(byLayer.get('conv2')).toContain('"F16_WEIGHTS":false');
+      expect(byLayer.get('conv1')).toContain('"F16_WEIGHTS":true');
+      expect(byLayer.get('fc')).toContain('"F16_WEIGHTS":true');
+    });
   });
 
   it('a precision that is neither exact nor fast is refused by name', async () => {

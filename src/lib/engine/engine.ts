@@ -10,7 +10,7 @@ import { Plan, type WeightGradMode } from './plan';
 import { targetLayer, type Target } from './targets';
 import { adapterKey, type TuningOptions } from './tuning';
 import { tuneConvShape, modelConvShapes } from './tuningConv';
-import { HALF_WEIGHT_OPS, checkPrecision, createHalfWeightBuffer, packHalfDispatch, type Precision } from './halfWeights';
+import { HALF_WEIGHT_OPS, checkPrecision, createHalfWeightBuffer, fitsHalf, packHalfDispatch, type Precision } from './halfWeights';
 
 export type { Precision } from './halfWeights';
 
@@ -75,7 +75,9 @@ export class Engine {
     }
     if (this.precision === 'fast') {
       for (const l of model.layers) {
-        if (HALF_WEIGHT_OPS.has(l.op) && l.params.weight) this.halfWeights.set(l.name, createHalfWeightBuffer(device, l.params.weight.length, l.name));
+        if (HALF_WEIGHT_OPS.has(l.op) && l.params.weight && fitsHalf(l.params.weight)) {
+          this.halfWeights.set(l.name, createHalfWeightBuffer(device, l.params.weight.length, l.name));
+        }
       }
       this.repackHalfWeights([...this.halfWeights.keys()]);
     }

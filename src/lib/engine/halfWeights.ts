@@ -10,6 +10,15 @@ export const PRECISIONS: readonly Precision[] = ['exact', 'fast'];
 /** Ops whose weights are read through the conv kernels (linear is a 1x1 conv). */
 export const HALF_WEIGHT_OPS: ReadonlySet<string> = new Set(['conv2d', 'linear']);
 
+/**
+ * Whether every weight rounds to a finite f16 value (|w| < 65520, the midpoint between f16's
+ * largest value 65504 and 2^16); a layer with a weight beyond keeps reading f32.
+ */
+export function fitsHalf(weights: Float32Array): boolean {
+  for (const w of weights) if (!(Math.abs(w) < 65520)) return false;
+  return true;
+}
+
 /** The buffer that holds `count` weights as f16 pairs (4 bytes per pair, at least 16). */
 export function createHalfWeightBuffer(device: GPUDevice, count: number, label: string): GPUBuffer {
   return device.createBuffer({
