@@ -170,6 +170,7 @@ describe("precision 'fast' with masks, saliency and feature visualization (fashi
     // actgrad = activation x gradient, each off by about L * 2^-11 of its scale (L = 4 weight layers): 2L * 2^-11, doubled
     expect(diff, `seed ${seed}`).toBeLessThan(16 * U16 * scale);
     expect(diff).toBeGreaterThan(0);
+    console.log(`actgrad edge scores: largest difference ${(diff / scale).toExponential(1)} of the largest score`);
   });
 
   it('feature visualization raises its objective, whose value agrees with the f32 CPU network on its image', async () => {
