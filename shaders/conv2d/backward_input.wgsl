@@ -16,7 +16,7 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
+//! include conv2d/weights
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
 override WG: u32 = 64;
@@ -92,7 +92,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
         let idx = select(zero, rowOff + ow, ok);
         let g4 = select(vec4f(0.0), vec4f(dy[idx.x], dy[idx.y], dy[idx.z], dy[idx.w]), ok);
         let kk = wRow + kh * p.kW + kw;
-        let wv = vec4f(w[kk + wCol.x], w[kk + wCol.y], w[kk + wCol.z], w[kk + wCol.w]);
+        let wv = vec4f(weightAt(kk + wCol.x), weightAt(kk + wCol.y), weightAt(kk + wCol.z), weightAt(kk + wCol.w));
         acc0 += wv * g4.x;
         acc1 += wv * g4.y;
         acc2 += wv * g4.z;

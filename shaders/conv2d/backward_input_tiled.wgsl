@@ -17,7 +17,7 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
+//! include conv2d/weights
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
 // TILE (a define, 32 or 64) is the output tile edge; the host dispatches (TILE / 4)^2 invocations.
@@ -92,7 +92,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       var wv = 0.0;
       if (ci < cinG && kw < kLen) {
         let co = kw / kArea;
-        wv = w[((g * coutG + co) * cinG + ci) * kArea + kw % kArea];
+        wv = weightAt(((g * coutG + co) * cinG + ci) * kArea + kw % kArea);
       }
       weightTile[loadK][t / TK + colStep * j] = wv;
     }

@@ -17,7 +17,7 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
+//! include conv2d/weights
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
@@ -83,7 +83,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
         let ok = rowOk & (iw >= zero) & (iw < inW);
         let idx = select(zero, rowOff + iw, ok);
         let xv = select(vec4f(0.0), vec4f(x[idx.x], x[idx.y], x[idx.z], x[idx.w]), ok);
-        let wv = vec4f(w[wRow.x + k], w[wRow.y + k], w[wRow.z + k], w[wRow.w + k]);
+        let wv = vec4f(weightAt(wRow.x + k), weightAt(wRow.y + k), weightAt(wRow.z + k), weightAt(wRow.w + k));
         acc0 += wv * xv.x;
         acc1 += wv * xv.y;
         acc2 += wv * xv.z;

@@ -17,7 +17,7 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
+//! include conv2d/weights
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
@@ -90,7 +90,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       let co = coLocal0 + nn;
       let kw = k0 + loadK;
       var wv = 0.0;
-      if (co < coutG && kw < kLen) { wv = w[(g * coutG + co) * kLen + kw]; }
+      if (co < coutG && kw < kLen) { wv = weightAt((g * coutG + co) * kLen + kw); }
       weightTile[loadK][nn] = wv;
     }
     workgroupBarrier();

@@ -4,6 +4,7 @@
 import type { BenchOptions } from './types';
 import type { ConvSectionOptions } from './sections/conv';
 import { CONV_VARIANTS } from '../../src/lib/ops/conv2d';
+import { checkPrecision } from '../../src/lib/engine/halfWeights';
 
 const HELP = `npm run bench -- [options]    (or BENCH_<NAME>=value in the environment)
   --quick              CI speed: matmul 256 (2 variants), conv vgg and conv3, one timed run each
@@ -15,6 +16,9 @@ const HELP = `npm run bench -- [options]    (or BENCH_<NAME>=value in the enviro
                        all; quick: blocked,tiled)
   --kernel-choices=PATH  the tuner's stored choices per adapter, conv and actgrad reduction
                        (default bench-results/kernel-choices.json)
+  --precision=fast     also time conv forward and backward to input with f16-packed weights (the
+                       engine's 'fast' precision) next to f32, checked against an f16-rounded CPU
+                       reference (default exact: f32 only)
   --batch=N            fixed conv batch (default: grow each layer's batch until a run takes min-ms)
   --min-ms=N           shortest run worth timing when the batch is automatic (default 200; quick 60)
   --samples=N          entries checked against the CPU per result (default 256)
@@ -52,7 +56,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, sectionName
     if (!m) throw new Error(`unknown argument "${arg}"\n${HELP}`);
     raw.set(m[1], m[2] ?? 'true');
   }
-  const known = ['quick', 'runs', 'matmul', 'layers', 'batch', 'min-ms', 'samples', 'sections', 'out', 'wall-clock', 'query-images', 'graph-sizes', 'graph-frames', 'no-graph', 'conv-variants', 'kernel-choices'];
+  const known = ['quick', 'runs', 'matmul', 'layers', 'batch', 'min-ms', 'samples', 'sections', 'out', 'wall-clock', 'query-images', 'graph-sizes', 'graph-frames', 'no-graph', 'conv-variants', 'kernel-choices', 'precision'];
   for (const k of raw.keys()) if (!known.includes(k)) throw new Error(`unknown option "${k}"\n${HELP}`);
 
   const flag = (k: string) => raw.has(k) && !['0', 'false', 'no', ''].includes(raw.get(k)!.toLowerCase());
@@ -73,6 +77,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, sectionName
     graphFrames: raw.has('graph-frames') ? positiveInt('graph-frames', raw.get('graph-frames')!) : quick ? 10 : 30,
     convVariants: raw.has('conv-variants') ? list(raw.get('conv-variants')!) : undefined,
     kernelChoices: raw.get('kernel-choices'),
+    precision: raw.has('precision') ? checkPrecision(raw.get('precision')) : 'exact',
   };
   for (const v of options.convVariants ?? []) if (!(CONV_VARIANTS as readonly string[]).includes(v)) throw new Error(`unknown conv variant "${v}" (have: ${CONV_VARIANTS.join(', ')})`);
   if (flag('no-graph')) options.sections = options.sections.filter((s) => s !== 'graph');

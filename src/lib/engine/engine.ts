@@ -10,12 +10,22 @@ import { Plan, type WeightGradMode } from './plan';
 import { targetLayer, type Target } from './targets';
 import { adapterKey, type TuningOptions } from './tuning';
 import { tuneConvShape, modelConvShapes } from './tuningConv';
+import { HALF_WEIGHT_OPS, checkPrecision, createHalfWeightBuffer, fitsHalf, packHalfDispatch, type Precision } from './halfWeights';
+
+export type { Precision } from './halfWeights';
 
 export interface EngineOptions {
   /** Upper bound on images per batch (the adapter's limits may lower it). */
   maxBatch?: number;
   /** GPU memory the engine may use for one batch's buffers, in bytes. */
   memoryBudget?: number;
+  /**
+   * 'exact' (default): conv and linear layers read f32 weights. 'fast': they also keep the
+   * weights as packed f16 (converted on the GPU when uploaded or masked) that forward and
+   * backward to input read, accumulating in f32; kernel gradients, activations and every
+   * other reader of the weights (saliency) stay f32 (docs/benchmarks.md, Precision).
+   */
+  precision?: Precision;
 }
 
 /** Which cached backward plan the last backward pass used. */
@@ -31,9 +41,12 @@ export class Engine {
   readonly kernels: Kernels;
   readonly pool: BufferPool;
   readonly maxBatch: number;
+  readonly precision: Precision;
   private readonly params = new Map<string, Record<string, GPUBuffer>>();
   /** Unmasked weights of layers that have had an edge mask. */
   private readonly originals = new Map<string, GPUBuffer>();
+  /** f16-packed copies of conv and linear weights (precision 'fast'), repacked when the weights change. */
+  private readonly halfWeights = new Map<string, GPUBuffer>();
   private readonly plans = new Map<number, Plan>();
   private current: Plan | null = null;
   private count = 0;
@@ -42,6 +55,7 @@ export class Engine {
   private destroyed = false;
 
   private constructor(device: GPUDevice, model: Model, options: EngineOptions) {
+    this.precision = checkPrecision(options.precision ?? 'exact');
     this.device = device;
     this.model = model;
     this.pool = new BufferPool(device);
@@ -59,7 +73,28 @@ export class Engine {
       }
       this.params.set(l.name, bufs);
     }
+    if (this.precision === 'fast') {
+      for (const l of model.layers) {
+        if (HALF_WEIGHT_OPS.has(l.op) && l.params.weight && fitsHalf(l.params.weight)) {
+          this.halfWeights.set(l.name, createHalfWeightBuffer(device, l.params.weight.length, l.name));
+        }
+      }
+      this.repackHalfWeights([...this.halfWeights.keys()]);
+    }
     this.maxBatch = this.batchLimit(options);
+  }
+
+  /** Converts the named layers' current f32 weights into their f16 copies (on the GPU, queued after earlier writes). */
+  private repackHalfWeights(layers: Iterable<string>): void {
+    const dispatches: Dispatch[] = [];
+    for (const layer of layers) {
+      const half = this.halfWeights.get(layer);
+      if (!half) continue;
+      const count = this.model.layers.find((l) => l.name === layer)!.params.weight.length;
+      dispatches.push(packHalfDispatch(this.kernels, this.weightBuffer(layer), half, count, layer));
+    }
+    this.kernels.run(dispatches, 'pack f16 weights');
+    for (const b of this.kernels.takeOwned()) this.pool.release(b);
   }
 
   static create(device: GPUDevice, model: Model, options: EngineOptions = {}): Engine {
@@ -113,7 +148,7 @@ export class Engine {
           }
         }
       }
-      p = new Plan(this.kernels, this.model, batch, this.params);
+      p = new Plan(this.kernels, this.model, batch, this.params, this.halfWeights);
       this.plans.set(batch, p);
     }
     return p;
@@ -459,6 +494,7 @@ export class Engine {
     this.device.queue.submit([encoder.finish()]);
     k.run(dispatches, 'edge masks');
     for (const b of k.takeOwned()) this.pool.release(b);
+    this.repackHalfWeights(new Set([...this.originals.keys(), ...(masks?.keys() ?? [])]));
   }
 
   /** GPU bytes held: weights plus the pool's buffers. */
@@ -466,6 +502,7 @@ export class Engine {
     let w = 0;
     for (const r of this.params.values()) for (const b of Object.values(r)) w += b.size;
     for (const b of this.originals.values()) w += b.size;
+    for (const b of this.halfWeights.values()) w += b.size;
     return w + this.pool.allocatedBytes;
   }
 
@@ -476,6 +513,7 @@ export class Engine {
     this.plans.clear();
     for (const r of this.params.values()) for (const b of Object.values(r)) b.destroy();
     for (const b of this.originals.values()) b.destroy();
+    for (const b of this.halfWeights.values()) b.destroy();
     this.pool.trim();
     this.kernels.empty.destroy();
   }

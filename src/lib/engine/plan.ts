@@ -39,7 +39,11 @@ export class Plan {
   private readonly k: Kernels;
   private readonly paramBuffers: Map<string, Record<string, GPUBuffer>>;
 
-  constructor(k: Kernels, model: Model, batch: number, paramBuffers: Map<string, Record<string, GPUBuffer>>) {
+  /** `halfWeights`: the f16-packed weights of layers whose conv kernels read them (precision 'fast'). */
+  constructor(
+    k: Kernels, model: Model, batch: number, paramBuffers: Map<string, Record<string, GPUBuffer>>,
+    halfWeights: ReadonlyMap<string, GPUBuffer> = new Map(),
+  ) {
     this.k = k;
     this.model = model;
     this.batch = batch;
@@ -68,6 +72,7 @@ export class Plan {
         output,
         outShape: l.shape,
         params: paramBuffers.get(l.name) ?? {},
+        ...(halfWeights.has(l.name) ? { halfWeight: halfWeights.get(l.name)! } : {}),
         aux,
       });
     }

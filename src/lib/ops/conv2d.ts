@@ -2,7 +2,8 @@
 // and groups (torch.nn.Conv2d). GPU: kernel families per pass, register-blocked
 // (shaders/conv2d/{forward,backward_input,backward_weight}.wgsl) and workgroup-tiled (*_tiled.wgsl,
 // tiles of 32 or 64), picked per adapter and shape class by engine/tuning.ts; bias gradient via
-// common/channel_sum. Also the engine of `linear` (a 1x1 conv on a 1x1 map).
+// common/channel_sum. Forward and backward to input read f16-packed weights when the layer has
+// them (halfWeight, engine precision 'fast'). Also the engine of `linear` (a 1x1 conv on a 1x1 map).
 
 import type { OpDescriptor, GpuLayerBuffers, GpuBackwardBuffers, GpuWeightGradBuffers } from './types';
 import type { Kernels, Dispatch } from '../engine/kernels';
@@ -23,6 +24,14 @@ const TILE: Record<ConvVariant, number> = { blocked: 4, tiled: 32, tiled64: 64 }
 function tiledKernel(pass: ConvPass, v: ConvVariant): { shader: string; defines: { TILE: number }; workgroupSize: number } | undefined {
   if (v === 'blocked') return undefined;
   return { shader: `${SHADER[pass]}_tiled`, defines: { TILE: TILE[v] }, workgroupSize: (TILE[v] / 4) ** 2 };
+}
+
+/**
+ * The weights forward and backward to input read, and the define that says how
+ * (shaders/conv2d/weights.wgsl): the packed f16 copy when the layer has one, else f32.
+ */
+function weightsRead(b: GpuLayerBuffers): { buffer: GPUBuffer; defines: { F16_WEIGHTS: boolean } } {
+  return b.halfWeight ? { buffer: b.halfWeight, defines: { F16_WEIGHTS: true } } : { buffer: b.params.weight, defines: { F16_WEIGHTS: false } };
 }
 
 const SHADER: Record<ConvPass, string> = {
@@ -75,11 +84,14 @@ export function convForwardDispatch(
   const bias = b.params.bias;
   const tiled = tiledKernel('forward', variant);
   const edge = TILE[variant];
+  const weights = weightsRead(b);
   return k.dispatch({
     label: `${label}.forward`,
-    ...(tiled ?? { shader: SHADER.forward }),
+    shader: tiled?.shader ?? SHADER.forward,
+    defines: { ...tiled?.defines, ...weights.defines },
+    workgroupSize: tiled?.workgroupSize,
     uniforms: [...convUniforms(b.batch, b.inputShapes[0], b.outShape, g), bias ? 1 : 0],
-    buffers: [b.inputs[0], b.params.weight, bias ?? k.empty, b.output],
+    buffers: [b.inputs[0], weights.buffer, bias ?? k.empty, b.output],
     threads: [Math.ceil(positions / edge) * (tiled?.workgroupSize ?? 1), g.groups * Math.ceil(coutG / edge)],
     flops: 2 * positions * O * (C / g.groups) * g.kernel[0] * g.kernel[1],
   });
@@ -96,12 +108,15 @@ export function convBackwardDispatch(
   const cinG = C / g.groups;
   const tiled = tiledKernel('backwardInput', variant);
   const edge = TILE[variant];
+  const weights = weightsRead(b);
   return [
     k.dispatch({
       label: `${label}.backwardInput`,
-      ...(tiled ?? { shader: SHADER.backwardInput, defines: { STRIDED: g.stride[0] > 1 || g.stride[1] > 1 } }),
+      shader: tiled?.shader ?? SHADER.backwardInput,
+      defines: { ...(tiled?.defines ?? { STRIDED: g.stride[0] > 1 || g.stride[1] > 1 }), ...weights.defines },
+      workgroupSize: tiled?.workgroupSize,
       uniforms: [...convUniforms(b.batch, b.inputShapes[0], b.outShape, g), b.accumulate[0] ? 1 : 0],
-      buffers: [b.gradOutput, b.params.weight, dx],
+      buffers: [b.gradOutput, weights.buffer, dx],
       threads: [Math.ceil((b.batch * H * W) / edge) * (tiled?.workgroupSize ?? 1), g.groups * Math.ceil(cinG / edge)],
       flops: 2 * b.batch * OH * OW * O * cinG * g.kernel[0] * g.kernel[1],
     }),

@@ -43,6 +43,11 @@ export interface GpuLayerBuffers {
   output: GPUBuffer;
   outShape: Shape;
   params: Record<string, GPUBuffer>;
+  /**
+   * The weight packed as f16 pairs (engine precision 'fast', engine/halfWeights.ts): conv
+   * forward and backward to input read it instead of params.weight; absent in 'exact'.
+   */
+  halfWeight?: GPUBuffer;
   /** Extra per-layer buffers an op keeps between forward and backward (e.g. argmax). */
   aux: Record<string, GPUBuffer>;
 }

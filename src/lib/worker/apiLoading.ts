@@ -163,7 +163,7 @@ async function loadModelJob(state: WorkerState, gpu: GPUDevice, source: ModelSou
   job.progress('Building GPU pipelines', 0, 1);
   let engine: Engine;
   try {
-    engine = Engine.create(gpu, model);
+    engine = Engine.create(gpu, model, { precision: state.precision });
   } catch (err) {
     return engineFailure(err);
   }
@@ -315,6 +315,7 @@ function summarize(model: Model, engine: Engine): ModelSummary {
     output: model.output,
     parameterCount,
     maxBatch: engine.maxBatch,
+    precision: engine.precision,
   };
 }
 

@@ -3,7 +3,7 @@
 // and the queue that runs engine calls one at a time; plus the small helpers they all use.
 import * as Comlink from 'comlink';
 import { acquireDevice, type AcquiredDevice } from '$lib/engine/gpu';
-import type { Engine } from '$lib/engine/engine';
+import type { Engine, Precision } from '$lib/engine/engine';
 import type { WeightOrigin } from '$lib/model/onnx/context';
 import type { Model } from '$lib/model/types';
 import type { Preprocessing } from '$lib/model/onnx/import';
@@ -18,6 +18,8 @@ import type { ModelSummary } from './protocol';
 export interface ApiEnvironment {
   acquire?: () => Promise<AcquiredDevice>;
   fetch?: typeof fetch;
+  /** How every engine this API builds stores conv weights (EngineOptions.precision); default 'exact'. */
+  precision?: Precision;
 }
 
 /** Where a model comes from: a folder (model.json, weights.bin and its image set), or an ONNX file's bytes and the visitor's preprocessing. */
@@ -65,6 +67,8 @@ export interface WorkerState {
   gpuErrors: string[];
   /** Engine calls run one at a time: an engine's buffers are not shared between passes. */
   gpuQueue: GpuQueue;
+  /** The engines' precision (EngineOptions.precision). */
+  precision: Precision;
 }
 
 export function createWorkerState(env: ApiEnvironment): WorkerState {
@@ -81,6 +85,7 @@ export function createWorkerState(env: ApiEnvironment): WorkerState {
     recovery: null,
     gpuErrors: [],
     gpuQueue: new GpuQueue(),
+    precision: env.precision ?? 'exact',
   };
 }
 

@@ -42,6 +42,8 @@ export interface ModelSummary {
   parameterCount: number;
   /** Largest batch the engine runs in one pass; classify() splits bigger ones. */
   maxBatch: number;
+  /** How the engine stores conv weights: 'exact' (f32) or 'fast' (packed f16, f32 sums); see EngineOptions.precision. */
+  precision: 'exact' | 'fast';
   /** Imported from an .onnx file (its circuits can be written back as one). */
   imported?: boolean;
 }

@@ -1,7 +1,9 @@
 // Conv2d section: the engine's own dispatches (convForwardDispatch, convBackwardDispatch,
 // convWeightGradDispatch) on AlexNet- and Fashion-MNIST-VGG-shaped layers, in GFLOP/s, once per
 // kernel family, each result checked against the CPU on a sample of entries. The engine's tuner
-// picks a family per pass on this adapter; its pick carries the plain layer name.
+// picks a family per pass on this adapter; its pick carries the plain layer name. With
+// --precision=fast, forward and backward to input also run on f16-packed weights (rows marked
+// "f16 weights"), checked against the CPU with the weights rounded to f16.
 
 import type { BenchContext, BenchRow, BenchSection } from '../types';
 import type { Dispatch } from '../../../src/lib/engine/kernels';
@@ -9,9 +11,11 @@ import type { ConvGeometry } from '../../../src/lib/ops/reference/conv2d';
 import type { GpuBackwardBuffers, GpuLayerBuffers, GpuWeightGradBuffers } from '../../../src/lib/ops/types';
 import { convForwardDispatch, convBackwardDispatch, convWeightGradDispatch, CONV_VARIANTS, DEFAULT_CONV_VARIANT, type ConvPass, type ConvVariant } from '../../../src/lib/ops/conv2d';
 import { tuneConvShape } from '../../../src/lib/engine/tuningConv';
+import { createHalfWeightBuffer, packHalfDispatch, type Precision } from '../../../src/lib/engine/halfWeights';
+import { roundArrayToF16 } from '../../../src/lib/ops/reference/f16';
 import { FileChoiceStore } from '../../../src/lib/engine/tuningFileStore';
 import { randomArray, upload, fillNaN, readBack, rng } from '../buffers';
-import { checkSampled, sampleIndices, type SampledValue } from '../check';
+import { checkSampled, sampleIndices, REL_TOL, type SampledValue } from '../check';
 import { forwardAt, gradInputAt, gradWeightAt, selfTest, type ConvProblem } from './convOracle';
 
 export interface ConvLayer {
@@ -35,6 +39,8 @@ export const CONV_LAYERS: ConvLayer[] = [
 export interface ConvSectionOptions {
   convVariants?: string[];
   kernelChoices?: string;
+  /** 'fast': also measure forward and backward to input on f16-packed weights. */
+  precision?: Precision;
 }
 
 /** The tuner's name of each bench pass. */
@@ -63,14 +69,18 @@ function shapeString(l: ConvLayer): string {
 
 /** The buffers and dispatches of one layer at one batch size. */
 class LayerSetup {
+  /** What the results are checked against: the weights rounded to f16 when the kernels read f16. */
   readonly problem: ConvProblem;
+  /** The same problem with the f32 weights. */
+  readonly f32Problem: ConvProblem;
   readonly x: GPUBuffer; readonly w: GPUBuffer; readonly bias: GPUBuffer; readonly y: GPUBuffer;
   readonly dy: GPUBuffer; readonly dx: GPUBuffer; readonly dw: GPUBuffer;
   readonly passes: { pass: string; dispatches: Dispatch[]; out: GPUBuffer; outLen: number; at: (p: ConvProblem, i: number) => SampledValue }[];
   private readonly ctx: BenchContext;
   private readonly owned: GPUBuffer[];
 
-  constructor(ctx: BenchContext, l: ConvLayer, batch: number, seed: number, variant: ConvVariant = DEFAULT_CONV_VARIANT) {
+  /** With `half`, only forward and backward to input, reading the weights packed as f16 (checked against f16-rounded weights). */
+  constructor(ctx: BenchContext, l: ConvLayer, batch: number, seed: number, variant: ConvVariant = DEFAULT_CONV_VARIANT, half = false) {
     this.ctx = ctx;
     const { device, kernels: k, pool } = ctx;
     const g = geometry(l);
@@ -97,22 +107,32 @@ class LayerSetup {
     upload(device, this.bias, this.problem.bias!);
     upload(device, this.dy, this.problem.dy);
 
+    const halfWeight = half ? createHalfWeightBuffer(device, wLen, name) : undefined;
+    this.f32Problem = this.problem;
+    if (halfWeight) {
+      k.run([packHalfDispatch(k, this.w, halfWeight, wLen, name)], `${name}.packF16`);
+      this.problem = { ...this.problem, w: roundArrayToF16(this.problem.w) };
+    }
     const layer: GpuLayerBuffers = {
       name, batch: N, inputs: [this.x], inputShapes: [[l.C, l.H, l.W]], output: this.y, outShape: [l.O, OH, OW],
-      params: { weight: this.w, bias: this.bias }, aux: {},
+      params: { weight: this.w, bias: this.bias }, aux: {}, ...(halfWeight ? { halfWeight } : {}),
     };
     const back: GpuBackwardBuffers = { ...layer, gradOutput: this.dy, gradInputs: [this.dx], accumulate: [false] };
     const wgrad: GpuWeightGradBuffers = { ...layer, gradOutput: this.dy, gradParams: { weight: this.dw }, perImage: false };
     this.passes = [
       { pass: 'forward', dispatches: [convForwardDispatch(k, layer, g, name, variant)], out: this.y, outLen: yLen, at: forwardAt },
       { pass: 'backward-input', dispatches: convBackwardDispatch(k, back, g, name, variant), out: this.dx, outLen: xLen, at: gradInputAt },
-      { pass: 'backward-weight', dispatches: convWeightGradDispatch(k, wgrad, g, name, variant), out: this.dw, outLen: wLen, at: gradWeightAt },
+      ...(half ? [] : [{ pass: 'backward-weight', dispatches: convWeightGradDispatch(k, wgrad, g, name, variant), out: this.dw, outLen: wLen, at: gradWeightAt }]),
     ];
     this.owned = [this.x, this.w, this.bias, this.y, this.dy, this.dx, this.dw, ...k.takeOwned()];
+    this.halfWeight = halfWeight;
   }
+
+  private readonly halfWeight?: GPUBuffer;
 
   release(): void {
     for (const b of this.owned) this.ctx.pool.release(b);
+    this.halfWeight?.destroy();
     this.ctx.pool.trim();
   }
 }
@@ -150,27 +170,41 @@ async function tunedFamilies(ctx: BenchContext, l: ConvLayer, batch: number, sto
 }
 
 /** One family's three passes on a prepared layer: timed, checked, as rows. */
-async function measureFamily(ctx: BenchContext, l: ConvLayer, s: LayerSetup, seed: number, variant: string, picks: Record<ConvPass, string>, warmupMs?: number): Promise<BenchRow[]> {
+async function measureFamily(
+  ctx: BenchContext, l: ConvLayer, s: LayerSetup, seed: number, variant: string, picks: Record<ConvPass, string>, warmupMs?: number, half = false,
+): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   for (const [pi, p] of s.passes.entries()) {
     const chosen = picks[TUNED_PASS[p.pass]] === variant;
-    const name = chosen ? l.name : `${l.name} [${variant}]`;
+    const name = half ? `${l.name} [${chosen ? '' : `${variant}, `}f16 weights]` : chosen ? l.name : `${l.name} [${variant}]`;
     const label = `${name} ${p.pass}`;
     fillNaN(ctx.device, p.out, p.outLen);
     const t = await ctx.timer.measure(p.dispatches, ctx.options.runs, label, pi === 0 ? warmupMs : undefined);
     const gpu = await readBack(ctx.device, p.out, p.outLen);
     const expected = sampleIndices(p.outLen, ctx.options.samples, rng(seed + 10 + pi)).map((i) => p.at(s.problem, i));
     const check = checkSampled(`${label} (${shapeString(l)}, batch ${s.problem.N})`, gpu, expected);
+    // f16 rows: also how far from the f32 weights' result (at most 2^-11 of the terms' scale from rounding)
+    const vsF32 = half ? checkSampled(`${label} vs f32 weights`, gpu, expected.map((e) => p.at(s.f32Problem, e.index)), 2 ** -11 + REL_TOL) : null;
     const flops = p.dispatches.reduce((a, d) => a + d.flops, 0);
     const gflops = flops / (t.ms * 1e6);
     ctx.log(`  ${label.padEnd(32)} ${gflops.toFixed(2).padStart(8)} GFLOP/s  (batch ${s.problem.N}, ${t.ms.toFixed(1)} ms, ${t.source})`);
     rows.push({
       section: 'conv', name, pass: p.pass, shape: shapeString(l), batch: s.problem.N, flops, ms: t.ms, gflops, timing: t.source,
       maxRelError: check.maxRelError, checked: check.checked,
-      extra: { origin: l.origin, variant, tunerChoice: chosen, dispatches: p.dispatches.map((d) => d.label), samples: t.samples, wallMs: medianOf(t.wallSamples) },
+      extra: { origin: l.origin, variant, tunerChoice: chosen, precision: half ? 'fast' : 'exact', ...(vsF32 ? { maxRelErrorVsF32: vsF32.maxRelError } : {}), dispatches: p.dispatches.map((d) => d.label), samples: t.samples, wallMs: medianOf(t.wallSamples) },
     });
   }
   return rows;
+}
+
+/** f32 ms / f16-weight ms of forward and backward to input for one layer and family. */
+function logHalfSpeedups(ctx: BenchContext, rows: BenchRow[], layer: string, variant: string): void {
+  const mine = rows.filter((r) => (r.name === layer || r.name.startsWith(`${layer} [`)) && r.extra?.variant === variant);
+  for (const pass of ['forward', 'backward-input']) {
+    const exact = mine.find((r) => r.pass === pass && r.extra?.precision === 'exact');
+    const fast = mine.find((r) => r.pass === pass && r.extra?.precision === 'fast');
+    if (exact && fast) ctx.log(`  ${`${layer} ${pass} [${variant}]`.padEnd(32)} f16 weights: ${(exact.ms / fast.ms).toFixed(2)}x the f32 speed`);
+  }
 }
 
 export const convSection: BenchSection = {
@@ -191,12 +225,16 @@ export const convSection: BenchSection = {
       first.release();
       const picks = await tunedFamilies(ctx, l, batch, store, variants);
       for (const variant of variants) {
-        const s = new LayerSetup(ctx, l, batch, seed, variant);
-        try {
-          rows.push(...(await measureFamily(ctx, l, s, seed, variant, picks, variant === DEFAULT_CONV_VARIANT ? warmupMs : undefined)));
-        } finally {
-          s.release();
+        for (const half of own.precision === 'fast' ? [false, true] : [false]) {
+          const s = new LayerSetup(ctx, l, batch, seed, variant, half);
+          try {
+            const warm = variant === DEFAULT_CONV_VARIANT && !half ? warmupMs : undefined;
+            rows.push(...(await measureFamily(ctx, l, s, seed, variant, picks, warm, half)));
+          } finally {
+            s.release();
+          }
         }
+        if (own.precision === 'fast') logHalfSpeedups(ctx, rows, l.name, variant);
       }
     }
     return rows;
