@@ -7,7 +7,8 @@ import { CONV_VARIANTS } from '../../src/lib/ops/conv2d';
 import { checkPrecision } from '../../src/lib/engine/halfWeights';
 
 const HELP = `npm run bench -- [options]    (or BENCH_<NAME>=value in the environment)
-  --quick              CI speed: matmul 256 (2 variants), conv vgg and conv3, one timed run each
+  --quick              CI speed: matmul 256 (2 variants), conv vgg and conv3, one timed run each,
+                       two actgrad-reduction shapes, first circuit on fashion-small only
   --runs=N             timed runs per measurement, median reported (default 5, at most 3 when a
                        run takes over 1.5 s; quick 1)
   --matmul=512,1024    square matmul sizes; variants are searched on the first

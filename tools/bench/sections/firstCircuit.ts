@@ -10,7 +10,7 @@ import { BUILT_IN_MODELS } from '../../../src/lib/ui/models';
 import { loadBuiltinModel, loadBuiltinImages } from '../../node/builtin';
 import type { BenchSection, BenchRow } from '../types';
 
-const QUICK_MODELS = ['fashion-small', 'digits'];
+const QUICK_MODELS = ['fashion-small']; // --quick (CI): one model keeps the run under a minute
 const QUERY: CircuitQuery = { target: 'loss', images: 'all', criterion: 'actgrad', cut: { kind: 'keep', value: 0.1 }, perLayer: true };
 
 export const firstCircuitSection: BenchSection = {

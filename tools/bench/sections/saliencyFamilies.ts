@@ -69,11 +69,13 @@ async function measure(ctx: BenchContext, model: string, s: ActgradShape, f: Fam
   }
 }
 
-/** Every kernel layer shape of `model` at `batch` images, per family, with the tuner's pick. */
+/** Every kernel layer shape of `model` at `batch` images (two with --quick), per family, with the tuner's pick. */
 export async function saliencyFamilyRows(ctx: BenchContext, model: Model, batch: number, choicesPath: string): Promise<BenchRow[]> {
   const store = new FileChoiceStore(choicesPath);
   const rows: BenchRow[] = [];
-  for (const [i, s] of modelActgradShapes(model, batch).entries()) {
+  // --quick (CI) keeps the first two shapes: the few-edge first layer and one full 3x3 layer
+  const shapes = modelActgradShapes(model, batch);
+  for (const [i, s] of (ctx.options.quick ? shapes.slice(0, 2) : shapes).entries()) {
     const r = await tuneActgradShape(ctx.kernels, s, { store, adapterKey: ctx.adapterDescription, minRuns: ctx.options.quick ? 2 : 3 });
     const how = r.cached ? 'stored choice' : Object.entries(r.ms).map(([v, ms]) => `${v} ${ms.toFixed(1)} ms`).join(', ') + (r.failed.length ? `; failed check: ${r.failed.join(', ')}` : '');
     const pick = r.choice ?? 'blocked';
