@@ -17,7 +17,7 @@ describe('view state in the URL', () => {
     const s: ViewState = {
       model: 'fashion-vgg', target: 'node:conv2_1:12', images: 'T-shirt/top - 0.5*all', criterion: 'force',
       cut: { kind: 'threshold', value: 0.12345678901234568 }, perLayer: false, linear: true, layout: 'mds', selection: { kind: 'edge', id: 4294967295 },
-      image: 4294967295, removed: { nodes: [7, 0, 4294967295], edges: [12, 3] }, view: { x: -1234.5678e-3, y: 1e-300, zoom: 3.3333333333333335 }, show: 'diagram', tour: 7,
+      image: 4294967295, removed: { nodes: [7, 0, 4294967295], edges: [12, 3] }, precision: 'fast', view: { x: -1234.5678e-3, y: 1e-300, zoom: 3.3333333333333335 }, show: 'diagram', tour: 7,
     };
     const r = roundTrip(s);
     expect(r.warnings).toEqual([]);
@@ -35,6 +35,18 @@ describe('view state in the URL', () => {
       expect(warnings.some((w) => w.startsWith(`parameter "${key}"`)), key).toBe(true);
     }
     expect(warnings.join(' ')).not.toMatch(/[<>]/);
+  });
+
+  it('precision=fast asks for f16 weights; absent is exact; anything else is a warning naming it', () => {
+    expect(parseViewState('precision=fast').state.precision).toBe('fast');
+    expect(parseViewState('precision=exact').state.precision).toBe('exact');
+    expect(viewStateToParams({ ...DEFAULT_STATE, precision: 'fast' }).toString()).toBe('precision=fast');
+    expect(viewStateToParams({ ...DEFAULT_STATE, precision: 'exact' }).toString()).toBe('');
+    const bad = parseViewState('precision=half&keep=0.2');
+    expect(bad.state.precision).toBe('exact');
+    expect(bad.state.cut).toEqual({ kind: 'keep', value: 0.2 });
+    expect(bad.warnings).toHaveLength(1);
+    expect(bad.warnings[0]).toMatch(/^parameter "precision" = "half" ignored: expected fast or exact/);
   });
 
   it('show=diagram opens the circuit diagram; anything else is a warning naming it', () => {
@@ -128,6 +140,7 @@ describe('view state in the URL', () => {
           nodes: [...new Set(Array.from({ length: r() < 0.5 ? 0 : Math.floor(r() * 5) }, () => Math.floor(r() * 1e4)))],
           edges: [...new Set(Array.from({ length: r() < 0.5 ? 0 : Math.floor(r() * 5) }, () => Math.floor(r() * 1e6)))],
         },
+        precision: r() < 0.5 ? 'exact' : 'fast',
         view: { x: num(), y: num(), zoom: Math.max(1e-6, r() * 100) },
         show: r() < 0.5 ? null : 'diagram',
         tour: r() < 0.5 ? null : Math.floor(r() * 8),

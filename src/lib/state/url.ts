@@ -49,6 +49,8 @@ export interface ViewState {
   image: number | null;
   /** What the visitor removed (ablation): `ablate=node:3,edge:17`. */
   removed: Removed;
+  /** Engine precision: 'fast' keeps conv weights as packed f16 (f32 sums); 'exact' is f32 (`precision=fast`). */
+  precision: 'exact' | 'fast';
   /** The world point at the centre of the view, and the zoom (screen pixels per unit). */
   view: { x: number; y: number; zoom: number };
   /** A view over the graph: 'diagram' (the circuit diagram), or null. */
@@ -68,6 +70,7 @@ export const DEFAULT_STATE: ViewState = {
   layout: 'grid',
   selection: null,
   image: null,
+  precision: 'exact',
   removed: { nodes: [], edges: [] },
   view: { x: 0, y: 0, zoom: 1 },
   show: null,
@@ -151,7 +154,7 @@ interface ParamReader {
 }
 
 /** The parameters a link carries. */
-export const LINK_PARAMS = ['model', 'target', 'images', 'criterion', 'keep', 'threshold', 'perlayer', 'linear', 'layout', 'select', 'image', 'ablate', 'x', 'y', 'zoom', 'show', 'tour'] as const;
+export const LINK_PARAMS = ['model', 'target', 'images', 'criterion', 'keep', 'threshold', 'perlayer', 'linear', 'layout', 'select', 'image', 'ablate', 'precision', 'x', 'y', 'zoom', 'show', 'tour'] as const;
 /** The longest query read (1000 removed parts take 16 kB); parameters past it are dropped with a warning. */
 export const QUERY_MAX_CHARS = 32_768;
 
@@ -182,7 +185,7 @@ export function parseViewState(query: string | URLSearchParams, otherParams: rea
     bad: (key, value, why) => warnings.push(`parameter "${key}" = ${shown(value)} ignored: ${why}`),
   };
   // each group of parameters in turn (the warnings come in this order)
-  for (const readParams of [readModel, readExpressions, readCriterion, readCut, readSwitches, readLayout, readSelection, readRemoved, readImage, readViewport, readShow, readTour]) {
+  for (const readParams of [readModel, readExpressions, readCriterion, readCut, readSwitches, readLayout, readSelection, readRemoved, readImage, readPrecision, readViewport, readShow, readTour]) {
     readParams(read, state);
   }
   return { state, warnings };
@@ -332,6 +335,14 @@ function readShow(read: ParamReader, state: ViewState): void {
   else read.bad('show', show, `expected ${SHOWS.join(' or ')}`);
 }
 
+/** `precision=fast` or `precision=exact` (the default). */
+function readPrecision(read: ParamReader, state: ViewState): void {
+  const precision = read.get('precision');
+  if (precision === null) return;
+  if (precision === 'fast' || precision === 'exact') state.precision = precision;
+  else read.bad('precision', precision, 'expected fast or exact');
+}
+
 /** `tour=N`: the classroom tour's step N (0 to TOUR_LAST). */
 function readTour(read: ParamReader, state: ViewState): void {
   const tour = read.get('tour');
@@ -358,6 +369,7 @@ export function viewStateToParams(state: ViewState): URLSearchParams {
   if (state.image !== null) p.set('image', String(state.image));
   const removed = [...state.removed.nodes.map((n) => `node:${n}`), ...state.removed.edges.map((e) => `edge:${e}`)];
   if (removed.length) p.set('ablate', removed.join(','));
+  if (state.precision !== d.precision) p.set('precision', state.precision);
   if (state.view.x !== d.view.x) p.set('x', String(state.view.x));
   if (state.view.y !== d.view.y) p.set('y', String(state.view.y));
   if (state.view.zoom !== d.view.zoom) p.set('zoom', String(state.view.zoom));
@@ -377,6 +389,7 @@ export function isValidState(s: ViewState): boolean {
     (LAYOUTS as readonly string[]).includes(s.layout) &&
     typeof s.perLayer === 'boolean' &&
     typeof s.linear === 'boolean' &&
+    (s.precision === 'exact' || s.precision === 'fast') &&
     (s.image === null || (Number.isSafeInteger(s.image) && s.image >= 0 && s.image < 2 ** 32)) &&
     finite(s.cut.value) &&
     (s.cut.kind === 'keep' ? s.cut.value > 0 && s.cut.value <= 1 : s.cut.kind === 'threshold' && s.cut.value >= 0 && s.cut.value <= 1) &&

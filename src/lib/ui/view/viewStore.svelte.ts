@@ -32,6 +32,7 @@ export class ViewStore {
   cut = $state.raw<Cut>(defaultState().cut);
   perLayer = $state(defaultState().perLayer);
   linear = $state(defaultState().linear);
+  precision = $state(defaultState().precision);
   layout = $state<Layout>(defaultState().layout);
   selection = $state.raw<Selection>(null);
   image = $state<number | null>(null);
@@ -70,6 +71,7 @@ export class ViewStore {
     this.criterion = s.criterion;
     this.perLayer = s.perLayer;
     this.linear = s.linear;
+    this.precision = s.precision;
     this.layout = s.layout;
     this.image = s.image;
     this.show = s.show;
@@ -89,6 +91,7 @@ export class ViewStore {
       cut: { ...this.cut },
       perLayer: this.perLayer,
       linear: this.linear,
+      precision: this.precision,
       layout: this.layout,
       selection: this.selection ? { ...this.selection } : null,
       image: this.image,
