@@ -87,6 +87,10 @@ step "end-to-end tests of the progressive first answer (headless Chromium)"
 node tests/e2e/progressive.mjs | tee test-results/e2e-progressive.log
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
+step "end-to-end tests of the fast-precision setting (headless Chromium)"
+node tests/e2e/precision.mjs | tee test-results/e2e-precision.log
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
 step "end-to-end tests of the classroom tour and the preservation curve (headless Chromium, 1920x1080)"
 node tests/e2e/tour.mjs | tee test-results/e2e-tour.log
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
@@ -99,7 +103,7 @@ node -e '
 const fs = require("fs");
 let passed = 0, failed = 0;
 try { const v = JSON.parse(fs.readFileSync("test-results/vitest.json", "utf8")); passed += v.numPassedTests; failed += v.numFailedTests + (v.numRuntimeErrors ?? 0); } catch { failed += 1; }
-for (const log of ["test-results/e2e.log", "test-results/e2e-microscope.log", "test-results/e2e-graph.log", "test-results/e2e-images.log", "test-results/e2e-import.log", "test-results/e2e-hardening.log", "test-results/e2e-diagram.log", "test-results/e2e-tour.log", "test-results/e2e-bugs.log", "test-results/e2e-legibility.log", "test-results/e2e-progressive.log"]) {
+for (const log of ["test-results/e2e.log", "test-results/e2e-microscope.log", "test-results/e2e-graph.log", "test-results/e2e-images.log", "test-results/e2e-import.log", "test-results/e2e-hardening.log", "test-results/e2e-diagram.log", "test-results/e2e-tour.log", "test-results/e2e-bugs.log", "test-results/e2e-legibility.log", "test-results/e2e-progressive.log", "test-results/e2e-precision.log"]) {
   try { const m = fs.readFileSync(log, "utf8").match(/(\d+) passed, (\d+) failed\s*$/); passed += +m[1]; failed += +m[2]; } catch { failed += 1; }
 }
 if (process.argv[1] === "1" && failed === 0) failed = 1;

@@ -53,4 +53,27 @@ describe('worker API precision', () => {
     }
     expect(differs).toBe(true);
   });
+
+  it('setPrecision applies to the next load: fast, then exact again, each load rebuilding the engine; a bad value is refused', async () => {
+    const api = createMicroscopeApi({
+      acquire: async () => ({ device: await testDevice(), adapterDescription: 'test device', isFallbackAdapter: true }),
+      fetch: fileFetch,
+    });
+    await api.init();
+    const model = loadBuiltinModel('fashion-small');
+    const images = namedImageSet(model, loadBuiltinImages('fashion-small'), 'all', 'evaluation').images(0, 4);
+    const loadAt = async (precision: Precision) => {
+      await api.setPrecision(precision);
+      const load = await api.loadModel(`${ORIGIN}fashion-small/`);
+      if (!load.ok) throw new Error(load.message);
+      return { precision: load.model.precision, logits: Array.from((await api.classify(images, 4)).logits) };
+    };
+    const exact = await loadAt('exact');
+    const fast = await loadAt('fast');
+    const again = await loadAt('exact');
+    expect([exact.precision, fast.precision, again.precision]).toEqual(['exact', 'fast', 'exact']);
+    expect(fast.logits).not.toEqual(exact.logits);
+    expect(again.logits).toEqual(exact.logits);
+    await expect(api.setPrecision('half' as Precision)).rejects.toThrow(/unknown precision "half"/);
+  });
 });

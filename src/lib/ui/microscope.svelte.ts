@@ -99,12 +99,16 @@ export class Microscope {
     return { correct, total: this.samplePredictions.size };
   }
 
-  /** Starts the worker (once) and loads a model from its folder or its file (whose bytes move to the worker). */
-  async load(modelName: string, source: ModelSource, preferredImage: number | null = null): Promise<void> {
+  /**
+   * Starts the worker (once) and loads a model from its folder or its file (whose bytes move to
+   * the worker), its engine storing conv weights at `precision`.
+   */
+  async load(modelName: string, source: ModelSource, preferredImage: number | null = null, precision: 'exact' | 'fast' = 'exact'): Promise<void> {
     await this.cancelLoad?.();
     this.forgetModel(modelName);
     const client = await this.startWorker();
     if (!client) return;
+    await client.setPrecision(precision);
     const from = source.kind === 'folder' ? source.url : `the file ${source.file.name}`;
     const result = await this.loadInWorker(client, source);
     if (!result) return;

@@ -24,7 +24,7 @@ import type { InitResult, LoadFailure, LoadResult, MicroscopeApi, ModelSummary }
 /** What an imported model says instead of showing images: it brings none. */
 export const NO_IMAGE_SET_WARNING = 'This model has no image set yet: drop a folder of images (one subfolder per class) or use the demo photos.';
 
-export function loadingMethods(state: WorkerState): Pick<MicroscopeApi, 'init' | 'loadModel' | 'loadModelFile' | 'loseDeviceForTest'> {
+export function loadingMethods(state: WorkerState): Pick<MicroscopeApi, 'init' | 'loadModel' | 'loadModelFile' | 'setPrecision' | 'loseDeviceForTest'> {
   /** Runs a load as a job on the device; the previous model stays until the new one is ready. */
   async function load(source: ModelSource, jobId: string, onProgress: unknown): Promise<LoadResult> {
     try {
@@ -53,6 +53,10 @@ export function loadingMethods(state: WorkerState): Pick<MicroscopeApi, 'init' |
     loadModel: (folderUrl, jobId = newJobId('load'), onProgress) => load({ kind: 'folder', url: folderUrl }, jobId, onProgress),
     loadModelFile: (file, prep, jobId = newJobId('load'), onProgress) =>
       load({ kind: 'onnx', name: file.name.replace(/\.onnx$/i, ''), bytes: new Uint8Array(file.bytes), prep }, jobId, onProgress),
+    async setPrecision(precision) {
+      if (precision !== 'exact' && precision !== 'fast') throw new Error(`unknown precision "${String(precision)}": expected exact or fast`);
+      state.precision = precision;
+    },
     async loseDeviceForTest() {
       if (!state.device) return false;
       state.device.destroy();

@@ -52,6 +52,11 @@ export class MicroscopeClient {
     return this.guard(this.api.init() as Promise<InitResult>);
   }
 
+  /** The precision of the engines later loads build (see MicroscopeApi.setPrecision). */
+  setPrecision(precision: 'exact' | 'fast'): Promise<void> {
+    return this.guard(this.api.setPrecision(precision));
+  }
+
   loadModel(folderUrl: string, onProgress?: (p: Progress) => void): RunningJob<LoadResult> {
     const id = newJobId('load');
     const callback = onProgress ? Comlink.proxy(onProgress) : undefined;

@@ -117,6 +117,11 @@ export interface MicroscopeApi extends MicroscopeViewApi {
    * the importer refuses fails with reason 'format'.
    */
   loadModelFile(file: ModelFile, prep: Preprocessing, jobId?: string, onProgress?: (p: import('./jobs').Progress) => unknown): Promise<LoadResult>;
+  /**
+   * How the engines built by later loads store conv weights: 'exact' (f32, the default) or 'fast'
+   * (packed f16, f32 sums). The model loaded stays as it is: load it again to apply a change.
+   */
+  setPrecision(precision: 'exact' | 'fast'): Promise<void>;
   /** Classifies `count` normalized NCHW images of the loaded model's input size. */
   /** The loaded .onnx model with the kernels outside `kept` (one entry per graph edge) zeroed; only for imported models. */
   exportOnnx(kept: Uint8Array): Promise<OnnxExportResult>;

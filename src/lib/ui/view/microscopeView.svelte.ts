@@ -69,6 +69,8 @@ export class MicroscopeView {
 
   /** The model asked of Microscope last (the view state's model follows into it). */
   loadedModel = '';
+  /** The engine precision of the model loaded (or loading). */
+  loadedPrecision: 'exact' | 'fast' = 'exact';
   private layoutJob: RunningJob<Float32Array> | null = null;
   private readonly layouts = new Latest();
   private readonly loads = new Latest();
@@ -142,6 +144,7 @@ export class MicroscopeView {
   async loadModel(name: string, given?: FileToLoad): Promise<void> {
     const ticket = this.loads.begin();
     this.loadedModel = name;
+    this.loadedPrecision = this.state.precision;
     this.state.model = name;
     this.graph = null;
     this.positions = null;
@@ -163,7 +166,7 @@ export class MicroscopeView {
       : { kind: 'folder', url: folder };
     // the page says the model is kept from the moment it shows it
     if (toLoad?.keep) this.imports.keeping = toLoad.file.name;
-    await this.scope.load(name, source, this.state.image);
+    await this.scope.load(name, source, this.state.image, this.loadedPrecision);
     const client = this.client;
     const loaded = ticket.current && this.scope.phase === 'ready' && client;
     if (toLoad?.keep && this.imports.keeping === toLoad.file.name && !loaded) this.imports.keeping = null;

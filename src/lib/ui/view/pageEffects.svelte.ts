@@ -18,11 +18,13 @@ export function followState(view: MicroscopeView, mounted: () => boolean): void 
     });
   });
 
-  // the model: whenever the view state names another one (a pick, Back, a link)
+  // the model: whenever the view state names another one (a pick, Back, a link), or another
+  // engine precision (the engine is built again, and the circuit follows)
   $effect(() => {
     const model = view.state.model;
+    const precision = view.state.precision;
     if (!mounted()) return;
-    untrack(() => model !== view.loadedModel && void view.loadModel(model));
+    untrack(() => (model !== view.loadedModel || precision !== view.loadedPrecision) && void view.loadModel(model));
   });
 
   // the image: the view state's (none: the first sample), once the model's images are there
