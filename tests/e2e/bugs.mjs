@@ -1,38 +1,17 @@
 // End-to-end checks of reported bugs, each one a check that failed before its fix (headless
 // Chromium, SwiftShader WebGPU): leaving the target field, Cancel after raising the cut, Visualize
 // on a kernel leaving the input, a query on one image, and the digit pad after Clear.
-import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { serveBuild } from './static-server.mjs';
+import { join } from 'node:path';
+import { startSite, openPanels, GPU_TIMEOUT } from './site.mjs';
 import { check, assert, finish } from './harness.mjs';
 
-const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const buildDir = join(root, 'build');
-const shotsDir = join(root, 'test-results', 'e2e');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const GPU_TIMEOUT = Number(process.env.E2E_GPU_TIMEOUT_MS ?? 150_000);
 const ONLY = process.env.BUGS_ONLY ? new Set(process.env.BUGS_ONLY.split(',')) : null;
 
-if (!existsSync(join(buildDir, 'index.html')) || !existsSync(CHROMIUM)) {
-  console.error(existsSync(CHROMIUM) ? 'No built site: run `npm run build` first.' : `Chromium not found at ${CHROMIUM}.`);
-  console.log('0 passed, 1 failed');
-  process.exit(1);
-}
-mkdirSync(shotsDir, { recursive: true });
-const { server, origin } = await serveBuild(buildDir, '/microscope/');
-
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-sandbox',
-    '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-angle=swiftshader'],
-});
+const { server, origin, browser, shotsDir } = await startSite('e2e');
 
 async function openPage(url) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
-  await context.addInitScript(() => localStorage.setItem('microscope.panels', JSON.stringify({ left: true, right: true }))); // both side panels open (a visitor's preference): the digit pad and the inspector are used
+  await openPanels(context); // both side panels open: these checks use the controls and the inspector
   const page = await context.newPage();
   const errors = [];
   page.on('console', (m) => m.type() === 'error' && errors.push(`console: ${m.text()}`));

@@ -4,36 +4,16 @@
 // per kept kernel, matching the page's circuit (or the strongest kernels, with a note saying so);
 // the PNG export is a PNG of the SVG's size times the chosen scale; fashion-inception (no atlas)
 // draws each unit's activation map; the node inspector ranks the set's images that drive a unit.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DOMParser } from '@xmldom/xmldom';
-import { serveBuild } from './static-server.mjs';
+import { startSite, GPU_TIMEOUT } from './site.mjs';
 import { check, assert, finish } from './harness.mjs';
 
-const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const buildDir = join(root, 'build');
-const shotsDir = join(root, 'test-results', 'e2e');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const GPU_TIMEOUT = Number(process.env.E2E_GPU_TIMEOUT_MS ?? 150_000);
 /** fashion-inception's first circuit takes minutes on SwiftShader. */
 const SLOW_TIMEOUT = Number(process.env.E2E_SLOW_TIMEOUT_MS ?? 600_000);
 
-if (!existsSync(join(buildDir, 'index.html')) || !existsSync(CHROMIUM)) {
-  console.error(existsSync(CHROMIUM) ? 'No built site: run `npm run build` first.' : `Chromium not found at ${CHROMIUM}.`);
-  console.log('0 passed, 1 failed');
-  process.exit(1);
-}
-mkdirSync(shotsDir, { recursive: true });
-const { server, origin } = await serveBuild(buildDir, '/microscope/');
-
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-sandbox',
-    '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-angle=swiftshader'],
-});
+const { server, origin, browser, shotsDir } = await startSite('e2e');
 const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1, acceptDownloads: true });
 const errors = [];
 const page = await context.newPage();

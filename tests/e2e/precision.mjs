@@ -2,34 +2,13 @@
 // link with precision=fast loads the engine with f16 weights (the checkbox is ticked and the
 // controls say so) and draws a circuit; unticking it drops the parameter from the link, loads
 // the model again in exact f32 and draws the circuit again.
-import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { serveBuild } from './static-server.mjs';
+import { join } from 'node:path';
+import { startSite, openPanels, GPU_TIMEOUT } from './site.mjs';
 import { check, assert, finish } from './harness.mjs';
 
-const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const buildDir = join(root, 'build');
-const shotsDir = join(root, 'test-results', 'e2e');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const GPU_TIMEOUT = Number(process.env.E2E_GPU_TIMEOUT_MS ?? 150_000);
-
-if (!existsSync(join(buildDir, 'index.html')) || !existsSync(CHROMIUM)) {
-  console.error(existsSync(CHROMIUM) ? 'No built site: run `npm run build` first.' : `Chromium not found at ${CHROMIUM}.`);
-  console.log('0 passed, 1 failed');
-  process.exit(1);
-}
-mkdirSync(shotsDir, { recursive: true });
-const { server, origin } = await serveBuild(buildDir, '/microscope/');
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-sandbox',
-    '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-angle=swiftshader'],
-});
+const { server, origin, browser, shotsDir } = await startSite('e2e');
 const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
-await context.addInitScript(() => localStorage.setItem('microscope.panels', JSON.stringify({ left: true, right: false }))); // the controls panel open
+await openPanels(context, { left: true, right: false }); // the controls panel open
 const page = await context.newPage();
 const errors = [];
 page.on('console', (m) => m.type() === 'error' && errors.push(`console: ${m.text()}`));

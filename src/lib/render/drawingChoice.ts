@@ -25,21 +25,17 @@ export interface DrawingInputs {
 /** Faded edges are hidden by default on a software rasterizer above this many edges. */
 export const SOFTWARE_FADED_LIMIT = 50_000;
 
+/** The edge drawing asked for, or on 'auto' the one that suits the rasterizer. */
+export function pickEdgeDrawing(asked: EdgeDrawing | 'auto', software: boolean): EdgeDrawing {
+  return asked !== 'auto' ? asked : software ? 'expanded' : 'instanced';
+}
+
 export function chooseDrawing(d: DrawingInputs): DrawingChoice {
   const on = d.rasterizer ? ` (${d.rasterizer})` : '';
   if (d.mode === 'graphics') return { drawing: 'graphics', fadedEdges: 'shown', why: 'asked for pixi Graphics, the baseline' };
-  let drawing: EdgeDrawing;
-  let why: string;
-  if (d.edgeDrawing !== 'auto') {
-    drawing = d.edgeDrawing;
-    why = `asked for ${drawing} edges`;
-  } else if (d.software) {
-    drawing = 'expanded';
-    why = `software rasterizer${on}: expanded quads draw faster than instances`;
-  } else {
-    drawing = 'instanced';
-    why = `GPU${on}: instanced edges`;
-  }
+  const drawing = pickEdgeDrawing(d.edgeDrawing, d.software);
+  let why = d.edgeDrawing !== 'auto' ? `asked for ${drawing} edges`
+    : d.software ? `software rasterizer${on}: expanded quads draw faster than instances` : `GPU${on}: instanced edges`;
   const hide = d.fadedEdges === 'hide' || (d.fadedEdges === 'auto' && d.software && d.edgeCount > SOFTWARE_FADED_LIMIT);
   if (d.fadedEdges === 'auto' && hide) why += `; faded edges hidden (over ${SOFTWARE_FADED_LIMIT.toLocaleString('en')} on a software rasterizer)`;
   else if (d.fadedEdges !== 'auto') why += `; faded edges ${hide ? 'hidden' : 'shown'} as asked`;

@@ -19,7 +19,7 @@ import { TargetMarker, type GraphTarget } from './target';
 import { NODE_KEPT } from './states';
 import { fitView } from './fit';
 import { createApp, isSoftware, rasterizerName } from './app';
-import { chooseDrawing, type DrawingChoice } from './drawingChoice';
+import { chooseDrawing, pickEdgeDrawing, type DrawingChoice } from './drawingChoice';
 
 export interface View {
   x: number;
@@ -98,7 +98,7 @@ export class GraphScene {
     this.fallbackReason = fallbackReason;
     this.software = isSoftware(app);
     this.rasterizer = rasterizerName(app);
-    this.edgeDrawing = opts.edgeDrawing && opts.edgeDrawing !== 'auto' ? opts.edgeDrawing : this.software ? 'expanded' : 'instanced';
+    this.edgeDrawing = pickEdgeDrawing(opts.edgeDrawing ?? 'auto', this.software);
     // thumbnails over the target's ring (it may reach under the thumbnail left of its node), labels on top
     app.stage.addChild(this.world, this.targetMarker.graphics, this.thumbnails.container, this.labelLayer.container);
     this.listen();
