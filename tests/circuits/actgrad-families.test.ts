@@ -1,5 +1,5 @@
 // Every kernel family of the actgrad edge reduction (blocked; split with subgroups; split with a
-// workgroup-memory tree) against a CPU reference built from the conv2d reference (each edge's
+// workgroup-memory tree; gemm, in one chunk of positions and in many) against a CPU reference built from the conv2d reference (each edge's
 // map is a one-channel convolution), on fresh random cases: odd sizes, stride 2, padding,
 // dilation, groups, 1x1 and 5x5 kernels, one image to many slices. Also checks the f64 oracle.
 import { describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { freshSeed, rng, randomArray } from '../helpers/random';
 import { Kernels } from '../../src/lib/engine/kernels';
 import { BufferPool } from '../../src/lib/engine/bufferPool';
 import { conv2dForward, type ConvGeometry } from '../../src/lib/ops/reference/conv2d';
+import { gemmLimits } from '../../src/lib/ops/conv2dGemm';
 import { actgradEdgeDispatches, actgradEdgeEntry, splitWorkgroupSize, type ActgradProblem, type ActgradShape, type SaliencyVariant } from '../../src/lib/circuits/actgradEdges';
 
 const geo = (k: [number, number], s: [number, number], p: [number, number], d: [number, number], groups: number): ConvGeometry =>
@@ -79,12 +80,14 @@ async function runFamily(k: Kernels, p: ActgradProblem, variant: SaliencyVariant
 }
 
 /** subgroupSize: the adapter's subgroup width the split family sizes its workgroups by (undefined: this adapter's). */
-const FAMILIES: { name: string; variant: SaliencyVariant; subgroups: boolean; subgroupSize?: number }[] = [
+const FAMILIES: { name: string; variant: SaliencyVariant; subgroups: boolean; subgroupSize?: number; chunkFloats?: number }[] = [
   { name: 'blocked', variant: 'blocked', subgroups: false },
   { name: 'split with subgroups', variant: 'split', subgroups: true },
   { name: 'split with a workgroup-memory tree', variant: 'split', subgroups: false },
   { name: 'split with subgroups, 64 invocations', variant: 'split', subgroups: true, subgroupSize: 16 },
   { name: 'split with a tree, 128 invocations', variant: 'split', subgroups: false, subgroupSize: 32 },
+  { name: 'gemm', variant: 'gemm', subgroups: false },
+  { name: 'gemm in many chunks of positions', variant: 'gemm', subgroups: false, chunkFloats: 300 },
 ];
 
 describe('actgrad edge reduction: the f64 oracle', () => {
@@ -128,9 +131,15 @@ for (const f of FAMILIES) {
         const seed = freshSeed();
         const p = problem(c.s, seed);
         let got: Float32Array = new Float32Array();
-        await expectNoGpuErrors(device, async () => {
-          got = await runFamily(k, p, f.variant);
-        });
+        const savedChunk = gemmLimits.chunkFloats;
+        gemmLimits.chunkFloats = f.chunkFloats ?? savedChunk;
+        try {
+          await expectNoGpuErrors(device, async () => {
+            got = await runFamily(k, p, f.variant);
+          });
+        } finally {
+          gemmLimits.chunkFloats = savedChunk;
+        }
         const ref = referenceEdges(p);
         expect(got.length).toBe(ref.length);
         ref.forEach((v, e) => {

@@ -17,6 +17,9 @@ import { computeScores } from '../../src/lib/circuits/saliency';
 import { floatImageStream } from '../../src/lib/circuits/imageStream';
 import { buildGraph } from '../../src/lib/graph/build';
 
+/** The store's key suffix: the families a choice was made among. */
+const ALL = [...SALIENCY_VARIANTS].sort().join('+');
+
 const SHAPE: ActgradShape = {
   batch: 6, inShape: [6, 9, 11], outShape: [4, 5, 6],
   g: { kernel: [3, 3], stride: [2, 2], padding: [1, 1], dilation: [1, 1], groups: 2 },
@@ -47,15 +50,15 @@ describe('actgrad reduction tuner with a fake clock', () => {
   it('picks the fastest family that passes, records it in Kernels and the store, and reuses it per adapter', async () => {
     const store = new MemoryChoiceStore();
     const key = actgradShapeClass(SHAPE);
-    const a = await fakeTimedKernels({ blocked: 5, split: 2 });
+    const a = await fakeTimedKernels({ blocked: 5, split: 2, gemm: 6 });
     const r = await tuneActgradShape(a.k, SHAPE, { store, adapterKey: 'gpu-A', clock: a.clock, budgetMs: 4 });
     expect(r).toMatchObject({ choice: 'split', cached: false, failed: [] });
-    expect(r.ms).toEqual({ blocked: 5, split: 2 });
+    expect(r.ms).toEqual({ blocked: 5, split: 2, gemm: 6 });
     expect(a.k.variantChoices.get(key)).toBe('split');
     expect(a.k.variantFor(key, 'blocked')).toBe('split');
-    expect(store.entries.get(`gpu-A|${key}`)).toBe('split');
+    expect(store.entries.get(`gpu-A|${key}|${ALL}`)).toBe('split');
 
-    const again = await fakeTimedKernels({ blocked: 1, split: 9 });
+    const again = await fakeTimedKernels({ blocked: 1, split: 9, gemm: 9 });
     const reused = await tuneActgradShape(again.k, SHAPE, { store, adapterKey: 'gpu-A', clock: again.clock });
     expect(reused).toMatchObject({ choice: 'split', cached: true });
     expect(again.runs).toEqual({});
@@ -63,24 +66,24 @@ describe('actgrad reduction tuner with a fake clock', () => {
 
     const other = await tuneActgradShape(again.k, SHAPE, { store, adapterKey: 'gpu-B', clock: again.clock, budgetMs: 4 });
     expect(other).toMatchObject({ choice: 'blocked', cached: false });
-    expect(store.entries.get(`gpu-B|${key}`)).toBe('blocked');
-    expect(store.entries.get(`gpu-A|${key}`)).toBe('split');
+    expect(store.entries.get(`gpu-B|${key}|${ALL}`)).toBe('blocked');
+    expect(store.entries.get(`gpu-A|${key}|${ALL}`)).toBe('split');
   });
 
-  it('keeps blocked unless split is more than 10% faster', async () => {
-    const close = await fakeTimedKernels({ blocked: 5, split: 4.7 });
+  it('keeps blocked unless another family is more than 10% faster', async () => {
+    const close = await fakeTimedKernels({ blocked: 5, split: 4.7, gemm: 9 });
     expect((await tuneActgradShape(close.k, SHAPE, { store: new MemoryChoiceStore(), adapterKey: 'a', clock: close.clock })).choice).toBe('blocked');
-    const clear = await fakeTimedKernels({ blocked: 5, split: 4 });
+    const clear = await fakeTimedKernels({ blocked: 5, split: 4, gemm: 9 });
     expect((await tuneActgradShape(clear.k, SHAPE, { store: new MemoryChoiceStore(), adapterKey: 'a', clock: clear.clock })).choice).toBe('split');
   });
 
   it('never picks a faster family whose result fails the oracle check', async () => {
-    const f = await fakeTimedKernels({ blocked: 5, split: 1 }, ['split']);
+    const f = await fakeTimedKernels({ blocked: 5, split: 1, gemm: 9 }, ['split']);
     const store = new MemoryChoiceStore();
     const r = await tuneActgradShape(f.k, SHAPE, { store, adapterKey: 'a', clock: f.clock });
     expect(r).toMatchObject({ choice: 'blocked', failed: ['split'] });
-    expect(Object.keys(r.ms)).toEqual(['blocked']);
-    const g = await fakeTimedKernels({ blocked: 5, split: 1 }, ['blocked']);
+    expect(Object.keys(r.ms)).toEqual(['blocked', 'gemm']);
+    const g = await fakeTimedKernels({ blocked: 5, split: 1, gemm: 9 }, ['blocked']);
     expect((await tuneActgradShape(g.k, SHAPE, { store: new MemoryChoiceStore(), adapterKey: 'a', clock: g.clock })).failed).toEqual(['blocked']);
   });
 });

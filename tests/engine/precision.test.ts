@@ -49,9 +49,12 @@ async function everything(engine: Engine, images: Float32Array, count: number): 
   return all;
 }
 
+/** A conv or linear forward dispatch that reads the weights: the pass itself, or the "gemm" family's weight layout. */
+const READS_WEIGHTS = /\.forward(\.weights)?$/;
+
 /** The shader defines of the engine's conv and linear dispatches (forward and backward to input). */
 function convDefines(engine: Engine): string[] {
-  return engine.forwardDispatches.filter((d) => /\.forward$/.test(d.label) && d.pipeline.label.startsWith('conv2d/')).map((d) => d.pipeline.label);
+  return engine.forwardDispatches.filter((d) => READS_WEIGHTS.test(d.label) && d.pipeline.label.startsWith('conv2d/')).map((d) => d.pipeline.label);
 }
 
 const bitsEqual = (a: Float32Array, b: Float32Array) => a.length === b.length && new Uint32Array(a.buffer).every((v, i) => v === new Uint32Array(b.buffer)[i]);
@@ -85,7 +88,7 @@ describe('the precision setting', () => {
     await withEngine(odd, { precision: 'fast' }, async (e) => {
       e.forward(images, 2);
       expect((await e.read('conv2')).every(Number.isFinite)).toBe(true);
-      const byLayer = new Map(e.forwardDispatches.map((d) => [d.label.replace(/\.forward$/, ''), d.pipeline.label]));
+      const byLayer = new Map(e.forwardDispatches.filter((d) => READS_WEIGHTS.test(d.label)).map((d) => [d.label.replace(READS_WEIGHTS, ''), d.pipeline.label]));
       expect(byLayer.get('conv2')).toContain('"F16_WEIGHTS":false');
       expect(byLayer.get('conv1')).toContain('"F16_WEIGHTS":true');
       expect(byLayer.get('fc')).toContain('"F16_WEIGHTS":true');

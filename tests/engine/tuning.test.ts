@@ -35,7 +35,7 @@ describe('chooseVariant with a fake clock', () => {
     expect(r.choice).toBe('tiled');
     expect(r.cached).toBe(false);
     expect(r.ms).toEqual({ blocked: 5, tiled: 2, slow: 9 });
-    expect(store.entries.get('gpu-A|conv:a')).toBe('tiled');
+    expect(store.entries.get('gpu-A|conv:a|blocked+slow+tiled')).toBe('tiled');
     expect(f.runs.tiled).toBeGreaterThanOrEqual(2);
   });
 
@@ -61,8 +61,19 @@ describe('chooseVariant with a fake clock', () => {
     const other = await chooseVariant('conv:b', again.candidates, { store, adapterKey: 'gpu-B', clock: again.clock });
     expect(other).toMatchObject({ choice: 'tiled', cached: false });
     expect(again.runs.tiled).toBeGreaterThan(0);
-    expect(store.entries.get('gpu-B|conv:b')).toBe('tiled');
-    expect(store.entries.get('gpu-A|conv:b')).toBe('blocked');
+    expect(store.entries.get('gpu-B|conv:b|blocked+tiled')).toBe('tiled');
+    expect(store.entries.get('gpu-A|conv:b|blocked+tiled')).toBe('blocked');
+  });
+
+  it('times a shape again when a family has been added since its choice was stored', async () => {
+    const store = new MemoryChoiceStore();
+    const before = fakeCandidates({ blocked: { ms: 3, passes: true }, tiled: { ms: 4, passes: true } });
+    expect((await chooseVariant('conv:e', before.candidates, { store, adapterKey: 'gpu-A', clock: before.clock })).choice).toBe('blocked');
+    const after = fakeCandidates({ blocked: { ms: 3, passes: true }, tiled: { ms: 4, passes: true }, gemm: { ms: 1, passes: true } });
+    const r = await chooseVariant('conv:e', after.candidates, { store, adapterKey: 'gpu-A', clock: after.clock });
+    expect(r).toMatchObject({ choice: 'gemm', cached: false });
+    expect(after.runs.gemm).toBeGreaterThan(0);
+    expect(store.entries.get('gpu-A|conv:e|blocked+gemm+tiled')).toBe('gemm');
   });
 
   it('keeps the preferred family unless another beats it by more than the margin', async () => {

@@ -1,14 +1,17 @@
 // The actgrad edge reduction (sum over images and positions of |edge map x gradient|) as GPU
 // dispatches, in two kernel families picked per adapter and shape class by measurement
 // (circuits/tuningSaliency.ts): "blocked" (saliency/actgrad_edges: one invocation per 4x4 tile of
-// edges, no workgroup memory) and "split" (saliency/actgrad_edges_split: one workgroup per tile
-// and slice of images, reduced with subgroups where the device has them). Also its f64 oracle.
+// edges, no workgroup memory), "split" (saliency/actgrad_edges_split: one workgroup per tile
+// and slice of images, reduced with subgroups where the device has them) and "gemm"
+// (saliency/actgrad_edges_gemm: from the layer's patch matrix, 8 edges x 4 positions a step;
+// kernels of at most 9 taps). Also its f64 oracle.
 
 import type { Kernels, Dispatch } from '../engine/kernels';
 import type { ConvGeometry } from '../ops/reference/conv2d';
 import type { KernelLayer } from '../graph/types';
+import { patchChunks } from '../ops/conv2dGemm';
 
-export const SALIENCY_VARIANTS = ['blocked', 'split'] as const;
+export const SALIENCY_VARIANTS = ['blocked', 'split', 'gemm'] as const;
 export type SaliencyVariant = (typeof SALIENCY_VARIANTS)[number];
 /** The family used when no measurement has chosen one (best on software adapters). */
 export const DEFAULT_SALIENCY_VARIANT: SaliencyVariant = 'blocked';
@@ -72,6 +75,8 @@ function sliceCount(v: SaliencyVariant, s: ActgradShape, tiles: number, wg: numb
  * `bufs.target` (which accumulates over batches).
  */
 export function actgradEdgeDispatches(k: Kernels, s: ActgradShape, bufs: ActgradBuffers, label: string, variant = variantOf(k, s)): Dispatch[] {
+  if (variant === 'gemm' && s.g.kernel[0] * s.g.kernel[1] <= GEMM_MAX_TAPS) return gemmActgradDispatches(k, s, bufs, label);
+  if (variant === 'gemm') variant = 'blocked';
   const [C, H, W] = s.inShape;
   const [O, OH, OW] = s.outShape;
   const g = s.g;
@@ -102,6 +107,46 @@ export function actgradEdgeDispatches(k: Kernels, s: ActgradShape, bufs: Actgrad
       uniforms: [len, nSlices, 1], buffers: [partial, bufs.target], threads: [len],
     }),
   ];
+}
+
+/** Kernel taps the "gemm" family holds in registers; larger kernels run the blocked family. */
+const GEMM_MAX_TAPS = 9;
+
+/**
+ * The "gemm" family: per chunk of positions, the patch matrix and gradient (ops/conv2dGemm.ts),
+ * the reduction into per-slice sums, and the slices added into `bufs.target`.
+ */
+function gemmActgradDispatches(k: Kernels, s: ActgradShape, bufs: ActgradBuffers, label: string): Dispatch[] {
+  const [C] = s.inShape;
+  const [O, OH, OW] = s.outShape;
+  const { groups } = s.g;
+  const cinG = C / groups, coutG = O / groups, taps = s.g.kernel[0] * s.g.kernel[1];
+  const len = O * cinG;
+  const tiles = groups * cinG * Math.ceil(coutG / 8);
+  const out: Dispatch[] = [];
+  for (const m of patchChunks(k, label, s.batch, bufs.x, s.inShape, bufs.g, s.outShape, s.g)) {
+    const quads = m.chunk.ncp / 4;
+    // About 4k invocations in all, each with at least 16 steps.
+    const slices = Math.max(1, Math.min(Math.ceil(4096 / tiles), Math.floor(quads / 16), k.maxWorkgroupsPerDim));
+    const perSlice = Math.ceil(quads / slices);
+    const nSlices = Math.ceil(quads / perSlice);
+    const partial = k.sharedScratch('actgrad.partial', nSlices * len * 4);
+    out.push(
+      ...m.dispatches,
+      k.dispatch({
+        label: `${label}.actgradEdges`, shader: 'saliency/actgrad_edges_gemm',
+        uniforms: [groups, cinG, coutG, taps, m.kp, m.cop, quads, perSlice],
+        buffers: [m.col, m.grad, bufs.w, partial],
+        threads: [tiles, nSlices],
+        flops: 2 * m.chunk.len * len * taps,
+      }),
+      k.dispatch({
+        label: `${label}.sumActgradSlices`, shader: 'common/sum_slices',
+        uniforms: [len, nSlices, 1], buffers: [partial, bufs.target], threads: [len],
+      }),
+    );
+  }
+  return out;
 }
 
 /** Problem data of one reduction as the GPU sees it: x [N, C, H, W], w [O, C/groups, KH, KW], g [N, O, OH, OW]. */

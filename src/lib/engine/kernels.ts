@@ -35,6 +35,8 @@ export class Kernels {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   /** Buffers owned by the current owner (a plan); released together. */
   private owned: GPUBuffer[] = [];
+  /** The current owner's scratch buffers shared by slot name (see sharedScratch). */
+  private shared = new Map<string, GPUBuffer>();
   /** A 16-byte zero buffer bound where an optional input is absent. */
   readonly empty: GPUBuffer;
   compiledCount = 0;
@@ -96,10 +98,24 @@ export class Kernels {
     return b;
   }
 
+  /**
+   * A scratch buffer of at least `bytes`, shared by every dispatch of the current owner that names
+   * the same slot: dispatches run in the order they are encoded, so a layer's use of it ends before
+   * the next layer's begins. Only for contents used within one dispatch list.
+   */
+  sharedScratch(slot: string, bytes: number): GPUBuffer {
+    const have = this.shared.get(slot);
+    if (have && have.size >= bytes) return have;
+    const b = this.scratch(bytes, `shared.${slot}`);
+    this.shared.set(slot, b);
+    return b;
+  }
+
   /** Hands over every buffer allocated since the last call (uniforms and scratch). */
   takeOwned(): GPUBuffer[] {
     const o = this.owned;
     this.owned = [];
+    this.shared.clear();
     return o;
   }
 

@@ -81,11 +81,19 @@ async function bestRuns(cs: TuningCandidate[], clock: () => number, budgetMs: nu
 }
 
 /**
- * The family for `shapeClass` on this adapter: the stored choice when there is one (and it is
- * still a candidate), else the fastest candidate that passes its check, which is then stored.
+ * The store's key of a choice: the adapter, the shape class and the candidates it was made among,
+ * so a choice made before a family existed is not reused once it does (the shape is timed again).
+ */
+export function choiceKey(adapter: string, shapeClass: string, names: string[]): string {
+  return `${adapter}|${shapeClass}|${[...names].sort().join('+')}`;
+}
+
+/**
+ * The family for `shapeClass` on this adapter: the stored choice among the same candidates when
+ * there is one, else the fastest candidate that passes its check, which is then stored.
  */
 export async function chooseVariant(shapeClass: string, candidates: TuningCandidate[], opts: TuningOptions): Promise<TuningResult> {
-  const key = `${opts.adapterKey}|${shapeClass}`;
+  const key = choiceKey(opts.adapterKey, shapeClass, candidates.map((c) => c.name));
   const stored = await opts.store.get(key);
   if (stored !== undefined && candidates.some((c) => c.name === stored)) return { choice: stored, cached: true, ms: {}, failed: [] };
   const clock = opts.clock ?? (() => performance.now());

@@ -5,7 +5,7 @@
 import type { Kernels, Dispatch } from './kernels';
 import type { ConvGeometry } from '../ops/reference/conv2d';
 import {
-  CONV_VARIANTS, DEFAULT_CONV_VARIANT, convShapeClass, convForwardDispatch, convBackwardDispatch, convWeightGradDispatch,
+  CONV_VARIANTS, defaultConvVariant, convShapeClass, convForwardDispatch, convBackwardDispatch, convWeightGradDispatch,
   type ConvPass, type ConvVariant,
 } from '../ops/conv2d';
 import { nodeShape, type Model } from '../model/types';
@@ -97,7 +97,7 @@ class ConvBench {
       name: `tuning.${v}`, batch: p.batch, inputs: [bufs.x], inputShapes: [p.inShape], output: bufs.y, outShape: p.outShape,
       params: { weight: bufs.w }, aux: {},
     };
-    if (pass === 'forward') return { list: [convForwardDispatch(k, layer, p.g, layer.name, v)], out: bufs.y, outLen: p.dy.length };
+    if (pass === 'forward') return { list: convForwardDispatch(k, layer, p.g, layer.name, v), out: bufs.y, outLen: p.dy.length };
     if (pass === 'backwardInput') {
       const list = convBackwardDispatch(k, { ...layer, gradOutput: bufs.dy, gradInputs: [bufs.dx], accumulate: [false] }, p.g, layer.name, v);
       return { list, out: bufs.dx, outLen: p.x.length };
@@ -164,7 +164,8 @@ export async function tuneConvShape(
         return { name: v, run, check };
       });
       const key = convShapeClass(pass, shape.batch, shape.inShape, shape.outShape, shape.g);
-      results[pass] = await chooseVariant(key, candidates, { preferred: DEFAULT_CONV_VARIANT, ...opts });
+      const preferred = defaultConvVariant(pass, shape.batch, shape.inShape, shape.outShape, shape.g);
+      results[pass] = await chooseVariant(key, candidates, { preferred: variants.includes(preferred) ? preferred : variants[0], ...opts });
       if (results[pass].choice) k.variantChoices.set(key, results[pass].choice!);
     }
   } finally {

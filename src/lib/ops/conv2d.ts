@@ -1,7 +1,8 @@
 // conv2d: NCHW convolution with stride, padding (asymmetric with padEnd, as ONNX pads), dilation
 // and groups (torch.nn.Conv2d). GPU: kernel families per pass, register-blocked
-// (shaders/conv2d/{forward,backward_input,backward_weight}.wgsl) and workgroup-tiled (*_tiled.wgsl,
-// tiles of 32 or 64), picked per adapter and shape class by engine/tuning.ts; bias gradient via
+// (shaders/conv2d/{forward,backward_input,backward_weight}.wgsl), workgroup-tiled (*_tiled.wgsl,
+// tiles of 32 or 64) and explicit GEMM (conv2dGemm.ts), picked per adapter and shape class by
+// engine/tuning.ts; bias gradient via
 // common/channel_sum. Forward and backward to input read f16-packed weights when the layer has
 // them (halfWeight, engine precision 'fast'). Also the engine of `linear` (a 1x1 conv on a 1x1 map).
 
@@ -10,18 +11,38 @@ import type { Kernels, Dispatch } from '../engine/kernels';
 import { int, pair, padEndAttr, rejectUnknown, windowOutLen, shapeStr } from './attrs';
 import { chw } from './grid';
 import { conv2dForward, conv2dBackward, type ConvGeometry } from './reference/conv2d';
+import { gemmForwardDispatches, gemmBackwardInputDispatches, gemmWeightGradDispatches } from './conv2dGemm';
 
-/** The kernel families of every conv pass: register blocks only, or workgroup-memory tiles of 32 or 64. */
-export const CONV_VARIANTS = ['blocked', 'tiled', 'tiled64'] as const;
+/**
+ * The kernel families of every conv pass: register blocks only, workgroup-memory tiles of 32 or 64,
+ * or im2col and a dense register-blocked GEMM.
+ */
+export const CONV_VARIANTS = ['blocked', 'tiled', 'tiled64', 'gemm'] as const;
 export type ConvVariant = (typeof CONV_VARIANTS)[number];
 export type ConvPass = 'forward' | 'backwardInput' | 'backwardWeight';
-/** The family used when no measurement has chosen one (best on software adapters). */
+/** The family of layers the GEMM serves badly (see defaultConvVariant), and the bench's baseline. */
 export const DEFAULT_CONV_VARIANT: ConvVariant = 'blocked';
+
+/**
+ * The family used when no measurement has chosen one, from timings on SwiftShader (docs/benchmarks.md):
+ * the explicit GEMM, 1.2-30x faster than the register-blocked family on the built-in models' layers
+ * and on ImageNet-size conv, 1x1 and fully connected layers, except where its matrices are thin:
+ * depthwise and other groups of fewer than 4 channels (the 8x8 tile idles) and kernel gradients
+ * summed over fewer than 8 positions (a fully connected layer at batch 2).
+ */
+export function defaultConvVariant(pass: ConvPass, batch: number, inShape: number[], outShape: number[], g: ConvGeometry): ConvVariant {
+  const [C] = chw(inShape);
+  const [O, OH, OW] = chw(outShape);
+  const cinG = C / g.groups, coutG = O / g.groups;
+  if (coutG < 4 || cinG * g.kernel[0] * g.kernel[1] < 4) return 'blocked';
+  if (pass === 'backwardWeight' && batch * OH * OW < 8) return 'blocked';
+  return 'gemm';
+}
 /** Output tile edge of the register-blocked family and of each tiled one (TILE x TILE per (TILE/4)^2 invocations). */
-const TILE: Record<ConvVariant, number> = { blocked: 4, tiled: 32, tiled64: 64 };
+const TILE: Record<Exclude<ConvVariant, 'gemm'>, number> = { blocked: 4, tiled: 32, tiled64: 64 };
 
 /** Shader, defines and workgroup size of a tiled family (undefined for the register-blocked one). */
-function tiledKernel(pass: ConvPass, v: ConvVariant): { shader: string; defines: { TILE: number }; workgroupSize: number } | undefined {
+function tiledKernel(pass: ConvPass, v: Exclude<ConvVariant, 'gemm'>): { shader: string; defines: { TILE: number }; workgroupSize: number } | undefined {
   if (v === 'blocked') return undefined;
   return { shader: `${SHADER[pass]}_tiled`, defines: { TILE: TILE[v] }, workgroupSize: (TILE[v] / 4) ** 2 };
 }
@@ -53,8 +74,9 @@ export function convShapeClass(pass: ConvPass, batch: number, inShape: number[],
 
 /** The family Kernels names for this pass and shape; a name conv does not know falls back to the default. */
 function variantOf(k: Kernels, pass: ConvPass, batch: number, inShape: number[], outShape: number[], g: ConvGeometry): ConvVariant {
-  const v = k.variantFor(convShapeClass(pass, batch, inShape, outShape, g), DEFAULT_CONV_VARIANT);
-  return (CONV_VARIANTS as readonly string[]).includes(v) ? (v as ConvVariant) : DEFAULT_CONV_VARIANT;
+  const fallback = defaultConvVariant(pass, batch, inShape, outShape, g);
+  const v = k.variantFor(convShapeClass(pass, batch, inShape, outShape, g), fallback);
+  return (CONV_VARIANTS as readonly string[]).includes(v) ? (v as ConvVariant) : fallback;
 }
 
 export function convGeometry(attrs: Record<string, unknown>): ConvGeometry {
@@ -75,7 +97,8 @@ function convUniforms(batch: number, inShape: number[], outShape: number[], g: C
 export function convForwardDispatch(
   k: Kernels, b: GpuLayerBuffers, g: ConvGeometry, label: string,
   variant = variantOf(k, 'forward', b.batch, b.inputShapes[0], b.outShape, g),
-): Dispatch {
+): Dispatch[] {
+  if (variant === 'gemm') return gemmForwardDispatches(k, b, g, label);
   const [, OH, OW] = chw(b.outShape);
   const [O] = chw(b.outShape);
   const [C] = chw(b.inputShapes[0]);
@@ -85,7 +108,7 @@ export function convForwardDispatch(
   const tiled = tiledKernel('forward', variant);
   const edge = TILE[variant];
   const weights = weightsRead(b);
-  return k.dispatch({
+  return [k.dispatch({
     label: `${label}.forward`,
     shader: tiled?.shader ?? SHADER.forward,
     defines: { ...tiled?.defines, ...weights.defines },
@@ -94,7 +117,7 @@ export function convForwardDispatch(
     buffers: [b.inputs[0], weights.buffer, bias ?? k.empty, b.output],
     threads: [Math.ceil(positions / edge) * (tiled?.workgroupSize ?? 1), g.groups * Math.ceil(coutG / edge)],
     flops: 2 * positions * O * (C / g.groups) * g.kernel[0] * g.kernel[1],
-  });
+  })];
 }
 
 export function convBackwardDispatch(
@@ -103,6 +126,7 @@ export function convBackwardDispatch(
 ): Dispatch[] {
   const dx = b.gradInputs[0];
   if (!dx) return [];
+  if (variant === 'gemm') return gemmBackwardInputDispatches(k, b, g, label);
   const [C, H, W] = chw(b.inputShapes[0]);
   const [O, OH, OW] = chw(b.outShape);
   const cinG = C / g.groups;
@@ -133,6 +157,27 @@ export function convWeightGradDispatch(
   k: Kernels, b: GpuWeightGradBuffers, g: ConvGeometry, label: string,
   variant = variantOf(k, 'backwardWeight', b.batch, b.inputShapes[0], b.outShape, g),
 ): Dispatch[] {
+  // Per-image kernel gradients (one GEMM per image) are left to the register-blocked family.
+  const out = variant === 'gemm' && !b.perImage
+    ? gemmWeightGradDispatches(k, b, g, label)
+    : kernelGradDispatches(k, b, g, label, variant === 'gemm' ? 'blocked' : variant);
+  if (b.gradParams.bias) {
+    out.push(
+      k.dispatch({
+        label: `${label}.biasGrad`,
+        shader: 'common/channel_sum',
+        defines: { PRODUCT: false },
+        uniforms: [b.batch, chw(b.outShape)[0], chw(b.outShape)[1] * chw(b.outShape)[2], b.perImage ? 1 : b.batch],
+        buffers: [b.gradOutput, b.gradParams.bias],
+        threads: [chw(b.outShape)[0] * 64, b.perImage ? b.batch : 1],
+      }),
+    );
+  }
+  return out;
+}
+
+/** The kernel gradient of the register-blocked and tiled families (summed over the batch in slices, or per image). */
+function kernelGradDispatches(k: Kernels, b: GpuWeightGradBuffers, g: ConvGeometry, label: string, variant: Exclude<ConvVariant, 'gemm'>): Dispatch[] {
   const [C] = chw(b.inputShapes[0]);
   const [O, OH, OW] = chw(b.outShape);
   const cinG = C / g.groups;
@@ -167,18 +212,6 @@ export function convWeightGradDispatch(
         uniforms: [weightLen, nSlices, 0],
         buffers: [target, b.gradParams.weight],
         threads: [weightLen],
-      }),
-    );
-  }
-  if (b.gradParams.bias) {
-    out.push(
-      k.dispatch({
-        label: `${label}.biasGrad`,
-        shader: 'common/channel_sum',
-        defines: { PRODUCT: false },
-        uniforms: [b.batch, O, OH * OW, b.perImage ? 1 : b.batch],
-        buffers: [b.gradOutput, b.gradParams.bias],
-        threads: [O * 64, b.perImage ? b.batch : 1],
       }),
     );
   }
@@ -237,7 +270,7 @@ export const conv2d: OpDescriptor = {
     if (r.db) grads.bias = r.db;
     return { inputs: [r.dx], params: grads };
   },
-  gpuForward: (k, b, attrs) => [convForwardDispatch(k, b, convGeometry(attrs), b.name)],
+  gpuForward: (k, b, attrs) => convForwardDispatch(k, b, convGeometry(attrs), b.name),
   gpuBackward: (k, b, attrs) => convBackwardDispatch(k, b, convGeometry(attrs), b.name),
   gpuWeightGrads: (k, b, attrs) => convWeightGradDispatch(k, b, convGeometry(attrs), b.name),
 };

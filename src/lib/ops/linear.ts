@@ -52,7 +52,7 @@ export const linear: OpDescriptor = {
     if (r.db) grads.bias = r.db;
     return { inputs: [r.dx], params: grads };
   },
-  gpuForward: (k, b) => [convForwardDispatch(k, asConv(b), ONE_BY_ONE, b.name)],
+  gpuForward: (k, b) => convForwardDispatch(k, asConv(b), ONE_BY_ONE, b.name),
   gpuBackward: (k, b) => convBackwardDispatch(k, asConv(b), ONE_BY_ONE, b.name),
   gpuWeightGrads: (k, b) => convWeightGradDispatch(k, asConv(b), ONE_BY_ONE, b.name),
 };

@@ -218,8 +218,9 @@ const kernelChoices = kernelChoiceStore();
 
 /**
  * Times the conv and actgrad-reduction kernel families on this GPU (once per adapter and layer
- * shape; later loads read the stored choice). Software adapters keep the register-blocked
- * defaults, best there; a failed tuning keeps them too.
+ * shape; later loads read the stored choice). Software adapters keep the per-shape defaults
+ * (ops/conv2d.ts defaultConvVariant, measured there) without paying for timing; a failed tuning
+ * keeps them too.
  */
 async function tuneKernels(state: WorkerState, engine: Engine): Promise<void> {
   if (state.softwareAdapter) return;

@@ -24,5 +24,6 @@ export const conv2dCases: OpCase[] = [
   conv('padEnd > padding, stride 2, odd', 2, [3, 9, 11], 5, { kernel: [3, 3], stride: [2, 2], padding: [0, 1], padEnd: [1, 2] }),
   conv('padEnd < padding (last rows unread)', 2, [2, 7, 8], 3, { kernel: [3, 3], stride: [2, 1], padding: [2, 1], padEnd: [0, 1] }),
   conv('depthwise, stride 2, SAME-style pads', 2, [4, 8, 9], 4, { kernel: [3, 3], stride: [2, 2], padEnd: [1, 1], groups: 4 }),
+  conv('stride 1, padEnd != padding', 2, [3, 8, 7], 4, { kernel: [3, 3], padding: [2, 0], padEnd: [0, 1] }),
   conv('5x5 stride 2, padEnd, dilation 2', 1, [3, 13, 12], 6, { kernel: [5, 5], stride: [2, 2], padding: [1, 3], padEnd: [4, 0], dilation: [2, 2] }),
 ];
