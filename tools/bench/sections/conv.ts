@@ -120,7 +120,7 @@ class LayerSetup {
     const back: GpuBackwardBuffers = { ...layer, gradOutput: this.dy, gradInputs: [this.dx], accumulate: [false] };
     const wgrad: GpuWeightGradBuffers = { ...layer, gradOutput: this.dy, gradParams: { weight: this.dw }, perImage: false };
     this.passes = [
-      { pass: 'forward', dispatches: [convForwardDispatch(k, layer, g, name, variant)], out: this.y, outLen: yLen, at: forwardAt },
+      { pass: 'forward', dispatches: convForwardDispatch(k, layer, g, name, variant), out: this.y, outLen: yLen, at: forwardAt },
       { pass: 'backward-input', dispatches: convBackwardDispatch(k, back, g, name, variant), out: this.dx, outLen: xLen, at: gradInputAt },
       ...(half ? [] : [{ pass: 'backward-weight', dispatches: convWeightGradDispatch(k, wgrad, g, name, variant), out: this.dw, outLen: wLen, at: gradWeightAt }]),
     ];
