@@ -13,8 +13,12 @@ import { patchChunks } from '../ops/conv2dGemm';
 
 export const SALIENCY_VARIANTS = ['blocked', 'split', 'gemm'] as const;
 export type SaliencyVariant = (typeof SALIENCY_VARIANTS)[number];
-/** The family used when no measurement has chosen one (best on software adapters). */
-export const DEFAULT_SALIENCY_VARIANT: SaliencyVariant = 'blocked';
+/**
+ * The family used when no measurement has chosen one: "gemm", 4-12x faster than "blocked" on
+ * SwiftShader on every fashion-vgg layer (docs/benchmarks.md); kernels of more than 9 taps run
+ * "blocked" through it.
+ */
+export const DEFAULT_SALIENCY_VARIANT: SaliencyVariant = 'gemm';
 /**
  * Invocations per workgroup of the split family: four of the adapter's widest subgroups (16 on
  * SwiftShader's 4-wide ones, 128 on 32-wide GPUs), within 16..128; 64 where the adapter does not

@@ -1,6 +1,6 @@
 // Rows of the query section for the actgrad edge reduction alone: every kernel layer shape of
 // the query model at the query's batch, once per kernel family (blocked; split with subgroups;
-// split with a workgroup-memory tree), each timed result checked against the f64 oracle on
+// split with a workgroup-memory tree; gemm), each timed result checked against the f64 oracle on
 // sampled edges, and the tuner's pick per shape (stored in the bench's kernel-choices file).
 
 import type { BenchContext, BenchRow } from '../types';
@@ -21,6 +21,7 @@ function families(ctx: BenchContext): Family[] {
   const out: Family[] = [{ name: 'blocked', variant: 'blocked', subgroups: false }];
   if (ctx.device.features.has('subgroups')) out.push({ name: 'split', variant: 'split', subgroups: true });
   out.push({ name: ctx.device.features.has('subgroups') ? 'split, no subgroups' : 'split', variant: 'split', subgroups: false });
+  out.push({ name: 'gemm', variant: 'gemm', subgroups: false });
   return out;
 }
 
@@ -44,7 +45,7 @@ async function measure(ctx: BenchContext, model: string, s: ActgradShape, f: Fam
   const dispatches = actgradEdgeDispatches(k, s, bufs, `bench.${f.name}`, f.variant);
   k.subgroups = subgroups;
   try {
-    const chosen = pick === f.variant && (f.variant === 'blocked' || f.subgroups === subgroups);
+    const chosen = pick === f.variant && (f.variant !== 'split' || f.subgroups === subgroups);
     const label = `${model} actgrad edges ${shapeString(s)} [${f.name}]`;
     const t = await ctx.timer.measure(dispatches, ctx.options.runs, label);
     // The dispatches add into the target: clear it, run once, compare with the oracle.
