@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { chooseVariant, adapterKey, MemoryChoiceStore, type TuningCandidate } from '../../src/lib/engine/tuning';
 import { tuneConvShape, convEntry, modelConvShapes, type ConvShape } from '../../src/lib/engine/tuningConv';
 import { conv2dForward, conv2dBackward } from '../../src/lib/ops/reference/conv2d';
-import { CONV_VARIANTS, convShapeClass } from '../../src/lib/ops/conv2d';
+import { CONV_VARIANTS, convShapeClass, defaultConvVariant } from '../../src/lib/ops/conv2d';
+import { Engine } from '../../src/lib/engine/engine';
 import { Kernels } from '../../src/lib/engine/kernels';
 import { BufferPool } from '../../src/lib/engine/bufferPool';
 import { testDevice } from '../helpers/gpu';
@@ -137,13 +138,57 @@ describe('conv tuning on the test adapter', () => {
         expect(r.failed).toEqual([]);
         expect(Object.keys(r.ms).sort()).toEqual([...CONV_VARIANTS].sort());
         const [fastest, fastestMs] = Object.entries(r.ms).sort((a, b) => a[1] - b[1])[0];
-        expect(r.choice).toBe(fastestMs * 1.1 >= r.ms.blocked ? 'blocked' : fastest);
+        const preferred = defaultConvVariant(pass as 'forward', s.batch, s.inShape, s.outShape, s.g);
+        expect(r.choice).toBe(fastestMs * 1.1 >= r.ms[preferred] ? preferred : fastest);
         expect(k.variantChoices.get(convShapeClass(pass as 'forward', s.batch, s.inShape, s.outShape, s.g))).toBe(r.choice);
       }
       const again = await tuneConvShape(k, s, { store, adapterKey: 'test-adapter' });
       for (const r of Object.values(again)) expect(r.cached).toBe(true);
     }
     expect(pool.inUseBytes).toBe(0);
+  });
+
+  it("with f16 weights (precision 'fast'): every family passes the f16-rounded oracle, under its own shape class", async () => {
+    const device = await testDevice();
+    const pool = new BufferPool(device);
+    const k = new Kernels(device, pool);
+    const store = new MemoryChoiceStore();
+    for (const s of SHAPES) {
+      const results = await tuneConvShape(k, s, { store, adapterKey: 'test-adapter', budgetMs: 1, minRuns: 1, maxRuns: 2 }, CONV_VARIANTS, true);
+      expect(Object.keys(results).sort()).toEqual(['backwardInput', 'forward']);
+      for (const [pass, r] of Object.entries(results)) {
+        expect(r.failed, `${pass} ${s.inShape}`).toEqual([]);
+        expect(Object.keys(r.ms).sort()).toEqual([...CONV_VARIANTS].sort());
+        const key = convShapeClass(pass as 'forward', s.batch, s.inShape, s.outShape, s.g, true);
+        expect(key).toMatch(/:f16$/);
+        expect(k.variantChoices.get(key)).toBe(r.choice);
+        expect(k.variantChoices.has(convShapeClass(pass as 'forward', s.batch, s.inShape, s.outShape, s.g))).toBe(false);
+      }
+    }
+    expect(pool.inUseBytes).toBe(0);
+  });
+
+  it("Engine.tune in precision 'fast' tunes the f16 passes too, and the plans follow those choices", async () => {
+    const model = buildModel('m', { channels: 3, height: 8, width: 8 }, [
+      { name: 'c1', op: 'conv2d', attrs: { kernel: [3, 3], padding: [1, 1] }, params: { weight: [8, 3, 3, 3] } },
+      { name: 'flat', op: 'flatten' },
+      { name: 'fc', op: 'linear', params: { weight: [5, 512], bias: [5] } },
+    ], 5);
+    const engine = Engine.create(await testDevice(), model, { precision: 'fast', maxBatch: 2 });
+    try {
+      const store = new MemoryChoiceStore();
+      await engine.tune({ store, adapterKey: 't', budgetMs: 1, minRuns: 1, maxRuns: 1 });
+      const keys = [...engine.kernels.variantChoices.keys()];
+      expect(keys.filter((key) => key.endsWith(':f16')).length).toBe(4); // forward and backward to input of c1 and fc
+      expect(keys.filter((key) => !key.endsWith(':f16')).length).toBe(6);
+      // A forced f16 choice reaches the plan: the forward of c1 runs the family its f16 key names.
+      const key = keys.find((x) => x.startsWith('conv2d.forward:3x8x8') && x.endsWith(':f16'))!;
+      engine.kernels.variantChoices.set(key, 'tiled');
+      engine.forward(new Float32Array(2 * 3 * 64), 2);
+      expect(engine.forwardDispatches.find((d) => d.label.startsWith('c1.'))!.pipeline.label).toMatch(/^conv2d\/forward_tiled\|.*"F16_WEIGHTS":true/);
+    } finally {
+      engine.destroy();
+    }
   });
 
   it("lists a model's conv and linear shapes once per shape class", () => {

@@ -13,8 +13,8 @@ const HELP = `npm run bench -- [options]    (or BENCH_<NAME>=value in the enviro
                        run takes over 1.5 s; quick 1)
   --matmul=512,1024    square matmul sizes; variants are searched on the first
   --layers=a,b         conv layers: conv2, conv3, conv4, vgg (default all; quick: vgg,conv3)
-  --conv-variants=a,b  conv kernel families to measure and tune: blocked, tiled, tiled64 (default
-                       all; quick: blocked,tiled)
+  --conv-variants=a,b  conv kernel families to measure and tune: blocked, tiled, tiled64, gemm
+                       (default all; quick: blocked,gemm)
   --kernel-choices=PATH  the tuner's stored choices per adapter, conv and actgrad reduction
                        (default bench-results/kernel-choices.json)
   --precision=fast     also time conv forward and backward to input with f16-packed weights (the

@@ -109,7 +109,11 @@ export class Engine {
   async tune(opts: Omit<TuningOptions, 'adapterKey'> & { adapterKey?: string; batch?: number }): Promise<void> {
     const info = (this.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
     const options = { ...opts, adapterKey: opts.adapterKey ?? adapterKey(info) };
-    for (const shape of modelConvShapes(this.model, opts.batch ?? this.maxBatch)) await tuneConvShape(this.kernels, shape, options);
+    for (const shape of modelConvShapes(this.model, opts.batch ?? this.maxBatch)) {
+      await tuneConvShape(this.kernels, shape, options);
+      // Precision 'fast': the passes that read f16 weights have their own choice.
+      if (this.precision === 'fast') await tuneConvShape(this.kernels, shape, options, undefined, true);
+    }
   }
 
   /** Largest batch whose buffers fit the budget and whose biggest buffer fits the adapter. */

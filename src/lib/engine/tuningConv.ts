@@ -10,6 +10,8 @@ import {
 } from '../ops/conv2d';
 import { nodeShape, type Model } from '../model/types';
 import { chooseVariant, type TuningOptions, type TuningResult } from './tuning';
+import { createHalfWeightBuffer, packHalfDispatch } from './halfWeights';
+import { roundArrayToF16 } from '../ops/reference/f16';
 
 /** One conv (or linear-as-1x1-conv) layer at one batch size. */
 export interface ConvShape {
@@ -23,7 +25,7 @@ const PASSES: ConvPass[] = ['forward', 'backwardInput', 'backwardWeight'];
 /** Entries of each result compared with the CPU. */
 const SAMPLES = 48;
 
-/** Problem data: x, w, dy as f32 (what the GPU sees). */
+/** Problem data: x, w, dy as f32 (what the GPU sees; w rounded to f16 when the passes read f16 weights). */
 interface Problem extends ConvShape {
   x: Float32Array<ArrayBuffer>; w: Float32Array<ArrayBuffer>; dy: Float32Array<ArrayBuffer>;
 }
@@ -78,7 +80,9 @@ export function convEntry(p: Problem, pass: ConvPass, i: number): { value: numbe
 /** The GPU buffers of one problem, and the dispatches of one pass in one family. */
 class ConvBench {
   readonly bufs: Record<'x' | 'w' | 'dy' | 'y' | 'dx' | 'dw', GPUBuffer>;
-  constructor(private readonly k: Kernels, readonly p: Problem) {
+  /** The weights packed as f16 (tuning for precision 'fast'), read by forward and backward to input. */
+  readonly half: GPUBuffer | undefined;
+  constructor(private readonly k: Kernels, readonly p: Problem, half: boolean) {
     const [C, H, W] = p.inShape, [O, OH, OW] = p.outShape;
     const len = { x: p.batch * C * H * W, w: O * (C / p.g.groups) * p.g.kernel[0] * p.g.kernel[1], dy: p.batch * O * OH * OW };
     const acquire = (n: number, name: string) => k.pool.acquire(n * 4, `tuning.${name}`);
@@ -89,13 +93,17 @@ class ConvBench {
     k.device.queue.writeBuffer(this.bufs.x, 0, p.x);
     k.device.queue.writeBuffer(this.bufs.w, 0, p.w);
     k.device.queue.writeBuffer(this.bufs.dy, 0, p.dy);
+    if (half) {
+      this.half = createHalfWeightBuffer(k.device, len.w, 'tuning');
+      k.run([packHalfDispatch(k, this.bufs.w, this.half, len.w, 'tuning')], 'tuning.packF16');
+    }
   }
 
   dispatches(pass: ConvPass, v: ConvVariant): { list: Dispatch[]; out: GPUBuffer; outLen: number } {
     const { k, p, bufs } = this;
     const layer = {
       name: `tuning.${v}`, batch: p.batch, inputs: [bufs.x], inputShapes: [p.inShape], output: bufs.y, outShape: p.outShape,
-      params: { weight: bufs.w }, aux: {},
+      params: { weight: bufs.w }, aux: {}, halfWeight: this.half,
     };
     if (pass === 'forward') return { list: convForwardDispatch(k, layer, p.g, layer.name, v), out: bufs.y, outLen: p.dy.length };
     if (pass === 'backwardInput') {
@@ -109,6 +117,7 @@ class ConvBench {
   /** Returns the buffers and frees the pool's idle ones: tuning must not keep memory the plans need. */
   release(): void {
     for (const b of [...Object.values(this.bufs), ...this.k.takeOwned()]) this.k.pool.release(b);
+    this.half?.destroy();
     this.k.pool.trim();
   }
 }
@@ -136,20 +145,26 @@ function agrees(p: Problem, pass: ConvPass, got: Float32Array, seed: number): bo
   return true;
 }
 
-/** Chooses a family (of `variants`, default all) for each pass of one layer shape and records it in `k.variantChoices`. */
+/**
+ * Chooses a family (of `variants`, default all) for each pass of one layer shape and records it in
+ * `k.variantChoices`. With `half` (precision 'fast'), forward and backward to input read f16-packed
+ * weights, are checked against the oracle on the f16-rounded weights and keep their own choice;
+ * the kernel gradient, which does not read the weights, is left to the f32 tuning.
+ */
 export async function tuneConvShape(
-  k: Kernels, shape: ConvShape, opts: TuningOptions, variants: readonly ConvVariant[] = CONV_VARIANTS,
-): Promise<Record<ConvPass, TuningResult>> {
+  k: Kernels, shape: ConvShape, opts: TuningOptions, variants: readonly ConvVariant[] = CONV_VARIANTS, half = false,
+): Promise<Partial<Record<ConvPass, TuningResult>>> {
   const [C, H, W] = shape.inShape, [O, OH, OW] = shape.outShape;
   const wLen = O * (C / shape.g.groups) * shape.g.kernel[0] * shape.g.kernel[1];
+  const w = randomData(wLen, 2);
   const p: Problem = {
     ...shape,
-    x: randomData(shape.batch * C * H * W, 1), w: randomData(wLen, 2), dy: randomData(shape.batch * O * OH * OW, 3),
+    x: randomData(shape.batch * C * H * W, 1), w: half ? roundArrayToF16(w) : w, dy: randomData(shape.batch * O * OH * OW, 3),
   };
-  const bench = new ConvBench(k, p);
-  const results = {} as Record<ConvPass, TuningResult>;
+  const bench = new ConvBench(k, p, half);
+  const results: Partial<Record<ConvPass, TuningResult>> = {};
   try {
-    for (const pass of PASSES) {
+    for (const pass of half ? PASSES.filter((q) => q !== 'backwardWeight') : PASSES) {
       const candidates = variants.map((v) => {
         const d = bench.dispatches(pass, v);
         const run = async () => {
@@ -163,10 +178,11 @@ export async function tuneConvShape(
         };
         return { name: v, run, check };
       });
-      const key = convShapeClass(pass, shape.batch, shape.inShape, shape.outShape, shape.g);
+      const key = convShapeClass(pass, shape.batch, shape.inShape, shape.outShape, shape.g, half);
       const preferred = defaultConvVariant(pass, shape.batch, shape.inShape, shape.outShape, shape.g);
-      results[pass] = await chooseVariant(key, candidates, { preferred: variants.includes(preferred) ? preferred : variants[0], ...opts });
-      if (results[pass].choice) k.variantChoices.set(key, results[pass].choice!);
+      const r = await chooseVariant(key, candidates, { preferred: variants.includes(preferred) ? preferred : variants[0], ...opts });
+      results[pass] = r;
+      if (r.choice) k.variantChoices.set(key, r.choice);
     }
   } finally {
     bench.release();

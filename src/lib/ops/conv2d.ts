@@ -62,20 +62,22 @@ const SHADER: Record<ConvPass, string> = {
 };
 
 /**
- * The shape class a choice of family is kept for: the pass, the layer's geometry and the batch
- * rounded up to a power of two (timings barely move within it).
+ * The shape class a choice of family is kept for: the pass, the layer's geometry, the batch
+ * rounded up to a power of two (timings barely move within it), and ':f16' when the pass reads
+ * f16-packed weights (forward and backward to input in precision 'fast': other kernels win there).
  */
-export function convShapeClass(pass: ConvPass, batch: number, inShape: number[], outShape: number[], g: ConvGeometry): string {
+export function convShapeClass(pass: ConvPass, batch: number, inShape: number[], outShape: number[], g: ConvGeometry, half = false): string {
   const [C, H, W] = chw(inShape);
   const [O, OH, OW] = chw(outShape);
   const b = 2 ** Math.ceil(Math.log2(Math.max(1, batch)));
-  return `conv2d.${pass}:${C}x${H}x${W}>${O}x${OH}x${OW}:k${g.kernel}:s${g.stride}:p${g.padding}:d${g.dilation}:g${g.groups}:b${b}`;
+  const f16 = half && pass !== 'backwardWeight' ? ':f16' : '';
+  return `conv2d.${pass}:${C}x${H}x${W}>${O}x${OH}x${OW}:k${g.kernel}:s${g.stride}:p${g.padding}:d${g.dilation}:g${g.groups}:b${b}${f16}`;
 }
 
 /** The family Kernels names for this pass and shape; a name conv does not know falls back to the default. */
-function variantOf(k: Kernels, pass: ConvPass, batch: number, inShape: number[], outShape: number[], g: ConvGeometry): ConvVariant {
+function variantOf(k: Kernels, pass: ConvPass, batch: number, inShape: number[], outShape: number[], g: ConvGeometry, half = false): ConvVariant {
   const fallback = defaultConvVariant(pass, batch, inShape, outShape, g);
-  const v = k.variantFor(convShapeClass(pass, batch, inShape, outShape, g), fallback);
+  const v = k.variantFor(convShapeClass(pass, batch, inShape, outShape, g, half), fallback);
   return (CONV_VARIANTS as readonly string[]).includes(v) ? (v as ConvVariant) : fallback;
 }
 
@@ -96,7 +98,7 @@ function convUniforms(batch: number, inShape: number[], outShape: number[], g: C
 
 export function convForwardDispatch(
   k: Kernels, b: GpuLayerBuffers, g: ConvGeometry, label: string,
-  variant = variantOf(k, 'forward', b.batch, b.inputShapes[0], b.outShape, g),
+  variant = variantOf(k, 'forward', b.batch, b.inputShapes[0], b.outShape, g, !!b.halfWeight),
 ): Dispatch[] {
   if (variant === 'gemm') return gemmForwardDispatches(k, b, g, label);
   const [, OH, OW] = chw(b.outShape);
@@ -122,7 +124,7 @@ export function convForwardDispatch(
 
 export function convBackwardDispatch(
   k: Kernels, b: GpuBackwardBuffers, g: ConvGeometry, label: string,
-  variant = variantOf(k, 'backwardInput', b.batch, b.inputShapes[0], b.outShape, g),
+  variant = variantOf(k, 'backwardInput', b.batch, b.inputShapes[0], b.outShape, g, !!b.halfWeight),
 ): Dispatch[] {
   const dx = b.gradInputs[0];
   if (!dx) return [];

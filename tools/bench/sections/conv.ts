@@ -214,7 +214,7 @@ export const convSection: BenchSection = {
     selfTest();
     const own = ctx.options as typeof ctx.options & ConvSectionOptions;
     // Quick runs (CI) compare the default with one tiled family; full runs try them all.
-    const variants = (own.convVariants ?? (ctx.options.quick ? ['blocked', 'tiled'] : [...CONV_VARIANTS])) as ConvVariant[];
+    const variants = (own.convVariants ?? (ctx.options.quick ? ['blocked', 'gemm'] : [...CONV_VARIANTS])) as ConvVariant[];
     const store = new FileChoiceStore(own.kernelChoices ?? 'bench-results/kernel-choices.json');
     const rows: BenchRow[] = [];
     const layers = ctx.options.layers.map((n) => CONV_LAYERS.find((l) => l.name === n)!);
