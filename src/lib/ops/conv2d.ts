@@ -9,7 +9,7 @@
 import type { OpDescriptor, GpuLayerBuffers, GpuBackwardBuffers, GpuWeightGradBuffers } from './types';
 import type { Kernels, Dispatch } from '../engine/kernels';
 import { int, pair, padEndAttr, rejectUnknown, windowOutLen, shapeStr } from './attrs';
-import { chw } from './grid';
+import { chw, convUniforms } from './grid';
 import { conv2dForward, conv2dBackward, type ConvGeometry } from './reference/conv2d';
 import { gemmForwardDispatches, gemmBackwardInputDispatches, gemmWeightGradDispatches } from './conv2dGemm';
 
@@ -83,17 +83,6 @@ function variantOf(k: Kernels, pass: ConvPass, batch: number, inShape: number[],
 
 export function convGeometry(attrs: Record<string, unknown>): ConvGeometry {
   return attrs as unknown as ConvGeometry;
-}
-
-/** The shared uniform prefix of the three conv shaders. */
-function convUniforms(batch: number, inShape: number[], outShape: number[], g: ConvGeometry): number[] {
-  const [C, H, W] = chw(inShape);
-  const [O, OH, OW] = chw(outShape);
-  return [
-    batch, C, H, W, O, OH, OW, g.groups,
-    g.kernel[0], g.kernel[1], g.stride[0], g.stride[1],
-    g.padding[0], g.padding[1], g.dilation[0], g.dilation[1],
-  ];
 }
 
 export function convForwardDispatch(

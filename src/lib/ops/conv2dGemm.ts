@@ -6,7 +6,7 @@
 import type { GpuLayerBuffers, GpuBackwardBuffers, GpuWeightGradBuffers } from './types';
 import type { Kernels, Dispatch } from '../engine/kernels';
 import type { ConvGeometry } from './reference/conv2d';
-import { chw } from './grid';
+import { chw, convUniforms } from './grid';
 
 /**
  * Floats of the largest chunk matrix (16 MiB), and how backward to input runs at stride 1 ('auto':
@@ -36,21 +36,29 @@ function dims(batch: number, inShape: number[], outShape: number[], g: ConvGeome
   };
 }
 
+/** A run of the flattened positions: the first, how many, and the padded column count of its matrices. */
+type Chunk = { p0: number; len: number; ncp: number };
+
 /** Chunks of the flattened positions: columns per chunk (a multiple of 4) so `floatsPerColumn` x columns fits. */
-export function gemmChunks(total: number, floatsPerColumn: number): { p0: number; len: number; ncp: number }[] {
+export function gemmChunks(total: number, floatsPerColumn: number): Chunk[] {
   const ncp = Math.min(up4(total), Math.max(4, Math.floor(gemmLimits.chunkFloats / floatsPerColumn / 4) * 4));
-  const out: { p0: number; len: number; ncp: number }[] = [];
+  const out: Chunk[] = [];
   for (let p0 = 0; p0 < total; p0 += ncp) out.push({ p0, len: Math.min(ncp, total - p0), ncp });
   return out;
 }
 
-function layoutUniforms(batch: number, inShape: number[], outShape: number[], g: ConvGeometry): number[] {
-  const [C, H, W] = chw(inShape);
-  const [O, OH, OW] = chw(outShape);
-  return [
-    batch, C, H, W, O, OH, OW, g.groups,
-    g.kernel[0], g.kernel[1], g.stride[0], g.stride[1], g.padding[0], g.padding[1], g.dilation[0], g.dilation[1],
-  ];
+/**
+ * One chunk of the input's patch matrix (conv2d/gemm_im2col) in the shared 'gemm.col' scratch:
+ * [g][kp][ncp], or [g][ncp][kp] transposed (backward to kernels).
+ */
+function im2col(k: Kernels, label: string, x: GPUBuffer, geo: number[], d: Dims, c: Chunk, transposed: boolean): { buf: GPUBuffer; dispatch: Dispatch } {
+  const kp = up4(d.rowsG);
+  const buf = k.sharedScratch('gemm.col', d.groups * kp * c.ncp * 4);
+  const dispatch = k.dispatch({
+    label: `${label}.${transposed ? 'im2colT' : 'im2col'}`, shader: 'conv2d/gemm_im2col', defines: { TRANSPOSED: transposed },
+    uniforms: [...geo, c.p0, c.len, kp, c.ncp, 0], buffers: [x, buf], threads: [d.groups * (c.ncp / 4)],
+  });
+  return { buf, dispatch };
 }
 
 /**
@@ -96,18 +104,15 @@ function convByGemm(
   g: ConvGeometry, weights: GPUBuffer, bias: GPUBuffer | undefined, accumulate: boolean, flops: number,
 ): Dispatch[] {
   const d = dims(batch, inShape, outShape, g);
-  const geo = layoutUniforms(batch, inShape, outShape, g);
+  const geo = convUniforms(batch, inShape, outShape, g);
   const kp = up4(d.rowsG);
   const out: Dispatch[] = [];
   for (const c of gemmChunks(d.total, d.groups * Math.max(kp, d.coutG))) {
-    const col = k.sharedScratch('gemm.col', d.groups * kp * c.ncp * 4);
+    const col = im2col(k, label, input, geo, d, c, false);
     const prod = k.sharedScratch('gemm.product', d.O * c.ncp * 4);
     out.push(
-      k.dispatch({
-        label: `${label}.im2col`, shader: 'conv2d/gemm_im2col', defines: { TRANSPOSED: false },
-        uniforms: [...geo, c.p0, c.len, kp, c.ncp, 0], buffers: [input, col], threads: [d.groups * (c.ncp / 4)],
-      }),
-      gemm(k, `${label}.gemm`, d, d.coutG, c.ncp / 4, kp / 4, [d.coutG * kp, kp * c.ncp, d.coutG * c.ncp], [weights, col, prod], (flops * c.len) / d.total),
+      col.dispatch,
+      gemm(k, `${label}.gemm`, d, d.coutG, c.ncp / 4, kp / 4, [d.coutG * kp, kp * c.ncp, d.coutG * c.ncp], [weights, col.buf, prod], (flops * c.len) / d.total),
       k.dispatch({
         label: `${label}.storeOutput`, shader: 'conv2d/gemm_store_output',
         uniforms: [...geo, c.p0, c.len, d.coutG, c.ncp, (bias ? 1 : 0) | (accumulate ? 2 : 0)],
@@ -138,7 +143,7 @@ function flippedGeometry(g: ConvGeometry): ConvGeometry | null {
 }
 
 /** dY of one chunk as [g][Cop][ncp] (both backward passes' operand). */
-function packGrad(k: Kernels, dy: GPUBuffer, d: Dims, geo: number[], c: { p0: number; len: number; ncp: number }, label: string): { buf: GPUBuffer; dispatch: Dispatch } {
+function packGrad(k: Kernels, dy: GPUBuffer, d: Dims, geo: number[], c: Chunk, label: string): { buf: GPUBuffer; dispatch: Dispatch } {
   const cop = up4(d.coutG);
   const buf = k.sharedScratch('gemm.grad', d.groups * cop * c.ncp * 4);
   const dispatch = k.dispatch({
@@ -161,7 +166,7 @@ export function gemmBackwardInputDispatches(k: Kernels, b: GpuBackwardBuffers, g
     const w = packWeights(k, b, d, g, `${label}.backwardInput`, 'flipped');
     return [w.dispatch, ...convByGemm(k, `${label}.backwardInput`, b.batch, b.gradOutput, b.outShape, dx, b.inputShapes[0], flipped, w.buf, undefined, b.accumulate[0], flops)];
   }
-  const geo = layoutUniforms(b.batch, b.inputShapes[0], b.outShape, g);
+  const geo = convUniforms(b.batch, b.inputShapes[0], b.outShape, g);
   const [, H, W] = chw(b.inputShapes[0]);
   const cop = up4(d.coutG);
   const w = packWeights(k, b, d, g, `${label}.backwardInput`, 'transposed');
@@ -186,22 +191,19 @@ export function gemmBackwardInputDispatches(k: Kernels, b: GpuBackwardBuffers, g
 /** The kernel gradient summed over the batch (per-image gradients are left to the other families). */
 export function gemmWeightGradDispatches(k: Kernels, b: GpuWeightGradBuffers, g: ConvGeometry, label: string): Dispatch[] {
   const d = dims(b.batch, b.inputShapes[0], b.outShape, g);
-  const geo = layoutUniforms(b.batch, b.inputShapes[0], b.outShape, g);
+  const geo = convUniforms(b.batch, b.inputShapes[0], b.outShape, g);
   const kp = up4(d.rowsG);
   const cop = up4(d.coutG);
   const prod = k.sharedScratch('gemm.product', d.O * kp * 4);
   const out: Dispatch[] = [];
   gemmChunks(d.total, d.groups * Math.max(kp, cop)).forEach((c, i) => {
     const grad = packGrad(k, b.gradOutput, d, geo, c, label);
-    const colT = k.sharedScratch('gemm.col', d.groups * c.ncp * kp * 4);
+    const colT = im2col(k, label, b.inputs[0], geo, d, c, true);
     out.push(
       grad.dispatch,
-      k.dispatch({
-        label: `${label}.im2colT`, shader: 'conv2d/gemm_im2col', defines: { TRANSPOSED: true },
-        uniforms: [...geo, c.p0, c.len, kp, c.ncp, 0], buffers: [b.inputs[0], colT], threads: [d.groups * (c.ncp / 4)],
-      }),
+      colT.dispatch,
       // A group's dY block has `cop` rows; its first coutG are the GEMM's M rows.
-      gemm(k, `${label}.backwardWeight.gemm`, d, d.coutG, kp / 4, c.ncp / 4, [cop * c.ncp, c.ncp * kp, d.coutG * kp], [grad.buf, colT, prod], 2 * c.len * d.O * d.rowsG),
+      gemm(k, `${label}.backwardWeight.gemm`, d, d.coutG, kp / 4, c.ncp / 4, [cop * c.ncp, c.ncp * kp, d.coutG * kp], [grad.buf, colT.buf, prod], 2 * c.len * d.O * d.rowsG),
       k.dispatch({
         label: `${label}.storeWeightGrad`, shader: 'conv2d/gemm_store_weights',
         uniforms: [d.O, d.rowsG, kp, i > 0 ? 1 : 0], buffers: [prod, b.gradParams.weight], threads: [d.O * d.rowsG],
@@ -213,7 +215,7 @@ export function gemmWeightGradDispatches(k: Kernels, b: GpuWeightGradBuffers, g:
 
 /** One chunk of a layer's patch matrix ([g][Kp][ncp]) and output gradient ([g][Cop][ncp]), for reductions over positions. */
 export interface PatchChunk {
-  chunk: { p0: number; len: number; ncp: number };
+  chunk: Chunk;
   /** Rows of a group's patch matrix (input channels x taps, padded to 4) and of its gradient block. */
   kp: number;
   cop: number;
@@ -230,16 +232,12 @@ export function patchChunks(
   k: Kernels, label: string, batch: number, x: GPUBuffer, inShape: number[], dy: GPUBuffer, outShape: number[], g: ConvGeometry,
 ): PatchChunk[] {
   const d = dims(batch, inShape, outShape, g);
-  const geo = layoutUniforms(batch, inShape, outShape, g);
+  const geo = convUniforms(batch, inShape, outShape, g);
   const kp = up4(d.rowsG);
   const cop = up4(d.coutG);
   return gemmChunks(d.total, d.groups * Math.max(kp, cop)).map((c) => {
-    const col = k.sharedScratch('gemm.col', d.groups * kp * c.ncp * 4);
+    const col = im2col(k, label, x, geo, d, c, false);
     const grad = packGrad(k, dy, d, geo, c, label);
-    const im2col = k.dispatch({
-      label: `${label}.im2col`, shader: 'conv2d/gemm_im2col', defines: { TRANSPOSED: false },
-      uniforms: [...geo, c.p0, c.len, kp, c.ncp, 0], buffers: [x, col], threads: [d.groups * (c.ncp / 4)],
-    });
-    return { chunk: c, kp, cop, col, grad: grad.buf, dispatches: [im2col, grad.dispatch] };
+    return { chunk: c, kp, cop, col: col.buf, grad: grad.buf, dispatches: [col.dispatch, grad.dispatch] };
   });
 }
